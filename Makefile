@@ -1,0 +1,50 @@
+# Two commands are the whole setup:  `make lab`  and  `make test`.
+# Both create/refresh .venv only when a requirements file changed, so the second run is fast.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Tests always use the offline simulator, whatever the caller's shell says: no surprise spend.
+TEST_ENV := COURSE_BACKEND=simulator MPLBACKEND=Agg PYTHONHASHSEED=0
+
+.PHONY: lab test lint unit notebooks exercises bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-course: $(BIN)/python requirements.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-course requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+## make lab: set up and open the course on its start page (offline simulator, no key needed)
+lab: $(VENV)/.installed-course
+	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+
+## make test: set up and run every test (lint, unit, simulator, exercise checks, notebooks)
+test: $(VENV)/.installed-dev lint unit notebooks
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: $(VENV)/.installed-dev
+	$(TEST_ENV) $(BIN)/pytest -n 2 tests
+
+# nbval executes every notebook top to bottom; --dist loadfile keeps a notebook on one worker.
+notebooks: $(VENV)/.installed-dev
+	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=60 notebooks solutions exercises
+
+## make exercises: regenerate exercises/ from solutions/
+exercises: $(VENV)/.installed-course
+	$(BIN)/python -m course_utils.build_exercises
+
+bench: $(VENV)/.installed-dev
+	$(TEST_ENV) $(BIN)/python bench/tokens.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,52 @@
+"""course_utils: the small package every notebook of the course imports.
+
+Notebooks import from here (``from course_utils import count_tokens, get_client``). Names are
+loaded on first use, so importing the package stays fast and a notebook that never draws a
+widget never imports ipywidgets.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# public name -> module that defines it
+_EXPORTS = {
+    # tokens
+    "count_tokens": "tokens",
+    "count_message_tokens": "tokens",
+    "encoding_for": "tokens",
+    "chunk_text": "tokens",
+    "truncate_to_tokens": "tokens",
+    # pricing
+    "DEFAULT_MODEL": "pricing",
+    "estimate_cost": "pricing",
+    "get_model": "pricing",
+    "list_models": "pricing",
+    # config
+    "backend": "config",
+    # client
+    "get_client": "client",
+    "BudgetExceeded": "client",
+    # simulator
+    "Simulator": "simulator",
+    # exercises
+    "check": "checks",
+    "hint": "checks",
+    "solution": "checks",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
