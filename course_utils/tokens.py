@@ -273,18 +273,8 @@ def _atoms(text: str, max_tokens: int, enc: tiktoken.Encoding) -> list[tuple[str
     return atoms
 
 
-def chunk_text(text: str, max_tokens: int, model: str = DEFAULT_MODEL) -> list[str]:
-    """Split ``text`` into chunks of at most ``max_tokens`` tokens each, in order.
-
-    Cuts fall between sentences where possible, then between words, and only inside a word that
-    alone is over the budget. ``"".join(chunks) == text`` always holds; empty text gives ``[]``.
-    """
-    text = _require_text(text)
-    max_tokens = _require_budget(max_tokens, "max_tokens", 1)
-    if not text:
-        return []
-    enc = encoding_for(model)
-    atoms = _atoms(text, max_tokens, enc)
+def _pack(atoms: list[tuple[str, int]], max_tokens: int, enc: tiktoken.Encoding) -> list[str]:
+    """Greedily join pieces that each fit into chunks that fit, confirming each join's count."""
     chunks: list[str] = []
     i = 0
     while i < len(atoms):
@@ -302,8 +292,82 @@ def chunk_text(text: str, max_tokens: int, model: str = DEFAULT_MODEL) -> list[s
     return chunks
 
 
+def _next_sentence_end(text: str, pos: int) -> int:
+    """The first sentence boundary after ``pos`` (or the end of the text)."""
+    for start in (pos, pos + 1):
+        m = _SENTENCE_END.search(text, start)
+        if m is None:
+            return len(text)
+        if m.end() > pos:
+            return m.end()
+    return len(text)
+
+
+def _last_sentence_end(text: str, pos: int, end: int) -> int | None:
+    """The last sentence boundary ``b`` with ``pos < b <= end``, scanning back from ``end``."""
+    window = 256
+    while True:
+        lo = max(pos, end - window)
+        cuts = [m.end() for m in _SENTENCE_END.finditer(text, lo, min(len(text), end + 1))]
+        cuts = [c for c in cuts if pos < c <= end]
+        if cuts:
+            return cuts[-1]
+        if lo == pos:
+            return None
+        window *= 4
+
+
+def chunk_text(text: str, max_tokens: int, model: str = DEFAULT_MODEL) -> list[str]:
+    """Split ``text`` into chunks of at most ``max_tokens`` tokens each, in order.
+
+    Cuts fall between sentences where possible, then between words, and only inside a word that
+    alone is over the budget. ``"".join(chunks) == text`` always holds; empty text gives ``[]``.
+    Each chunk's end is guessed from the characters-per-token seen so far and then confirmed by
+    counting, so the whole text is encoded about twice, not once per sentence.
+    """
+    text = _require_text(text)
+    max_tokens = _require_budget(max_tokens, "max_tokens", 1)
+    enc = encoding_for(model)
+
+    def count(start: int, stop: int) -> int:
+        return len(enc.encode_ordinary(text[start:stop]))
+
+    chunks: list[str] = []
+    pos, n = 0, len(text)
+    chars_per_token = 3.0  # refined after every chunk
+    while pos < n:
+        reach = pos + max(1, int(max_tokens * chars_per_token * 0.97))
+        if reach >= n and count(pos, n) <= max_tokens:
+            chunks.append(text[pos:])
+            break
+        while True:  # find the furthest sentence end whose chunk fits
+            cut = _last_sentence_end(text, pos, min(reach, n)) or _next_sentence_end(text, pos)
+            used = count(pos, cut)
+            if used <= max_tokens or _last_sentence_end(text, pos, cut - 1) is None:
+                break
+            reach = pos + int((cut - pos) * max_tokens / used * 0.9)  # overshot: aim shorter
+        if used > max_tokens:  # one sentence alone is over budget: cut it between words
+            chunks.extend(_pack(_atoms(text[pos:cut], max_tokens, enc), max_tokens, enc))
+            pos = cut
+            continue
+        exact = True
+        while cut < n:  # the guess fell short: add whole sentences while they fit
+            nxt = _next_sentence_end(text, cut)
+            extra = count(cut, nxt)
+            if used + extra > max_tokens:
+                break
+            used, cut, exact = used + extra, nxt, False
+        while not exact and count(pos, cut) > max_tokens:  # rare: a join costs more than its parts
+            # Step back a sentence; the sentence end found before extending is always there.
+            cut = _last_sentence_end(text, pos, cut - 1)  # type: ignore[assignment]
+        chunks.append(text[pos:cut])
+        chars_per_token = max(1.0, (cut - pos) / max(used, 1))
+        pos = cut
+    return chunks
+
+
 def truncate_to_tokens(text: str, max_tokens: int, model: str = DEFAULT_MODEL) -> str:
-    """The longest start of ``text`` that is at most ``max_tokens`` tokens (never a broken character)."""
+    """The longest start of ``text`` within ``max_tokens`` tokens, never cutting a character."""
     text = _require_text(text)
     max_tokens = _require_budget(max_tokens, "max_tokens", 0)
     return text[: _longest_prefix(text, max_tokens, encoding_for(model))]
