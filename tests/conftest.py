@@ -1,0 +1,47 @@
+"""Shared fixtures: one simulator per test session (cleared before each test), as
+pytest-httpserver does, plus a factory for tests that need their own limits or key."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from course_utils.simulator import Simulator
+
+
+def _assert_no_server_errors(sim: Simulator) -> None:
+    errors = list(sim.server_errors)
+    if errors:
+        pytest.fail("the simulator raised inside its server thread:\n" + "\n".join(errors))
+
+
+@pytest.fixture(scope="session")
+def _session_sim() -> Iterator[Simulator]:
+    with Simulator(port=0) as sim:
+        yield sim
+
+
+@pytest.fixture
+def sim(_session_sim: Simulator) -> Iterator[Simulator]:
+    """The session's simulator, reset (log, faults, buckets) before each test."""
+    _session_sim.reset()
+    yield _session_sim
+    _assert_no_server_errors(_session_sim)
+
+
+@pytest.fixture
+def make_sim() -> Iterator[Callable[..., Simulator]]:
+    """Start a dedicated Simulator(**kwargs) for this test; stopped and checked afterwards."""
+    started: list[Simulator] = []
+
+    def make(**kwargs: object) -> Simulator:
+        s = Simulator(**kwargs).start()  # type: ignore[arg-type]
+        started.append(s)
+        return s
+
+    yield make
+    for s in started:
+        s.stop()
+    for s in started:
+        _assert_no_server_errors(s)
