@@ -45,3 +45,22 @@ def make_sim() -> Iterator[Callable[..., Simulator]]:
         s.stop()
     for s in started:
         _assert_no_server_errors(s)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """A clock for rate-limit buckets that stands still until ``advance()``."""
+    return FakeClock()

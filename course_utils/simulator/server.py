@@ -577,11 +577,11 @@ class Simulator:
             raise _context_error(model, profile(model).context_window + 1, param)
         raise AssertionError(f"unhandled fault kind {kind!r}")  # FAULT_KINDS and this agree
 
-    def _admit(self, call: Call, model: str, tokens: int) -> None:
-        """Reserve ``tokens`` for this key or raise the service's 429."""
+    def _admit(self, call: Call, model: str, tokens: int) -> dict[str, str]:
+        """Reserve ``tokens`` for this key (returning the headers) or raise the service's 429."""
         admission = self.limiter.admit(call.key or "", tokens)
         if admission.admitted:
-            return
+            return admission.headers
         unit = (
             "requests per min (RPM)"
             if admission.limit_type == "requests"
@@ -630,20 +630,20 @@ class Simulator:
 
     def _answer(
         self, call: Call, model: str, messages: list[dict], cap: int | None, fmt: object, param: str
-    ) -> Answer:
+    ) -> tuple[Answer, dict[str, str]]:
         """The shared core of the generating endpoints: count, check, reserve, generate, wait."""
         info = profile(model)
         input_tokens = count_input(messages, model)
         if input_tokens > info.context_window:
             raise _context_error(model, input_tokens, param)
         reserve = cap if cap is not None else min(DEFAULT_OUTPUT_RESERVE_TOKENS, info.max_output)
-        self._admit(call, model, input_tokens + reserve)
+        headers = self._admit(call, model, input_tokens + reserve)
         json_mode, schema = _output_format(fmt)
         answer = generate(
             messages, model, cap, json_mode=json_mode, schema=schema, input_tokens=input_tokens
         )
         self._delay(call, model, answer.output_tokens)
-        return answer
+        return answer, headers
 
 
 def _retry_headers(seconds: float) -> dict[str, str]:
@@ -677,7 +677,7 @@ def responses_create(sim: Simulator, call: Call) -> Reply:
     _check_temperature(body)
     text_cfg = body.get("text") if isinstance(body.get("text"), dict) else {}
     fmt = text_cfg.get("format")
-    answer = sim._answer(call, model, messages, cap, fmt, "input")
+    answer, headers = sim._answer(call, model, messages, cap, fmt, "input")
     status = "incomplete" if answer.truncated else "completed"
     out = {
         "id": f"resp_{uuid.uuid4().hex}",
@@ -717,7 +717,7 @@ def responses_create(sim: Simulator, call: Call) -> Reply:
         "user": None,
     }
     return Reply(
-        200, out, outcome="incomplete" if answer.truncated else "ok",
+        200, out, headers, outcome="incomplete" if answer.truncated else "ok",
         input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,
     )  # fmt: skip
 
@@ -741,7 +741,9 @@ def chat_completions(sim: Simulator, call: Call) -> Reply:
     legacy = _int_param(body, "max_tokens", 1)
     cap = cap if cap is not None else legacy
     _check_temperature(body)
-    answer = sim._answer(call, model, messages, cap, body.get("response_format"), "messages")
+    answer, headers = sim._answer(
+        call, model, messages, cap, body.get("response_format"), "messages"
+    )
     out = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -780,7 +782,7 @@ def chat_completions(sim: Simulator, call: Call) -> Reply:
         "system_fingerprint": "fp_course_sim",
     }
     return Reply(
-        200, out, outcome="incomplete" if answer.truncated else "ok",
+        200, out, headers, outcome="incomplete" if answer.truncated else "ok",
         input_tokens=answer.input_tokens, output_tokens=answer.output_tokens,
     )  # fmt: skip
 

@@ -1,0 +1,71 @@
+"""``python -m course_utils.simulator``: first line, a real SDK request, clean SIGTERM exit."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+
+import openai
+import pytest
+
+from course_utils.pricing import DEFAULT_MODEL
+from course_utils.simulator.__main__ import build_parser
+
+SECRET = "sk-cli-test-secret-0123456789"
+
+
+def test_cli_serves_and_stops_on_sigterm() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course_utils.simulator", "--port", "0", "--api-key", SECRET,
+         "--rpm", "100"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        first = proc.stdout.readline()  # type: ignore[union-attr]
+        m = re.fullmatch(r"Simulator listening on (http://127\.0\.0\.1:\d+/v1)\n", first)
+        assert m, first
+        client = openai.OpenAI(base_url=m.group(1), api_key=SECRET, max_retries=0)
+        r = client.responses.create(model=DEFAULT_MODEL, input="Say hi in one sentence.")
+        assert r.status == "completed"
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=m.group(1), api_key="wrong", max_retries=0).models.list()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert SECRET not in first + out + err
+    assert "stopped" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--fail-rate", "2"], "between 0 and 1"),
+        (["--rpm", "0"], "must be > 0"),
+        (["--port", "x"], "not a int"),
+        (["--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_bad_flags_exit_2(args: list[str], message: str, capsys) -> None:
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(args)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_flag_in_a_real_process() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "course_utils.simulator", "--latency-ms", "-5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "--latency-ms" in proc.stderr and "must be >= 0" in proc.stderr
