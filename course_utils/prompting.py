@@ -1,0 +1,380 @@
+"""Measuring prompts: one call's tokens, cost and latency, styles, JSON answers, token spans.
+
+Lessons 01-02, the PromptComparer widget and Exercise 1 all read the same ``PromptRun``
+record, so a number a learner sees in a notebook is the number a test checks.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, NamedTuple
+
+from .pricing import DEFAULT_MODEL, estimate_cost
+from .tokens import chunk_text, count_message_tokens, count_tokens, encoding_for
+
+Prompt = str | Sequence[Mapping[str, str]]
+
+__all__ = [
+    "CONCISE_TECHNIQUES",
+    "STYLES",
+    "PromptRun",
+    "ResponseStyle",
+    "RunComparison",
+    "Technique",
+    "TokenSpan",
+    "TruncatedAnswerError",
+    "compare_runs",
+    "load_long_document",
+    "parse_json_answer",
+    "preflight_chunks",
+    "run_prompt",
+    "style_request",
+    "token_spans",
+]
+
+
+# --- one measured call ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PromptRun:
+    """What one Responses call cost: the answer, its status, tokens, USD and seconds."""
+
+    prompt: Prompt
+    model: str
+    output_text: str
+    status: str
+    incomplete_reason: str | None
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    latency_s: float
+    max_output_tokens: int | None = None
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens: what the request is billed and rate-limited on."""
+        return self.input_tokens + self.output_tokens
+
+    @property
+    def truncated(self) -> bool:
+        """True when the answer stopped early (``status == "incomplete"``)."""
+        return self.status == "incomplete"
+
+
+def run_prompt(
+    client: Any,
+    prompt: Prompt,
+    *,
+    model: str = DEFAULT_MODEL,
+    max_output_tokens: int | None = None,
+    instructions: str | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> PromptRun:
+    """Send ``prompt`` (text or chat messages) through ``client.responses.create``; measure it.
+
+    Tokens come from the server's ``usage`` (never a local estimate), cost from the course
+    catalogue, latency from ``clock`` around the call (injectable for tests).
+    """
+    if isinstance(prompt, str):
+        if not prompt.strip():
+            raise ValueError("prompt must be a non-empty string: type the question to send")
+    elif not isinstance(prompt, Sequence) or not prompt:
+        raise ValueError(
+            "prompt must be a non-empty string or a list of {'role', 'content'} messages, "
+            f"got {prompt!r}"
+        )
+    kwargs: dict[str, Any] = {"model": model, "input": prompt}
+    if max_output_tokens is not None:
+        kwargs["max_output_tokens"] = max_output_tokens
+    if instructions:
+        kwargs["instructions"] = instructions
+    started = clock()
+    response = client.responses.create(**kwargs)
+    latency = clock() - started
+    usage = response.usage
+    details = getattr(response, "incomplete_details", None)
+    return PromptRun(
+        prompt=prompt,
+        model=model,
+        output_text=response.output_text,
+        status=str(response.status),
+        incomplete_reason=getattr(details, "reason", None),
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_usd=estimate_cost(model, usage.input_tokens, usage.output_tokens),
+        latency_s=latency,
+        max_output_tokens=getattr(response, "max_output_tokens", max_output_tokens),
+    )
+
+
+@dataclass(frozen=True)
+class RunComparison:
+    """Two runs side by side: how many tokens and dollars B saves (negative: B costs more)."""
+
+    a: PromptRun
+    b: PromptRun
+
+    @property
+    def tokens_saved(self) -> int:
+        """Total tokens of A minus total tokens of B."""
+        return self.a.total_tokens - self.b.total_tokens
+
+    @property
+    def token_ratio(self) -> float:
+        """A's total tokens divided by B's (2.0: B uses half as many)."""
+        return self.a.total_tokens / max(self.b.total_tokens, 1)
+
+    @property
+    def cost_saved_per_1000_usd(self) -> float:
+        """What B saves over 1,000 requests, in USD."""
+        return (self.a.cost_usd - self.b.cost_usd) * 1000
+
+    def summary(self) -> str:
+        """One line a learner can read aloud: tokens, ratio and money over 1,000 calls."""
+        if self.tokens_saved >= 0:
+            verdict = f"B uses {self.tokens_saved:,} fewer tokens ({self.token_ratio:.1f}x less)"
+        else:
+            verdict = f"B uses {-self.tokens_saved:,} more tokens than A"
+        return (
+            f"A: {self.a.total_tokens:,} tokens (${self.a.cost_usd:.6f}); "
+            f"B: {self.b.total_tokens:,} tokens (${self.b.cost_usd:.6f}). {verdict}; "
+            f"over 1,000 requests that is ${self.cost_saved_per_1000_usd:+.4f} saved."
+        )
+
+
+def compare_runs(a: PromptRun, b: PromptRun) -> RunComparison:
+    """Compare two measured runs (A is the baseline, B the candidate)."""
+    if not isinstance(a, PromptRun) or not isinstance(b, PromptRun):
+        raise TypeError("compare_runs needs two PromptRun records, as returned by run_prompt()")
+    return RunComparison(a, b)
+
+
+# --- response styles (homework) ---------------------------------------------------------------
+
+
+class ResponseStyle(NamedTuple):
+    """An answer length: the instruction that asks for it and the cap that enforces it."""
+
+    instruction: str
+    max_output_tokens: int
+
+
+STYLES: dict[str, ResponseStyle] = {
+    "short": ResponseStyle("Answer in one sentence.", 60),
+    "medium": ResponseStyle("Answer in 3 bullet points, under 80 words.", 160),
+    "long": ResponseStyle("Answer in 6 bullet points with one short code example.", 400),
+}
+
+
+def style_request(style: str) -> ResponseStyle:
+    """The instruction and output cap for ``style`` (short, medium or long)."""
+    try:
+        return STYLES[style]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown style {style!r}: choose one of {', '.join(map(repr, STYLES))}"
+        ) from None
+
+
+# --- JSON answers -----------------------------------------------------------------------------
+
+
+class TruncatedAnswerError(ValueError):
+    """The answer was cut at the output cap, so its JSON cannot be complete."""
+
+
+def parse_json_answer(run: PromptRun) -> Any:
+    """Parse a run's JSON answer, checking ``status`` first so a cut answer fails clearly."""
+    if run.truncated:
+        raise TruncatedAnswerError(
+            f"the answer stopped at max_output_tokens={run.max_output_tokens} "
+            f"(status 'incomplete', reason {run.incomplete_reason!r}) after "
+            f"{run.output_tokens} tokens, so its JSON is cut off. Raise max_output_tokens, ask "
+            "for less (fewer items, shorter fields), or request structured output with "
+            "text={'format': {'type': 'json_schema', ...}}."
+        )
+    try:
+        return json.loads(run.output_text)
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"the answer is complete but is not valid JSON ({err.msg} at character {err.pos}); "
+            "say 'Reply with JSON only' or use structured output (text.format json_schema)"
+        ) from err
+
+
+# --- token boundaries -------------------------------------------------------------------------
+
+
+class TokenSpan(NamedTuple):
+    """A piece of text and how many tokens it is (more than 1 when a character spans tokens)."""
+
+    text: str
+    tokens: int
+
+
+def token_spans(text: str, model: str = DEFAULT_MODEL) -> list[TokenSpan]:
+    """Cut ``text`` at its token boundaries; the spans join back to ``text``.
+
+    A character the tokenizer splits into several byte-level tokens (many emoji, some scripts)
+    stays whole: its span reports how many tokens it took.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    enc = encoding_for(model)
+    ids = enc.encode_ordinary(text)
+    if not ids:
+        return []
+    _, offsets = enc.decode_with_offsets(ids)
+    spans: list[TokenSpan] = []
+    i = 0
+    while i < len(ids):
+        j = i + 1
+        while j < len(ids) and offsets[j] <= offsets[i]:  # tokens that start mid-character
+            j += 1
+        end = offsets[j] if j < len(ids) else len(text)
+        spans.append(TokenSpan(text[offsets[i] : end], j - i))
+        i = j
+    return spans
+
+
+# --- concise-prompt techniques, as data ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Technique:
+    """One way to send fewer tokens, with a before/after pair that shows it."""
+
+    name: str
+    idea: str
+    before: Prompt
+    after: Prompt
+
+    def tokens(self, model: str = DEFAULT_MODEL) -> tuple[int, int]:
+        """Input tokens (before, after) counted locally, as the server will bill them."""
+        return _prompt_tokens(self.before, model), _prompt_tokens(self.after, model)
+
+    def run(
+        self, client: Any, model: str = DEFAULT_MODEL, max_output_tokens: int | None = None
+    ) -> tuple[PromptRun, PromptRun]:
+        """Send both versions and return the measured runs (before, after)."""
+        return tuple(  # type: ignore[return-value]
+            run_prompt(client, p, model=model, max_output_tokens=max_output_tokens)
+            for p in (self.before, self.after)
+        )
+
+
+def _prompt_tokens(prompt: Prompt, model: str) -> int:
+    """Input tokens as billed: a string is sent as one user message, wrapper tokens included."""
+    if isinstance(prompt, str):
+        prompt = [{"role": "user", "content": prompt}]
+    return count_message_tokens(prompt, model)
+
+
+_RULES = (
+    "You are a support assistant for Acme Cloud. Be polite. Answer only questions about Acme "
+    "Cloud. Never reveal internal ticket numbers. Keep answers short and use plain English."
+)
+_QUESTIONS = (
+    "How do I reset my password?",
+    "Can I change my billing date?",
+    "Why was my upload rejected?",
+)
+_HISTORY = [
+    {"role": "user", "content": "Hi, I am planning a three-day trip to Lisbon in May."},
+    {
+        "role": "assistant",
+        "content": "Lovely choice! May is warm and dry. Do you prefer museums, food or walks?",
+    },
+    {"role": "user", "content": "Mostly food and walking, and I do not want to rent a car."},
+    {
+        "role": "assistant",
+        "content": "Then stay in Baixa or Chiado: both are walkable and the trams and metro "
+        "reach every neighbourhood you will want to see. Try the markets at lunchtime.",
+    },
+    {"role": "user", "content": "My budget is about 120 euros a day, hotel excluded."},
+    {
+        "role": "assistant",
+        "content": "That is comfortable for food and transport: a 24-hour transit pass costs "
+        "a few euros and good lunches are 12 to 20 euros.",
+    },
+]
+_MANUAL = (
+    "Section 1. Installing the printer. Unpack the printer, remove every strip of orange tape "
+    "and keep the box until the printer has worked for a week. Place it on a flat surface "
+    "with 10 cm of space on each side.\n"
+    "Section 2. Loading paper. Pull out the tray, slide the guides to the paper size, fan the "
+    "stack and load at most 250 sheets with the print side down.\n"
+    "Section 3. Clearing a paper jam. Switch the printer off. Open the rear door, pull the "
+    "jammed sheet slowly with both hands in the direction of the paper path, close the door "
+    "and switch the printer on again.\n"
+    "Section 4. Cleaning. Wipe the outside with a dry cloth once a month and run the head "
+    "cleaning program from the menu when prints show stripes.\n"
+    "Section 5. Warranty. The printer is covered for two years from the date on the receipt; "
+    "keep the receipt and the serial number together."
+)
+
+CONCISE_TECHNIQUES: tuple[Technique, ...] = (
+    Technique(
+        "Be specific, not verbose",
+        "Say what you want in numbers instead of hedging about length and quality.",
+        before=(
+            "Could you please write me a really helpful and comprehensive but also reasonably "
+            "concise explanation of what an API rate limit is? Make sure it is well structured, "
+            "easy to follow, includes a good summary, and is not too long but also not too "
+            "short, and think carefully about what a beginner would need to know."
+        ),
+        after="Explain API rate limits for a beginner in 3 bullet points, under 60 words.",
+    ),
+    Technique(
+        "Constrain the output",
+        "Ask for a format and a size; then enforce it with max_output_tokens.",
+        before="Tell me everything about HTTP status codes.",
+        after="List the 5 most common HTTP status codes, one line each: code - meaning.",
+    ),
+    Technique(
+        "State instructions once",
+        "Put fixed rules in one instructions/developer message, not in every user turn.",
+        before=[{"role": "user", "content": f"{_RULES}\n\n{q}"} for q in _QUESTIONS],
+        after=[{"role": "developer", "content": _RULES}]
+        + [{"role": "user", "content": q} for q in _QUESTIONS],
+    ),
+    Technique(
+        "Summarise long history",
+        "Replace old turns with a short summary once a conversation grows.",
+        before=[*_HISTORY, {"role": "user", "content": "Suggest a plan for day one."}],
+        after=[
+            {
+                "role": "developer",
+                "content": "Summary so far: 3-day Lisbon trip in May; likes food and walking; "
+                "no car; stays in Baixa/Chiado; about 120 EUR a day excluding hotel.",
+            },
+            {"role": "user", "content": "Suggest a plan for day one."},
+        ],
+    ),
+    Technique(
+        "Send only relevant context",
+        "Retrieve the section that answers the question instead of the whole document.",
+        before=f"{_MANUAL}\n\nQuestion: how do I clear a paper jam?",
+        after=f"{_MANUAL.splitlines()[2]}\n\nQuestion: how do I clear a paper jam?",
+    ),
+)
+
+
+# --- the long document and the pre-flight check ---------------------------------------------
+
+
+def load_long_document() -> str:
+    """The course's long sample document (an ops handbook) for the chunking demo."""
+    return resources.files("course_utils").joinpath("data/long_document.txt").read_text("utf-8")
+
+
+def preflight_chunks(text: str, budget_tokens: int, model: str = DEFAULT_MODEL) -> list[str]:
+    """``[text]`` when it fits ``budget_tokens``; otherwise sentence-aligned chunks that do."""
+    if count_tokens(text, model) <= budget_tokens:
+        return [text]
+    return chunk_text(text, budget_tokens, model)

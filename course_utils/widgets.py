@@ -1,0 +1,198 @@
+"""Notebook widgets: thin ipywidgets views over plain functions in the other modules.
+
+The logic lives in ``prompting`` and ``plots`` (unit-tested there); a widget only reads its
+controls, calls those functions and writes the results into its own child widgets, so tests
+can press a button by calling the callback and then read the widget's state.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from typing import Any
+
+import ipywidgets as w
+from IPython.display import HTML
+
+from .plots import comparer_figure, figure_png
+from .pricing import DEFAULT_MODEL, list_models
+from .prompting import PromptRun, compare_runs, run_prompt, token_spans
+
+__all__ = ["PromptComparer", "friendly_error", "show_tokens", "token_html"]
+
+_SPAN_COLOURS = ("#cfe3ff", "#ffe0b3")
+_MULTI_COLOUR = "#f7c6d0"  # a character that took more than one token
+
+DEFAULT_PROMPT_A = (
+    "Please write a comprehensive, helpful and detailed explanation of what tokens are in "
+    "language models, with examples, and make sure it is not too short but also not too long."
+)
+DEFAULT_PROMPT_B = "Explain tokens in language models in 3 bullet points, under 60 words."
+
+
+def token_html(text: str, model: str = DEFAULT_MODEL) -> str:
+    """HTML that shows each token of ``text`` on an alternating background (escaped)."""
+    spans = token_spans(text, model)
+    parts = []
+    for i, span in enumerate(spans):
+        colour = _MULTI_COLOUR if span.tokens > 1 else _SPAN_COLOURS[i % 2]
+        shown = html.escape(span.text).replace(" ", "&nbsp;").replace("\n", "&#8629;<br>")
+        tip = f"{span.tokens} tokens" if span.tokens > 1 else "1 token"
+        parts.append(
+            f'<span title="{tip}" style="background:{colour};border-radius:3px;'
+            f'padding:1px 0;margin:0 1px;font-family:monospace">{shown}</span>'
+        )
+    total = sum(s.tokens for s in spans)
+    return (
+        f'<div style="line-height:2">{"".join(parts)}</div>'
+        f"<div><small>{total} tokens, {len(text)} characters ({model})</small></div>"
+    )
+
+
+def show_tokens(text: str, model: str = DEFAULT_MODEL) -> HTML:
+    """Render the token boundaries of ``text`` in colour, for a notebook cell."""
+    return HTML(token_html(text, model))
+
+
+def friendly_error(exc: BaseException) -> str:
+    """One plain-language line for an error shown in a widget (never a traceback)."""
+    import openai
+
+    name = type(exc).__name__
+    message = getattr(exc, "message", None) or str(exc) or name
+    if isinstance(exc, openai.AuthenticationError):
+        advice = "check OPENAI_API_KEY, or unset COURSE_BACKEND to use the offline simulator"
+    elif isinstance(exc, openai.RateLimitError):
+        advice = "you hit a rate limit; wait a few seconds and press Run again"
+    elif isinstance(exc, openai.APIConnectionError):
+        advice = "the server could not be reached; check OPENAI_BASE_URL or your network"
+    elif isinstance(exc, openai.BadRequestError):
+        advice = "the request was rejected; check the model and the output cap"
+    elif isinstance(exc, openai.APIStatusError):
+        advice = "the service had a problem; try again in a moment"
+    else:
+        advice = "fix the input above and press Run again"
+    return f"{name}: {message} — {advice}."
+
+
+class PromptComparer:
+    """Two prompts side by side: run both, compare answers, tokens, cost and latency."""
+
+    def __init__(
+        self,
+        client: Any = None,
+        *,
+        prompt_a: str = DEFAULT_PROMPT_A,
+        prompt_b: str = DEFAULT_PROMPT_B,
+        model: str = DEFAULT_MODEL,
+        max_output_tokens: int = 200,
+    ) -> None:
+        self._client = client
+        self.runs: tuple[PromptRun, PromptRun] | None = None
+        self.error: str | None = None
+        box = w.Layout(width="100%", height="110px")
+        self.prompt_a = w.Textarea(value=prompt_a, description="Prompt A", layout=box)
+        self.prompt_b = w.Textarea(value=prompt_b, description="Prompt B", layout=box)
+        self.model = w.Dropdown(
+            options=[m.id for m in list_models()], value=model, description="Model"
+        )
+        self.max_output_tokens = w.IntSlider(
+            value=max_output_tokens, min=16, max=1000, step=8, description="Max output"
+        )
+        self.run_button = w.Button(description="Run both", button_style="primary", icon="play")
+        self.run_button.on_click(self._on_run)
+        self.status = w.HTML(value="Press <b>Run both</b> to send both prompts.")
+        answer_box = w.Layout(width="100%", height="180px")
+        self.answer_a = w.Textarea(description="Answer A", disabled=True, layout=answer_box)
+        self.answer_b = w.Textarea(description="Answer B", disabled=True, layout=answer_box)
+        self.stats_a = w.HTML()
+        self.stats_b = w.HTML()
+        self.chart = w.Output()
+        self.widget = w.VBox(
+            [
+                w.HBox(
+                    [
+                        w.VBox([self.prompt_a], layout=_half()),
+                        w.VBox([self.prompt_b], layout=_half()),
+                    ]
+                ),
+                w.HBox([self.model, self.max_output_tokens, self.run_button]),
+                self.status,
+                w.HBox(
+                    [
+                        w.VBox([self.answer_a, self.stats_a], layout=_half()),
+                        w.VBox([self.answer_b, self.stats_b], layout=_half()),
+                    ]
+                ),
+                self.chart,
+            ]
+        )
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def client(self) -> Any:
+        """The client given, or the course's default one (simulator or live) on first use."""
+        if self._client is None:
+            from .client import get_client
+
+            self._client = get_client()
+        return self._client
+
+    def _on_run(self, _button: Any = None) -> None:
+        """Button callback: run both prompts and show the results (errors as a message)."""
+        self.run_button.disabled = True
+        self.status.value = "Running…"
+        try:
+            self.run()
+        finally:
+            self.run_button.disabled = False
+
+    def run(self) -> tuple[PromptRun, PromptRun] | None:
+        """Send both prompts with the chosen model and cap; fill in answers, stats and chart."""
+        self.error = None
+        try:
+            cap = int(self.max_output_tokens.value)
+            runs = tuple(
+                run_prompt(self.client, p, model=self.model.value, max_output_tokens=cap)
+                for p in (self.prompt_a.value, self.prompt_b.value)
+            )
+        except Exception as exc:  # the widget must explain, never show a traceback
+            self.runs = None
+            self.error = friendly_error(exc)
+            self.status.value = f'<span style="color:#b00020">⚠ {html.escape(self.error)}</span>'
+            return None
+        a, b = runs
+        self.runs = (a, b)
+        self.answer_a.value, self.answer_b.value = a.output_text, b.output_text
+        self.stats_a.value, self.stats_b.value = _stats_html(a), _stats_html(b)
+        self.status.value = html.escape(compare_runs(a, b).summary())
+        fig = comparer_figure(["A", "B"], [a.input_tokens, b.input_tokens],
+                              [a.output_tokens, b.output_tokens])  # fmt: skip
+        png = base64.b64encode(figure_png(fig)).decode("ascii")
+        self.chart.outputs = (
+            {
+                "output_type": "display_data",
+                "data": {"image/png": png, "text/plain": "<tokens per prompt chart>"},
+                "metadata": {},
+            },
+        )
+        return self.runs
+
+
+def _half() -> w.Layout:
+    return w.Layout(width="50%")
+
+
+def _stats_html(run: PromptRun) -> str:
+    cut = (
+        f' <b style="color:#b00020">cut at {run.max_output_tokens} tokens (incomplete)</b>'
+        if run.truncated
+        else ""
+    )
+    return (
+        f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens · "
+        f"${run.cost_usd:.6f} (${run.cost_usd * 1000:.3f} per 1,000) · "
+        f"{run.latency_s * 1000:.0f} ms{cut}</small>"
+    )

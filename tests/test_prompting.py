@@ -1,0 +1,164 @@
+"""prompting: measured runs against the real simulator, styles, JSON answers, token spans."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from course_utils.pricing import estimate_cost
+from course_utils.prompting import (
+    CONCISE_TECHNIQUES,
+    STYLES,
+    PromptRun,
+    TruncatedAnswerError,
+    compare_runs,
+    load_long_document,
+    parse_json_answer,
+    preflight_chunks,
+    run_prompt,
+    style_request,
+    token_spans,
+)
+from course_utils.tokens import count_tokens
+
+MODEL = "gpt-5.4-mini"
+VERBOSE = (
+    "Please write a comprehensive and detailed explanation of caching, with examples, and "
+    "make sure it is helpful and balanced, not too short and not too long."
+)
+CONCISE = "Explain caching in 3 bullet points, under 60 words."
+
+
+def fake_clock(*times: float):
+    it = iter(times)
+    return lambda: next(it)
+
+
+def test_run_prompt_reads_usage_cost_and_latency(sim):
+    client = sim.client(max_retries=0)
+    run = run_prompt(client, CONCISE, model=MODEL, clock=fake_clock(10.0, 10.25))
+    assert run.status == "completed" and not run.truncated
+    record = sim.requests[-1]
+    assert (run.input_tokens, run.output_tokens) == (record.input_tokens, record.output_tokens)
+    assert run.cost_usd == estimate_cost(MODEL, run.input_tokens, run.output_tokens)
+    assert run.latency_s == pytest.approx(0.25)
+    assert run.total_tokens == run.input_tokens + run.output_tokens
+    assert run.output_text.startswith("- ")
+
+
+def test_run_prompt_cap_truncates(sim):
+    run = run_prompt(sim.client(max_retries=0), VERBOSE, model=MODEL, max_output_tokens=20)
+    assert run.truncated and run.incomplete_reason == "max_output_tokens"
+    assert run.output_tokens == 20 and run.max_output_tokens == 20
+
+
+def test_run_prompt_instructions_count_as_input(sim):
+    client = sim.client(max_retries=0)
+    plain = run_prompt(client, CONCISE, model=MODEL)
+    with_rules = run_prompt(client, CONCISE, model=MODEL, instructions="Be brief and friendly.")
+    assert with_rules.input_tokens > plain.input_tokens
+
+
+def test_run_prompt_rejects_empty_prompt(sim):
+    with pytest.raises(ValueError, match="non-empty"):
+        run_prompt(sim.client(max_retries=0), "   ")
+    with pytest.raises(ValueError, match="list of"):
+        run_prompt(sim.client(max_retries=0), [])
+    assert sim.requests == []
+
+
+def test_run_prompt_accepts_messages(sim):
+    messages = [{"role": "developer", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    run = run_prompt(sim.client(max_retries=0), messages)
+    assert run.input_tokens == sim.requests[-1].input_tokens and run.prompt == messages
+
+
+def test_compare_runs_summary(sim):
+    client = sim.client(max_retries=0)
+    comparison = compare_runs(run_prompt(client, VERBOSE), run_prompt(client, CONCISE))
+    assert comparison.tokens_saved > 0 and comparison.token_ratio > 1
+    assert comparison.cost_saved_per_1000_usd > 0
+    assert "fewer tokens" in comparison.summary() and "1,000 requests" in comparison.summary()
+    reverse = compare_runs(comparison.b, comparison.a)
+    assert "more tokens" in reverse.summary()
+    with pytest.raises(TypeError, match="PromptRun"):
+        compare_runs("a", "b")  # type: ignore[arg-type]
+
+
+def test_styles_grow_and_unknown_style_is_clear():
+    caps = [style_request(s).max_output_tokens for s in ("short", "medium", "long")]
+    assert caps == sorted(caps) and len(set(caps)) == 3
+    lengths = [len(STYLES[s].instruction) for s in ("short", "medium", "long")]
+    assert lengths == sorted(lengths)
+    with pytest.raises(ValueError, match=r"unknown style 'huge'.*'short'"):
+        style_request("huge")
+    with pytest.raises(ValueError, match="unknown style"):
+        style_request(None)  # type: ignore[arg-type]
+
+
+def test_styles_fit_their_caps_on_the_simulator(sim):
+    client = sim.client(max_retries=0)
+    for name, style in STYLES.items():
+        run = run_prompt(
+            client, "Explain retries.", instructions=style.instruction,
+            max_output_tokens=style.max_output_tokens,
+        )  # fmt: skip
+        assert run.status == "completed", name
+
+
+def _run(text: str, status: str = "completed", cap: int | None = None) -> PromptRun:
+    return PromptRun(
+        "p", MODEL, text, status, "max_output_tokens" if status == "incomplete" else None,
+        5, 5, 0.0, 0.0, cap,
+    )  # fmt: skip
+
+
+def test_parse_json_answer_checks_status_first(sim):
+    run = run_prompt(sim.client(max_retries=0), "Describe caching as JSON.", max_output_tokens=25)
+    assert run.truncated
+    with pytest.raises(TruncatedAnswerError, match=r"max_output_tokens=25.*Raise"):
+        parse_json_answer(run)
+    full = run_prompt(sim.client(max_retries=0), "Describe caching as JSON.")
+    assert set(parse_json_answer(full)) >= {"topic", "summary"}
+    with pytest.raises(ValueError, match="not valid JSON"):
+        parse_json_answer(_run("not json"))
+
+
+@pytest.mark.parametrize(
+    "text", ["Hello world", "unbelievable", "def f(x):\n    return x**2", "Grüße 👋🏽 日本語", ""]
+)
+def test_token_spans_rejoin_and_count(text):
+    spans = token_spans(text)
+    assert "".join(s.text for s in spans) == text
+    assert sum(s.tokens for s in spans) == count_tokens(text)
+
+
+def test_token_spans_keeps_multi_token_characters_whole():
+    spans = token_spans("👋🏽")
+    assert all(s.text for s in spans)
+    assert sum(s.tokens for s in spans) > len(spans) or len(spans) == count_tokens("👋🏽")
+
+
+def test_techniques_all_save_tokens(sim):
+    assert len(CONCISE_TECHNIQUES) == 5
+    client = sim.client(max_retries=0)
+    for t in CONCISE_TECHNIQUES:
+        before, after = t.run(client)
+        assert after.total_tokens < before.total_tokens, t.name
+        if t.name != "Constrain the output":  # that one trades a longer prompt for less output
+            assert t.tokens() == (before.input_tokens, after.input_tokens), t.name
+    constrain = next(t for t in CONCISE_TECHNIQUES if t.name == "Constrain the output")
+    before, after = constrain.run(client)
+    assert after.output_tokens < before.output_tokens
+
+
+def test_long_document_and_preflight():
+    doc = load_long_document()
+    n = count_tokens(doc)
+    assert 6000 <= n <= 10000
+    assert preflight_chunks("short text", 100) == ["short text"]
+    chunks = preflight_chunks(doc, 1500)
+    assert len(chunks) > 1 and "".join(chunks) == doc
+    assert all(count_tokens(c) <= 1500 for c in chunks)
+    assert all(a.rstrip()[-1] in ".!?:" or "\n" in b[:1] for a, b in itertools.pairwise(chunks))
