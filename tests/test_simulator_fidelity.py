@@ -79,10 +79,26 @@ def test_context_manager_and_restart(fake_clock) -> None:
         assert sim.client(max_retries=0).models.list().data
 
 
-def test_latency_scale_uses_catalogue_profile(make_sim) -> None:
-    sim = make_sim(latency_scale=0.001)
-    sim.client(max_retries=0).responses.create(model=DEFAULT_MODEL, input="Say hi.")
-    assert sim.requests[-1].outcome == "ok"
+def test_latency_follows_catalogue_profile() -> None:
+    sim = Simulator(latency_ms=10, latency_scale=0.5)
+    # gpt-5.4-mini: 250 ms to the first token + 6 ms per output token
+    assert sim.latency_s("gpt-5.4-mini", 100) == pytest.approx(0.010 + 0.5 * 0.850)
+    assert sim.latency_s("gpt-5.4", 100) > sim.latency_s("gpt-5.4-nano", 100)
+    assert sim.latency_s("no-such-model", 100) == sim.latency_s(DEFAULT_MODEL, 100)
+    assert Simulator().latency_s(DEFAULT_MODEL, 1000) == 0
+
+
+def test_latency_header(sim: Simulator) -> None:
+    client = sim.client(max_retries=0)
+    r = client.responses.create(
+        model=DEFAULT_MODEL, input="Say hi.", extra_headers={"X-Sim-Latency-Ms": "5"}
+    )
+    assert r.status == "completed"
+    with pytest.raises(openai.BadRequestError) as info:
+        client.responses.create(
+            model=DEFAULT_MODEL, input="Say hi.", extra_headers={"X-Sim-Latency-Ms": "soon"}
+        )
+    assert info.value.param == "X-Sim-Latency-Ms"
 
 
 def test_bad_constructor_arguments() -> None:

@@ -69,18 +69,19 @@ _VERBOSE_WORDS = (
 _TOPIC = re.compile(
     r"\b(?:explain|describe|summari[sz]e|define|discuss|introduce|tell me about|teach me|"
     r"write about|what (?:is|are)|why|how (?:do|does|to|can)|explanation of|overview of|about)"
-    r"\s+(.+?)(?=[.?!\n:;,]|\s(?:for|to|in a|in \d|using|with|so|that|and why)\s|$)",
+    r"\s+(.+?)(?=[.?!\n:;,]|\s(?:in|as|for|to|using|with|so|that|and why)\s|$)",
     re.IGNORECASE,
 )
-_LEADING = re.compile(r"^(?:what|how|why|the|a|an|is|are|does|do|to)\s+", re.IGNORECASE)
+_LEADING = re.compile(r"^(?:what|how|why|is|are|does|do|to)\s+", re.IGNORECASE)
 _TRAILING = re.compile(r"\s+(?:is|are|works?|means?|matters?|do|does)$", re.IGNORECASE)
 
 _OPENERS = (
-    "In short, {topic} is about doing one job well and making its cost visible.",
+    "In short, the point of {topic} is to do one job well and make its cost visible.",
     "The core idea behind {topic} is simple once you see the problem it solves.",
-    "{Topic} is easiest to grasp by starting from one small, concrete example.",
-    "At its heart, {topic} trades a little setup for code that is easier to change.",
-    "{Topic} answers a practical question: how do you get a reliable result at a known cost?",
+    "The easiest way into {topic} is one small, concrete example.",
+    "At its heart, working with {topic} means trading a little setup for code that is easier "
+    "to change.",
+    "A practical question sits behind {topic}: how do you get a reliable result at a known cost?",
 )
 _BODY = (
     "A good first step is to write down what goes in, what comes out and what can fail.",
@@ -99,7 +100,7 @@ _BODY = (
     "For {topic}, the simplest version that works is usually the right place to start.",
     "Teams that use {topic} well write the trade-offs down next to the code.",
     "A common mistake with {topic} is adding complexity before it is needed.",
-    "{Topic} works best when its inputs are checked early and its failures are explicit.",
+    "Using {topic} goes best when inputs are checked early and failures are explicit.",
     "Reading a real example of {topic} in a well-kept library teaches more than a summary.",
 )
 _HEDGES = (

@@ -148,7 +148,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.send_error(400, "Content-Length must be a whole number of bytes")
+            return
         raw = self.rfile.read(length) if length > 0 else b""
         reply = self.server.sim._serve(self.command, self.path, self.headers, raw)
         if reply.action == "drop":
@@ -609,22 +615,29 @@ class Simulator:
             headers={**admission.headers, **_retry_headers(admission.retry_after_s)},
         )
 
-    def _delay(self, call: Call, model: str | None, output_tokens: int) -> None:
-        """Wait the simulated latency (released at once by stop()/reset())."""
-        seconds = self.latency_ms / 1000
-        extra = call.headers.get("X-Sim-Latency-Ms")
-        if extra:
-            try:
-                seconds += max(0.0, float(extra)) / 1000
-            except ValueError:
-                raise bad_request(
-                    f"X-Sim-Latency-Ms must be a number of milliseconds, got {extra!r}",
-                    "X-Sim-Latency-Ms",
-                ) from None
+    def latency_s(self, model: str | None, output_tokens: int, extra_ms: float = 0.0) -> float:
+        """Simulated latency: fixed ms + ``latency_scale`` x the model's catalogue profile."""
+        seconds = (self.latency_ms + extra_ms) / 1000
         if self.latency_scale and model is not None:
             p = profile(model)
             ms = p.sim_first_token_ms + p.sim_ms_per_output_token * output_tokens
             seconds += self.latency_scale * ms / 1000
+        return seconds
+
+    def _delay(self, call: Call, model: str | None, output_tokens: int) -> None:
+        """Wait the simulated latency (released at once by stop()/reset())."""
+        raw = call.headers.get("X-Sim-Latency-Ms")
+        try:
+            extra = float(raw) if raw else 0.0
+        except ValueError:
+            extra = -1.0
+        if not 0 <= extra <= HOLD_MAX_S * 1000:
+            raise bad_request(
+                f"X-Sim-Latency-Ms must be a number of milliseconds from 0 to "
+                f"{HOLD_MAX_S * 1000:.0f}, got {raw!r}",
+                "X-Sim-Latency-Ms",
+            )
+        seconds = self.latency_s(model, output_tokens, extra)
         if seconds > 0:
             self._release.wait(seconds)
 
