@@ -100,6 +100,9 @@ class CheckResult:
     def __str__(self) -> str:
         return "\n".join(self.messages)
 
+    def _ipython_display_(self) -> None:
+        """Show nothing more in Jupyter: ``check()`` has already printed the outcome."""
+
 
 # --- declarations -----------------------------------------------------------------------------
 
@@ -344,7 +347,7 @@ def check(name: str, obj: Any) -> CheckResult:
     return result
 
 
-def hint(name: str, level: int | None = None) -> str:
+def hint(name: str, level: int | None = None) -> None:
     """Show the next hint for ``name`` (one more each call), or hint ``level`` when given."""
     ex = get_exercise(name)
     count = len(ex.hints)
@@ -354,12 +357,10 @@ def hint(name: str, level: int | None = None) -> str:
         raise ValueError(f"{name!r} has hints 1 to {count}; got level {level!r}")
     _revealed[name] = max(_revealed.get(name, 0), level)
     more = f' (next: hint("{name}"))' if level < count else " (that is the last hint)"
-    text = f"💡 Hint {level}/{count} for `{name}`: {ex.hints[level - 1]}{more}"
-    print(text)
-    return text
+    print(f"💡 Hint {level}/{count} for `{name}`: {ex.hints[level - 1]}{more}")
 
 
-def solution(name: str) -> str:
+def solution(name: str) -> None:
     """Print the reference solution for ``name`` (only ever shown when asked for)."""
     ex = get_exercise(name)
     code = None
@@ -372,9 +373,7 @@ def solution(name: str) -> str:
             f"# The solution notebook solutions/{ex.solution_notebook} is not in this copy of "
             "the course; open it in the course repository."
         )
-    text = f"# Reference solution for {name}\n{code.rstrip()}\n"
-    print(text)
-    return text
+    print(f"# Reference solution for {name}\n{code.rstrip()}")
 
 
 def _solution_from_notebook(path: Path, name: str) -> str | None:
