@@ -1,0 +1,315 @@
+"""Exercise 1, ``compare_prompts``, and its homework item, ``generate_in_style``.
+
+Both are judged by what reaches a fresh course simulator: the tokens the server billed, whether
+an output cap cut the answer, and which model was asked, so a check never trusts a learner's
+own arithmetic.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..pricing import DEFAULT_MODEL, estimate_cost
+from ._core import Incorrect, LearnerRun, exercise, run_learner
+
+__all__ = ["check_compare_prompts", "check_generate_in_style"]
+
+SOLUTION_NOTEBOOK = "01_prompt_styles.ipynb"
+FIELDS = ("input_tokens", "output_tokens", "cost_usd")
+OTHER_MODEL = "gpt-5.4-nano"
+
+# The check's own pair: the verbose one gets a long answer from the simulator (hundreds of
+# tokens), so a small cap must visibly cut it.
+CHECK_VERBOSE = (
+    "Please give me a detailed, comprehensive and helpful explanation of how HTTP caching "
+    "works, with examples, and make sure it is balanced: not too short and not too long."
+)
+CHECK_CONCISE = "Explain HTTP caching in 3 bullet points, under 60 words."
+CHECK_CAP = 40
+
+COMPARE_HINTS = (
+    "Send each prompt once with `client.responses.create(model=model, input=prompt, "
+    "max_output_tokens=max_output_tokens)`, using the `model` argument you were given.",
+    'Return a dict with two entries, `{"verbose": {...}, "concise": {...}}`, each holding '
+    "`input_tokens`, `output_tokens` and `cost_usd` for that prompt.",
+    "Take the token numbers from the server's answer, `response.usage.input_tokens` and "
+    "`response.usage.output_tokens`, not from a local estimate or len(text).",
+    "Price each call with the course catalogue: `estimate_cost(model, input_tokens, "
+    "output_tokens)` from `course_utils.pricing` (it knows every model's price).",
+    "Cap the output: give `max_output_tokens` a number as its default (e.g. 150) and pass it "
+    "to every `responses.create` call, so no answer can run long.",
+    "Write your own pair in MY_VERBOSE_PROMPT / MY_CONCISE_PROMPT and use them as the "
+    "defaults of `verbose_prompt` / `concise_prompt`. The concise one should ask for a format "
+    "and a size ('3 bullet points, under 60 words'); the verbose one hedges about length.",
+)
+
+STYLE_HINTS = (
+    "Call `client.responses.create(...)` once and return the response object itself, so the "
+    "caller can read `.output_text`, `.usage` and `.max_output_tokens`.",
+    "Map each style to a number with a dict, e.g. `{'short': 60, 'medium': 160, 'long': "
+    "400}`, and pass it as `max_output_tokens`: short < medium < long.",
+    "Pair each cap with an instruction that asks for an answer that fits it ('Answer in one "
+    "sentence.' for short), sent as `instructions=` or added to the prompt. If an answer "
+    "comes back with status 'incomplete', the instruction asks for more than the cap allows.",
+    "Before calling the API, reject a style that is not in your dict: `raise "
+    "ValueError(f'unknown style {style!r}: choose short, medium or long')`.",
+)
+
+
+# --- shared helpers --------------------------------------------------------------------------
+
+
+def _responses(sim: Any) -> list[Any]:
+    """The generating requests that reached the simulator (not token-count calls)."""
+    return [r for r in sim.requests if r.path.rstrip("/").endswith("/responses")]
+
+
+def _call(sim: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[LearnerRun, list]:
+    sim.reset()
+    client = sim.client(max_retries=0, timeout=5.0)
+    try:
+        run = run_learner(fn, client, *args, **kwargs)
+    finally:
+        client.close()
+    return run, _responses(sim)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# --- Exercise 1: compare_prompts -------------------------------------------------------------
+
+
+def _report(run: LearnerRun) -> dict[str, Mapping[str, Any]]:
+    """The learner's report, checked for shape: two entries of three numbers each."""
+    run.raise_unexpected()
+    value = run.value
+    if not isinstance(value, Mapping):
+        raise Incorrect(
+            f"`{run.fn_name}` returned {type(value).__name__} {value!r:.60}; it should return a "
+            "dict with a 'verbose' and a 'concise' entry, each holding numbers.",
+            2,
+        )
+    for key in ("verbose", "concise"):
+        entry = value.get(key)
+        if not isinstance(entry, Mapping):
+            raise Incorrect(
+                f"`{run.fn_name}`'s result has no {key!r} entry holding a dict (keys found: "
+                f"{', '.join(map(repr, value)) or 'none'}).",
+                2,
+            )
+        missing = [f for f in FIELDS if not _number(entry.get(f))]
+        if missing:
+            raise Incorrect(
+                f"`{run.fn_name}`'s {key!r} entry lacks a number for {', '.join(missing)}.", 2
+            )
+    return {k: value[k] for k in ("verbose", "concise")}
+
+
+def _judge_numbers(name: str, report: Mapping[str, Mapping[str, Any]], records: list) -> None:
+    if len(records) != 2:
+        raise Incorrect(
+            f"`{name}` sent {len(records)} requests for two prompts; send each prompt once.", 1
+        )
+    billed = sorted((r.input_tokens, r.output_tokens) for r in records)
+    reported = sorted(
+        (report[k]["input_tokens"], report[k]["output_tokens"]) for k in ("verbose", "concise")
+    )
+    if billed != reported:
+        raise Incorrect(
+            f"`{name}` reported (input, output) tokens {reported}, but the server billed "
+            f"{billed} for those two requests.",
+            3,
+        )
+
+
+def _judge_costs(name: str, report: Mapping[str, Mapping[str, Any]], model: str) -> None:
+    for key, entry in report.items():
+        expected = estimate_cost(model, int(entry["input_tokens"]), int(entry["output_tokens"]))
+        if not math.isclose(entry["cost_usd"], expected, rel_tol=1e-6, abs_tol=1e-12):
+            raise Incorrect(
+                f"`{name}` reported cost_usd={entry['cost_usd']!r} for the {key} prompt on "
+                f"{model}; that is not the catalogue price of those tokens.",
+                4,
+            )
+
+
+def _own_defaults(fn: Callable[..., Any], name: str) -> object:
+    """The default output cap, after checking the defaults hold the learner's own prompt pair."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    defaults = {p.name: p.default for p in params}
+    cap = defaults.get("max_output_tokens", inspect.Parameter.empty)
+    if not _number(cap) or isinstance(cap, float) or cap is None or cap < 16:
+        raise Incorrect(
+            f"`{name}`'s `max_output_tokens` defaults to {cap!r}; without a cap an answer "
+            "can run as long as the model likes (and cost accordingly).",
+            5,
+        )
+    pair = [p.default for p in params[1:3]]
+    if len(pair) < 2 or not all(isinstance(p, str) and p.strip() for p in pair):
+        raise Incorrect(
+            f"`{name}`'s `verbose_prompt` and `concise_prompt` have no prompts of your own as "
+            "their defaults yet.",
+            6,
+        )
+    if pair[0].strip() == pair[1].strip():
+        raise Incorrect(f"`{name}`'s two default prompts are the same text.", 6)
+    return cap
+
+
+@exercise("compare_prompts", hints=COMPARE_HINTS, solution_notebook=SOLUTION_NOTEBOOK)
+def check_compare_prompts(fn: Callable[..., Any]) -> str:
+    """Judge the report against the server's usage, the catalogue and the requests' caps."""
+    from ..simulator import Simulator
+
+    with Simulator(seed=0) as sim:
+        run, records = _call(
+            sim, fn, CHECK_VERBOSE, CHECK_CONCISE, model=DEFAULT_MODEL,
+            max_output_tokens=CHECK_CAP,
+        )  # fmt: skip
+        report = _report(run)
+        _judge_numbers(run.fn_name, report, records)
+        _judge_costs(run.fn_name, report, DEFAULT_MODEL)
+        if any(r.output_tokens > CHECK_CAP for r in records) or not any(
+            r.outcome == "incomplete" for r in records
+        ):
+            longest = max(r.output_tokens for r in records)
+            raise Incorrect(
+                f"`{run.fn_name}(..., max_output_tokens={CHECK_CAP})` got an answer of "
+                f"{longest} tokens: the cap it was given never reached the API.",
+                5,
+            )
+
+        run, records = _call(
+            sim, fn, CHECK_VERBOSE, CHECK_CONCISE, model=OTHER_MODEL, max_output_tokens=500
+        )
+        report = _report(run)
+        asked = sorted({r.model for r in records})
+        if asked != [OTHER_MODEL]:
+            raise Incorrect(
+                f"`{run.fn_name}(..., model={OTHER_MODEL!r})` asked the server for {asked}; "
+                "use the `model` argument in each call.",
+                1,
+            )
+        _judge_numbers(run.fn_name, report, records)
+        _judge_costs(run.fn_name, report, OTHER_MODEL)
+
+        cap = _own_defaults(fn, run.fn_name)
+        run, records = _call(sim, fn)
+        report = _report(run)
+        _judge_numbers(run.fn_name, report, records)
+        totals = {k: report[k]["input_tokens"] + report[k]["output_tokens"] for k in report}
+        if totals["concise"] >= totals["verbose"]:
+            raise Incorrect(
+                f"With your own prompts, the concise one used {totals['concise']} tokens "
+                f"(input + output) and the verbose one {totals['verbose']}: the concise prompt "
+                "is not cheaper yet.",
+                6,
+            )
+    saved = 1 - totals["concise"] / totals["verbose"]
+    return (
+        f"Your concise prompt used {saved:.0%} fewer tokens than the verbose one "
+        f"(cap: {cap} output tokens)."
+    )
+
+
+# --- Homework: generate_in_style -------------------------------------------------------------
+
+STYLE_PROMPT = "Explain how HTTP caching works."
+STYLE_ORDER = ("short", "medium", "long")
+
+
+def _style_response(run: LearnerRun, style: str) -> Any:
+    run.raise_unexpected()
+    response = run.value
+    if not hasattr(response, "max_output_tokens") or not hasattr(response, "usage"):
+        raise Incorrect(
+            f"`{run.fn_name}(client, prompt, style={style!r})` returned "
+            f"{type(response).__name__}; return the response from responses.create itself.",
+            1,
+        )
+    return response
+
+
+@exercise("generate_in_style", hints=STYLE_HINTS, solution_notebook=SOLUTION_NOTEBOOK)
+def check_generate_in_style(fn: Callable[..., Any]) -> str:
+    """Judge each style's cap and answer on a fresh simulator, and the error for a bad style."""
+    from ..simulator import Simulator
+
+    responses = {}
+    with Simulator(seed=0) as sim:
+        for style in STYLE_ORDER:
+            run, records = _call(sim, fn, STYLE_PROMPT, style)
+            responses[style] = _style_response(run, style)
+            if len(records) != 1:
+                raise Incorrect(
+                    f"`{run.fn_name}(..., style={style!r})` sent {len(records)} requests; "
+                    "send one.",
+                    1,
+                )
+        name = run.fn_name
+        caps = {s: r.max_output_tokens for s, r in responses.items()}
+        if any(not isinstance(c, int) for c in caps.values()):
+            raise Incorrect(
+                f"`{name}` sent these output caps: {caps}; every style needs a number as its "
+                "max_output_tokens.",
+                2,
+            )
+        if not caps["short"] < caps["medium"] < caps["long"]:
+            raise Incorrect(
+                f"`{name}` used the caps {caps}; they should grow from short to long.", 2
+            )
+        cut = [s for s, r in responses.items() if r.status != "completed"]
+        if cut:
+            raise Incorrect(
+                f"`{name}`'s {', '.join(map(repr, cut))} answer came back incomplete (cut at "
+                "its cap): its instruction asks for more than the cap allows.",
+                3,
+            )
+        outs = {s: r.usage.output_tokens for s, r in responses.items()}
+        if not outs["short"] < outs["long"]:
+            raise Incorrect(
+                f"`{name}`'s answers were {outs} output tokens long; the short style should "
+                "ask for a visibly shorter answer than the long one.",
+                3,
+            )
+
+        run, records = _call(sim, fn, STYLE_PROMPT)
+        default = _style_response(run, "(default)")
+        if default.max_output_tokens != caps["medium"]:
+            raise Incorrect(
+                f"`{name}` without a style used cap {default.max_output_tokens}; the default "
+                f"style should be 'medium' (cap {caps['medium']}).",
+                2,
+            )
+
+        run, records = _call(sim, fn, STYLE_PROMPT, "gigantic")
+        if not isinstance(run.error, ValueError):
+            got = (
+                f"raised {type(run.error).__name__}"
+                if run.raised
+                else f"returned {type(run.value).__name__}"
+            )
+            raise Incorrect(
+                f"`{name}(..., style='gigantic')` {got}; an unknown style should raise ValueError.",
+                4,
+            )
+        if "gigantic" not in str(run.error) and "short" not in str(run.error):
+            raise Incorrect(
+                f"`{name}`'s ValueError says {str(run.error)!r}; name the bad style or the "
+                "valid ones so the caller knows what to fix.",
+                4,
+            )
+        if records:
+            raise Incorrect(
+                f"`{name}(..., style='gigantic')` still sent a request; check the style first.",
+                4,
+            )
+    return f"Caps {caps['short']} < {caps['medium']} < {caps['long']} tokens, all answers complete."
