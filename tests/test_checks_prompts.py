@@ -1,0 +1,171 @@
+"""Exercise 1 checks proven both ways: the solution passes, each typical mistake fails with
+the hint that fixes it."""
+
+from __future__ import annotations
+
+import pytest
+
+import course_utils.checks.prompts  # noqa: F401  (registers the exercises)
+from course_utils.checks import assert_fails, assert_passes
+from course_utils.pricing import DEFAULT_MODEL, estimate_cost
+
+VERBOSE = (
+    "Please write a comprehensive and helpful explanation of what a Python virtual environment "
+    "is, with examples, and make sure it is balanced: not too short and not too long."
+)
+CONCISE = "Explain Python virtual environments in 3 bullet points, under 60 words."
+
+
+def _row(response, model, price=None):
+    usage = response.usage
+    cost = (
+        estimate_cost(model, usage.input_tokens, usage.output_tokens)
+        if price is None
+        else price * (usage.input_tokens + usage.output_tokens)
+    )
+    return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+            "cost_usd": cost}  # fmt: skip
+
+
+def make_compare(*, cap_default=150, send_cap=True, tokens=None, price=None, result=None,
+                 verbose=VERBOSE, concise=CONCISE):  # fmt: skip
+    """A learner's compare_prompts with one mistake switched on."""
+
+    def compare_prompts(
+        client, verbose_prompt=verbose, concise_prompt=concise, *, model=DEFAULT_MODEL,
+        max_output_tokens=cap_default,
+    ):  # fmt: skip
+        report = {}
+        for label, prompt in (("verbose", verbose_prompt), ("concise", concise_prompt)):
+            kwargs = {"model": model, "input": prompt}
+            if send_cap and max_output_tokens is not None:
+                kwargs["max_output_tokens"] = max_output_tokens
+            response = client.responses.create(**kwargs)
+            report[label] = _row(response, model, price)
+            if tokens == "local":  # a local guess instead of the server's usage
+                report[label]["input_tokens"] = len(prompt.split())
+        return report if result is None else result(report)
+
+    return compare_prompts
+
+
+def test_solution_passes():
+    result = assert_passes("compare_prompts", make_compare())
+    assert "fewer tokens" in str(result)
+
+
+def test_not_started():
+    def compare_prompts(client, verbose_prompt=VERBOSE, concise_prompt=CONCISE, **kw):
+        raise NotImplementedError
+
+    assert_fails("compare_prompts", compare_prompts, status="not_started")
+
+
+def test_concise_prompt_not_shorter():
+    swapped = make_compare(verbose=CONCISE, concise=VERBOSE)
+    assert_fails("compare_prompts", swapped, hint_level=6, contains="not cheaper")
+
+
+def test_prompt_pair_missing():
+    assert_fails("compare_prompts", make_compare(verbose=..., concise=...), hint_level=6)
+
+
+def test_no_output_cap_default():
+    assert_fails("compare_prompts", make_compare(cap_default=None), hint_level=5)
+
+
+def test_cap_never_sent():
+    assert_fails("compare_prompts", make_compare(send_cap=False), hint_level=5,
+                 contains="never reached the API")  # fmt: skip
+
+
+def test_wrong_token_numbers():
+    assert_fails("compare_prompts", make_compare(tokens="local"), hint_level=3,
+                 contains="server billed")  # fmt: skip
+
+
+def test_costs_not_from_catalogue():
+    assert_fails("compare_prompts", make_compare(price=1e-6), hint_level=4,
+                 contains="catalogue price")  # fmt: skip
+
+
+def test_bare_string_returned():
+    assert_fails("compare_prompts", make_compare(result=str), hint_level=2, contains="dict")
+
+
+def test_missing_field():
+    def drop_cost(report):
+        del report["concise"]["cost_usd"]
+        return report
+
+    assert_fails("compare_prompts", make_compare(result=drop_cost), hint_level=2,
+                 contains="cost_usd")  # fmt: skip
+
+
+def test_model_argument_ignored():
+    def compare_prompts(client, verbose_prompt=VERBOSE, concise_prompt=CONCISE, *,
+                        model=DEFAULT_MODEL, max_output_tokens=150):  # fmt: skip
+        return make_compare()(client, verbose_prompt, concise_prompt,
+                              max_output_tokens=max_output_tokens)  # fmt: skip
+
+    assert_fails("compare_prompts", compare_prompts, hint_level=1, contains="model")
+
+
+# --- homework: generate_in_style ---------------------------------------------------------------
+
+GOOD = {
+    "short": ("Answer in one sentence.", 60),
+    "medium": ("Answer in 3 bullet points, under 80 words.", 160),
+    "long": ("Answer in 6 bullet points with one short code example.", 400),
+}
+
+
+def make_style(styles=GOOD, *, validate=True, default="medium", returns="response"):
+    def generate_in_style(client, prompt, style=default, *, model=DEFAULT_MODEL):
+        if validate and style not in styles:
+            raise ValueError(f"unknown style {style!r}: choose one of {', '.join(styles)}")
+        instruction, cap = styles.get(style, styles["medium"])
+        response = client.responses.create(
+            model=model, instructions=instruction, input=prompt, max_output_tokens=cap
+        )
+        return response.output_text if returns == "text" else response
+
+    return generate_in_style
+
+
+def test_style_solution_passes():
+    assert_passes("generate_in_style", make_style())
+
+
+def test_style_caps_not_growing():
+    flat = {k: (v[0], 200) for k, v in GOOD.items()}
+    assert_fails("generate_in_style", make_style(flat), hint_level=2, contains="grow")
+
+
+def test_style_unknown_style_accepted_silently():
+    assert_fails("generate_in_style", make_style(validate=False), hint_level=4,
+                 contains="ValueError")  # fmt: skip
+
+
+def test_style_instruction_does_not_fit_cap():
+    tight = dict(GOOD, long=("Tell me everything, in great detail, with examples.", 300))
+    assert_fails("generate_in_style", make_style(tight), hint_level=3, contains="incomplete")
+
+
+def test_style_returns_text_not_response():
+    assert_fails("generate_in_style", make_style(returns="text"), hint_level=1)
+
+
+def test_style_wrong_default():
+    assert_fails("generate_in_style", make_style(default="short"), hint_level=2,
+                 contains="medium")  # fmt: skip
+
+
+@pytest.mark.parametrize("message", ["bad", ""])
+def test_style_error_must_say_what_is_valid(message):
+    def generate_in_style(client, prompt, style="medium", *, model=DEFAULT_MODEL):
+        if style not in GOOD:
+            raise ValueError(message)
+        return make_style()(client, prompt, style, model=model)
+
+    assert_fails("generate_in_style", generate_in_style, hint_level=4, contains="name the bad")
