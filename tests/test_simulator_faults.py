@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import httpx2
 import openai
@@ -179,3 +180,25 @@ def test_internal_errors_surface(make_sim, monkeypatch) -> None:
     assert len(sim.server_errors) == 1 and "ZeroDivisionError" in sim.server_errors[0]
     assert len(sim.requests) == 1  # not retried: a bug does not fix itself
     sim.server_errors.clear()  # seen and asserted; the fixture would fail the test otherwise
+
+
+def test_reset_releases_a_held_request(make_sim) -> None:
+    sim = make_sim()
+    sim.queue_faults(["timeout"])
+    errors: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            _ask(sim.client(max_retries=0, timeout=60))
+        except openai.APIError as err:
+            errors.append(err)
+
+    worker = threading.Thread(target=call)
+    worker.start()
+    while not sim.requests:  # the held request is logged as soon as it is held
+        threading.Event().wait(0.01)
+    sim.reset()
+    worker.join(timeout=30)
+    assert not worker.is_alive()
+    # Released, the server drops the connection: a connection error, not the 60 s timeout.
+    assert len(errors) == 1 and type(errors[0]) is openai.APIConnectionError

@@ -108,3 +108,17 @@ def test_bad_constructor_arguments() -> None:
         Simulator(latency_ms=-1)
     with pytest.raises(ValueError, match="port"):
         Simulator(port=70000)
+
+
+def test_public_surface() -> None:
+    import importlib
+
+    import course_utils.simulator as pkg
+
+    for name in pkg.__all__:
+        assert hasattr(pkg, name), name
+    for mod in ("errors", "faults", "limits", "model", "server", "__main__"):
+        module = importlib.import_module(f"course_utils.simulator.{mod}")
+        assert module.__all__, mod
+        for name in module.__all__:
+            assert hasattr(module, name), f"{mod}.{name}"

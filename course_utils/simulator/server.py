@@ -371,9 +371,7 @@ class Simulator:
         self.limiter.reset()
 
     def __enter__(self) -> Simulator:
-        if self._server is None:
-            self.start()
-        return self
+        return self.start()  # a running simulator raises: `with` must not stop someone else's
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
