@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 # One module per exercise family; each registers its exercises when imported.
-EXERCISE_MODULES: tuple[str, ...] = ("retry", "structured")
+EXERCISE_MODULES: tuple[str, ...] = ("prompts", "retry", "structured")
 
 for _module in EXERCISE_MODULES:
     importlib.import_module(f".{_module}", __name__)
