@@ -213,3 +213,24 @@ def test_unknown_route_lists_routes(sim: Simulator) -> None:
 def test_models_list(sim: Simulator) -> None:
     ids = [m.id for m in sim.client(max_retries=0).models.list()]
     assert DEFAULT_MODEL in ids
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"model": 5, "input": "hi"}, "model"),
+        ({"model": DEFAULT_MODEL, "input": [{"content": "no role"}]}, "input"),
+        (
+            {
+                "model": DEFAULT_MODEL,
+                "input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}],
+            },
+            "input",
+        ),
+        ({"model": DEFAULT_MODEL, "input": "hi", "instructions": 7}, "instructions"),
+    ],
+)
+def test_malformed_bodies_get_400_not_500(sim: Simulator, body: dict, param: str) -> None:
+    with pytest.raises(openai.BadRequestError) as info:
+        sim.client(max_retries=0).post("/responses", body=body, cast_to=object)
+    assert info.value.param == param

@@ -20,10 +20,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import openai
 
 from ..pricing import list_models
 from .errors import SimError, bad_request, error_body, mask_key
@@ -37,6 +35,9 @@ from .model import (
     profile,
     request_messages,
 )
+
+if TYPE_CHECKING:
+    import openai
 
 __all__ = [
     "DEFAULT_CLIENT_KEY",
@@ -397,6 +398,8 @@ class Simulator:
 
     def client(self, **kwargs: Any) -> openai.OpenAI:
         """An SDK client pointed at this simulator (kwargs go to ``openai.OpenAI``)."""
+        import openai  # here, so that the CLI server starts without importing the SDK
+
         kwargs.setdefault("api_key", DEFAULT_CLIENT_KEY)
         kwargs.setdefault("base_url", self.base_url)
         return openai.OpenAI(**kwargs)
@@ -447,7 +450,7 @@ class Simulator:
                 endpoint = ROUTES.get((method, path))
                 if endpoint is None:
                     raise self._not_found(method, path)
-                fault = self.faults.next_fault(headers.get(FAULT_HEADER))
+                fault = self._next_fault(headers)
                 if fault is not None:
                     reply = self._fault(fault, call)
                 else:
@@ -460,9 +463,6 @@ class Simulator:
                     reply = endpoint(self, call)
             except SimError as err:
                 reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
-            except ValueError as err:  # a bad X-Sim-Fault value
-                reply = Reply(400, error_body(str(err), "invalid_request_error", FAULT_HEADER))
-                reply.outcome = "bad_request"
         except Exception:
             reply = self._crash(traceback.format_exc())
         reply.headers = {
@@ -477,6 +477,12 @@ class Simulator:
             return reply
         self._record(call, reply, started, fault)
         return reply
+
+    def _next_fault(self, headers: Any) -> str | None:
+        try:
+            return self.faults.next_fault(headers.get(FAULT_HEADER))
+        except ValueError as err:
+            raise bad_request(str(err), FAULT_HEADER) from None
 
     def _crash(self, tb: str) -> Reply:
         self.server_errors.append(tb)
@@ -644,7 +650,7 @@ class Simulator:
     ) -> tuple[Answer, dict[str, str]]:
         """The shared core of the generating endpoints: count, check, reserve, generate, wait."""
         info = profile(model)
-        input_tokens = count_input(messages, model)
+        input_tokens = _count(messages, model, param)
         if input_tokens > info.context_window:
             raise _context_error(model, input_tokens, param)
         reserve = cap if cap is not None else min(DEFAULT_OUTPUT_RESERVE_TOKENS, info.max_output)
@@ -655,6 +661,30 @@ class Simulator:
         )
         self._delay(call, model, answer.output_tokens)
         return answer, headers
+
+
+def _count(messages: list[dict], model: str, param: str) -> int:
+    """Input tokens, or the service's 400 for content the simulator cannot read."""
+    try:
+        return count_input(messages, model)
+    except TypeError as err:
+        raise bad_request(
+            f"Invalid '{param}': {err}. The simulator reads text content only (strings or "
+            "text parts); images, audio and files are not simulated.",
+            param,
+            "invalid_type",
+        ) from None
+
+
+def _model(body: dict) -> str:
+    model = _require(body, "model")
+    if not isinstance(model, str):
+        raise bad_request(
+            f"Invalid type for 'model': expected a string such as 'gpt-5.4-mini', got {model!r}.",
+            "model",
+            "invalid_type",
+        )
+    return model
 
 
 def _retry_headers(seconds: float) -> dict[str, str]:
@@ -681,7 +711,7 @@ def _usage_responses(answer: Answer) -> dict:
 def responses_create(sim: Simulator, call: Call) -> Reply:
     """POST /v1/responses."""
     body = call.body
-    model = str(_require(body, "model"))
+    model = _model(body)
     messages = _messages_from_responses(body)
     _no_streaming(body)
     cap = _int_param(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS)
@@ -735,9 +765,9 @@ def responses_create(sim: Simulator, call: Call) -> Reply:
 
 def responses_input_tokens(sim: Simulator, call: Call) -> Reply:
     """POST /v1/responses/input_tokens: the service's own count of a request's input."""
-    model = str(_require(call.body, "model"))
+    model = _model(call.body)
     messages = _messages_from_responses(call.body)
-    tokens = count_input(messages, model)
+    tokens = _count(messages, model, "input")
     body = {"object": "response.input_tokens", "input_tokens": tokens}
     return Reply(200, body, input_tokens=tokens)
 
@@ -745,7 +775,7 @@ def responses_input_tokens(sim: Simulator, call: Call) -> Reply:
 def chat_completions(sim: Simulator, call: Call) -> Reply:
     """POST /v1/chat/completions."""
     body = call.body
-    model = str(_require(body, "model"))
+    model = _model(body)
     messages = _check_messages(_require(body, "messages"), "messages")
     _no_streaming(body)
     cap = _int_param(body, "max_completion_tokens", 1)
