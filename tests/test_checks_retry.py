@@ -1,0 +1,175 @@
+"""The generate_with_retry check, proven both ways: the solution passes, each mistake fails."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import openai
+import pytest
+
+from course_utils.checks import assert_fails, assert_passes
+from course_utils.errors import classify
+from course_utils.pricing import DEFAULT_MODEL
+
+NAME = "generate_with_retry"
+NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "02_retry_wrapper.ipynb"
+log = logging.getLogger("tests.retry")
+
+
+def _solution_from_notebook(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
+    """Execute the solution notebook's set-up cell and the cell that defines the function."""
+    monkeypatch.setenv("COURSE_BACKEND", "simulator")
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    namespace: dict[str, Any] = {}
+    exec(code[0], namespace)
+    exec(next(src for src in code if f"def {NAME}(" in src), namespace)
+    return namespace[NAME]
+
+
+def make_variant(
+    *,
+    retry_if: Callable[[openai.APIError], bool] = lambda err: classify(err).retriable,
+    capped: bool = True,
+    delay: Callable[[int], float] = lambda n: 0.5 * 2**n + random.uniform(0, 0.5),
+    sleeps: bool = True,
+    on_give_up: Callable[[openai.APIError], Any] | None = None,
+    logs: bool = True,
+) -> Callable[..., Any]:
+    """A retry wrapper with one deliberate mistake switched on (the defaults are correct)."""
+
+    def generate_with_retry(
+        client: openai.OpenAI,
+        prompt: str,
+        *,
+        max_retries: int = 4,
+        sleep: Callable[[float], Any] = time.sleep,
+        model: str = DEFAULT_MODEL,
+        max_output_tokens: int = 100,
+    ) -> Any:
+        attempt = 0
+        while True:
+            try:
+                r = client.responses.create(
+                    model=model, input=prompt, max_output_tokens=max_output_tokens
+                )
+                return r.output_text
+            except openai.APIError as err:
+                if not retry_if(err) or (capped and attempt >= max_retries):
+                    if on_give_up is not None:
+                        return on_give_up(err)
+                    raise
+                wait = delay(attempt)
+                if logs:
+                    log.warning(
+                        "retry %d after %s in %.2f s", attempt + 1, type(err).__name__, wait
+                    )
+                if sleeps:
+                    sleep(wait)
+                attempt += 1
+
+    return generate_with_retry
+
+
+def test_solution_notebook_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert_passes(NAME, _solution_from_notebook(monkeypatch))
+
+
+def test_reference_variant_passes() -> None:
+    assert_passes(NAME, make_variant())
+
+
+def test_full_jitter_with_growth_passes() -> None:
+    assert_passes(NAME, make_variant(delay=lambda n: random.uniform(0.5, 1.0) * 2**n))
+
+
+WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
+    "retries a 401": (
+        make_variant(
+            retry_if=lambda e: (
+                not isinstance(e, openai.BadRequestError) and classify(e).category != "quota"
+            )
+        ),
+        2,
+        "401",
+    ),
+    "retries a 400": (
+        make_variant(
+            retry_if=lambda e: (
+                not isinstance(e, openai.AuthenticationError) and classify(e).category != "quota"
+            )
+        ),
+        2,
+        "400",
+    ),
+    "retries insufficient_quota": (
+        make_variant(
+            retry_if=lambda e: isinstance(
+                e, openai.RateLimitError | openai.InternalServerError | openai.APIConnectionError
+            )
+        ),
+        3,
+        "insufficient_quota",
+    ),
+    "retries nothing": (make_variant(retry_if=lambda e: False), 2, "eventually succeeds"),
+    "no cap on retries": (make_variant(capped=False), 4, "max_retries=2"),
+    "swallows the final error (None)": (make_variant(on_give_up=lambda e: None), 4, "None"),
+    "swallows the final error ('')": (make_variant(on_give_up=lambda e: ""), 4, "re-raise"),
+    "raises its own error": (
+        make_variant(on_give_up=lambda e: (_ for _ in ()).throw(RuntimeError("gave up"))),
+        None,
+        "RuntimeError: gave up",
+    ),
+    "never sleeps": (make_variant(sleeps=False), 5, "never called `sleep`"),
+    "delays that don't grow": (
+        make_variant(delay=lambda n: 1.0 + random.uniform(0, 0.5)),
+        5,
+        "grow",
+    ),
+    "waits zero at first": (make_variant(delay=lambda n: 0.0 if n == 0 else 2.0**n), 5, "0.00"),
+    "no jitter": (make_variant(delay=lambda n: 0.5 * 2**n), 6, "same waits"),
+    "no log line per retry": (make_variant(logs=False), 7, "logging"),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG))
+def test_seeded_wrong_answers_fail_with_the_matching_hint(case: str) -> None:
+    fn, level, text = WRONG[case]
+    result = assert_fails(NAME, fn, hint_level=level, contains=text)
+    assert "generate_with_retry" in str(result)
+
+
+def test_returns_the_response_object_instead_of_text() -> None:
+    def generate_with_retry(client: openai.OpenAI, prompt: str, **kwargs: Any) -> Any:
+        return client.responses.create(model=DEFAULT_MODEL, input=prompt)
+
+    assert_fails(NAME, generate_with_retry, hint_level=1, contains="non-empty str")
+
+
+def test_missing_sleep_parameter_is_named() -> None:
+    def generate_with_retry(client: openai.OpenAI, prompt: str, max_retries: int = 4) -> str:
+        return "x"
+
+    assert_fails(NAME, generate_with_retry, contains="unexpected keyword argument 'sleep'")
+
+
+def test_stub_is_not_started() -> None:
+    def generate_with_retry(client: openai.OpenAI, prompt: str, **kwargs: Any) -> str:
+        raise NotImplementedError("call the API")
+
+    assert_fails(NAME, generate_with_retry, status="not_started", contains="not started yet")
+
+
+def test_check_leaves_global_random_and_logging_as_it_found_them() -> None:
+    state = random.getstate()
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    assert_passes(NAME, make_variant())
+    assert random.getstate() == state
+    assert (root.handlers, root.level) == (handlers, level)
