@@ -61,14 +61,14 @@ def _expect_failure(
     run: SimRun, category: str, label: str, attempts: int, retry_level: int
 ) -> None:
     r, name = run.value, run.fn_name
-    if r["ok"] is not False:
-        raise Incorrect(f"`{name}` reported ok={r['ok']!r} after {label}.", 1)
     if run.attempts != attempts:
         more = "" if attempts > 1 else " That error is permanent, so one attempt is enough."
         raise Incorrect(
             f"`{name}` sent {run.attempts} request(s) after {label}.{more}",
             retry_level if run.attempts > attempts else 3,
         )
+    if r["ok"] is not False:
+        raise Incorrect(f"`{name}` reported ok={r['ok']!r} after {label}.", 1)
     if r["error_type"] != category:
         raise Incorrect(
             f"`{name}` reported error_type={r['error_type']!r} after {label}; use the "
