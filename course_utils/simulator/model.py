@@ -41,7 +41,7 @@ _NUMBERS = {
     "a": 1, "an": 1, "one": 1, "single": 1, "a single": 1, "two": 2, "three": 3, "four": 4,
     "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }  # fmt: skip
-_NUM = r"(\d+|a single|single|one|two|three|four|five|six|seven|eight|nine|ten|an?)"
+_NUM = r"\b(\d+|a single|single|one|two|three|four|five|six|seven|eight|nine|ten|an?)"
 _BULLETS = re.compile(
     _NUM + r"[\s-]+(?:short\s+|key\s+|main\s+)?(?:bullet(?:\s*points?)?s?|points)"
 )
@@ -170,20 +170,35 @@ def _number(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBERS[word]
 
 
+_STOP_WORDS = frozenset((
+    "about", "answer", "brief", "bullet", "bullets", "explain", "format", "from", "give", "have",
+    "into", "json", "keep", "list", "make", "only", "please", "point", "points", "return",
+    "sentence", "sentences", "short", "should", "simple", "sure", "than", "that", "their",
+    "there", "these", "this", "tiny", "under", "using", "very", "what", "when", "which", "with",
+    "words", "would", "write", "your", "example", "examples", "code", "describe", "describing",
+))  # fmt: skip
+
+
 def _topic(prompt: str) -> str:
+    """A short noun phrase for what the prompt is about (templates wrap it in sentences)."""
     m = _TOPIC.search(prompt)
     if m:
         topic = _LEADING.sub("", m.group(1).strip())
-        topic = _LEADING.sub("", topic)
         topic = _TRAILING.sub("", topic).strip(" \"'")
         words = topic.split()
         if words:
             return " ".join(words[:6])
-    words = re.findall(r"[A-Za-z][A-Za-z-]{3,}", prompt)
+    words = [
+        w for w in re.findall(r"[A-Za-z][A-Za-z-]{3,}", prompt) if w.lower() not in _STOP_WORDS
+    ]
     if not words:
         return "this topic"
-    longest = sorted(set(words), key=lambda w: (-len(w), w))[:2]
-    return " ".join(w for w in words if w in longest)[:60] or "this topic"
+    longest = set(sorted(set(words), key=lambda w: (-len(w), w))[:2])
+    picked: list[str] = []
+    for w in words:
+        if w in longest and w not in picked:
+            picked.append(w)
+    return " ".join(picked)
 
 
 def _cap(s: str) -> str:
