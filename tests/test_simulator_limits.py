@@ -213,3 +213,18 @@ def test_sdk_honours_retry_after_ms(make_sim) -> None:
     first, second = sim.requests
     assert (first.outcome, second.outcome) == ("rate_limit", "ok")
     assert second.time - first.time >= 0.6
+
+
+def test_sdk_rides_out_a_real_tpm_429(make_sim) -> None:
+    # 60,000 TPM refills 1,000 tokens/s. Two requests reserving 30,100 each overdraw by 200
+    # tokens, so the second gets a 429 with retry-after-ms of about 200 and the SDK's own retry
+    # gets through.
+    sim = make_sim(tpm=60_000)
+    cap = 30_100 - _reserve(0)
+    client = sim.client(max_retries=2)
+    client.responses.create(model=DEFAULT_MODEL, input=PROMPT, max_output_tokens=cap)
+    r = client.responses.create(model=DEFAULT_MODEL, input=PROMPT, max_output_tokens=cap)
+    assert r.status == "completed"
+    outcomes = [rec.outcome for rec in sim.requests]
+    assert outcomes[0] == "ok" and outcomes[-1] == "ok"
+    assert set(outcomes[1:-1]) == {"rate_limit"}
