@@ -207,3 +207,8 @@ def test_public_surface() -> None:
     from course_utils import check, hint, solution
 
     assert (check, hint, solution) == (checks.check, checks.hint, checks.solution)
+
+
+def test_hint_accepts_the_function_itself(toy: str, capsys: pytest.CaptureFixture[str]) -> None:
+    checks.hint(toy_double)  # type: ignore[arg-type]
+    assert capsys.readouterr().out.startswith("💡 Hint 1/3 for `toy_double`")

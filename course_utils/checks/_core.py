@@ -146,6 +146,8 @@ def exercise(
 
 def get_exercise(name: object) -> Exercise:
     """The declared exercise called ``name``, or a ValueError listing the ones that exist."""
+    if callable(name) and getattr(name, "__name__", None) in EXERCISES:
+        name = name.__name__  # hint(generate_with_retry) works as well as the name
     if isinstance(name, str) and name in EXERCISES:
         return EXERCISES[name]
     known = ", ".join(repr(n) for n in sorted(EXERCISES)) or "(none)"
@@ -350,7 +352,7 @@ def check(name: str, obj: Any) -> CheckResult:
 def hint(name: str, level: int | None = None) -> None:
     """Show the next hint for ``name`` (one more each call), or hint ``level`` when given."""
     ex = get_exercise(name)
-    count = len(ex.hints)
+    name, count = ex.name, len(ex.hints)
     if level is None:
         level = min(_revealed.get(name, 0) + 1, count)
     elif isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= count:
