@@ -234,3 +234,31 @@ def test_malformed_bodies_get_400_not_500(sim: Simulator, body: dict, param: str
     with pytest.raises(openai.BadRequestError) as info:
         sim.client(max_retries=0).post("/responses", body=body, cast_to=object)
     assert info.value.param == param
+
+
+def test_truncated_json_is_invalid_and_says_so(sim: Simulator) -> None:
+    client = sim.client(max_retries=0)
+    fmt = {"format": {"type": "json_object"}}
+    cut = client.responses.create(
+        model=DEFAULT_MODEL, input="Describe caching as JSON.", text=fmt, max_output_tokens=16
+    )
+    assert cut.status == "incomplete"
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(cut.output_text)
+    whole = client.responses.create(
+        model=DEFAULT_MODEL, input="Describe caching as JSON.", text=fmt
+    )
+    assert whole.status == "completed" and isinstance(json.loads(whole.output_text), dict)
+
+
+def test_json_schema_response_validates_strictly(sim: Simulator) -> None:
+    schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
+    raw = sim.client(max_retries=0).responses.with_raw_response.create(
+        model=DEFAULT_MODEL,
+        input="Answer briefly.",
+        text={"format": {"type": "json_schema", "name": "a", "schema": schema, "strict": True}},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        strict = Response.model_validate(json.loads(raw.text))
+    assert set(json.loads(strict.output_text)) == {"answer"}
