@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"Simulator listening on {sim.base_url}", flush=True)
-    limits = f"rpm={args.rpm or 'unlimited'} tpm={args.tpm or 'unlimited'}"
+    limits = f"rpm={args.rpm or 'not enforced'}, tpm={args.tpm or 'not enforced'}"
     auth = "one API key required" if args.api_key else "any API key accepted"
     print(f"{limits}, fail-rate={args.fail_rate}, {auth}. Stop with Ctrl+C.", flush=True)
     try:
