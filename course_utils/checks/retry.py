@@ -87,12 +87,13 @@ def check_generate_with_retry(fn: Callable[..., Any]) -> str:
         if run.attempts != 1:
             raise Incorrect(f"`{run.fn_name}` sent {run.attempts} requests for one prompt.", 1)
 
-        run = _call(sim, fn, ["rate_limit", "server_error", "disconnect", None], max_retries=4)
-        _needs_text(run, "after a 429, a 500 and a dropped connection")
-        if run.attempts != 4:
+        transient = ["rate_limit", "server_error", "disconnect", "timeout", None]
+        run = _call(sim, fn, transient, max_retries=4, timeout_s=0.3)
+        _needs_text(run, "after a 429, a 500, a dropped connection and a timeout")
+        if run.attempts != 5:
             raise Incorrect(
-                f"`{run.fn_name}` sent {run.attempts} requests when the first three failed "
-                "with transient errors and the fourth would succeed.",
+                f"`{run.fn_name}` sent {run.attempts} requests when the first four failed "
+                "with transient errors and the fifth would succeed.",
                 2,
             )
 
