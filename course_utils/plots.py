@@ -66,8 +66,8 @@ def chunk_sizes_figure(chunk_tokens: Sequence[int], budget_tokens: int) -> Figur
     ax.set_title(f"{len(chunk_tokens)} chunks against a {budget_tokens:,}-token budget")
     ax.set_xlabel("chunk number")
     ax.set_ylabel("size (tokens)")
-    ax.set_ylim(0, max(max(chunk_tokens), budget_tokens) * 1.15)
-    ax.legend(loc="lower right")
+    ax.set_ylim(0, max(max(chunk_tokens), budget_tokens) * 1.3)  # room for the legend
+    ax.legend(loc="upper right")
     fig.tight_layout()
     return fig
 

@@ -140,10 +140,18 @@ class RunComparison:
             verdict = f"B uses {self.tokens_saved:,} fewer tokens ({self.token_ratio:.1f}x less)"
         else:
             verdict = f"B uses {-self.tokens_saved:,} more tokens than A"
+        money = self.cost_saved_per_1000_usd
+        money_text = (
+            f"B saves ${money:.4f} per 1,000 requests"
+            if money >= 0
+            else f"B costs ${-money:.4f} more per 1,000 requests"
+        )
+        cut = [name for name, run in (("A", self.a), ("B", self.b)) if run.truncated]
+        cut_text = f" ({' and '.join(cut)} cut at the output cap)" if cut else ""
         return (
             f"A: {self.a.total_tokens:,} tokens (${self.a.cost_usd:.6f}); "
-            f"B: {self.b.total_tokens:,} tokens (${self.b.cost_usd:.6f}). {verdict}; "
-            f"over 1,000 requests that is ${self.cost_saved_per_1000_usd:+.4f} saved."
+            f"B: {self.b.total_tokens:,} tokens (${self.b.cost_usd:.6f}){cut_text}. "
+            f"{verdict}; {money_text}."
         )
 
 

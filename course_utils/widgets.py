@@ -45,8 +45,13 @@ def token_html(text: str, model: str = DEFAULT_MODEL) -> str:
     total = sum(s.tokens for s in spans)
     return (
         f'<div style="line-height:2">{"".join(parts)}</div>'
-        f"<div><small>{total} tokens, {len(text)} characters ({model})</small></div>"
+        f"<div><small>{_plural(total, 'token')}, {_plural(len(text), 'character')} "
+        f"({html.escape(model)})</small></div>"
     )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def show_tokens(text: str, model: str = DEFAULT_MODEL) -> HTML:

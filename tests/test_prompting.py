@@ -79,9 +79,12 @@ def test_compare_runs_summary(sim):
     comparison = compare_runs(run_prompt(client, VERBOSE), run_prompt(client, CONCISE))
     assert comparison.tokens_saved > 0 and comparison.token_ratio > 1
     assert comparison.cost_saved_per_1000_usd > 0
-    assert "fewer tokens" in comparison.summary() and "1,000 requests" in comparison.summary()
+    assert "fewer tokens" in comparison.summary() and "saves $" in comparison.summary()
+    assert "cut at" not in comparison.summary()
     reverse = compare_runs(comparison.b, comparison.a)
-    assert "more tokens" in reverse.summary()
+    assert "more tokens" in reverse.summary() and "more per 1,000 requests" in reverse.summary()
+    capped = compare_runs(run_prompt(client, VERBOSE, max_output_tokens=20), comparison.b)
+    assert "(A cut at the output cap)" in capped.summary()
     with pytest.raises(TypeError, match="PromptRun"):
         compare_runs("a", "b")  # type: ignore[arg-type]
 

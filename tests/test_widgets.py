@@ -13,7 +13,8 @@ def test_token_html_escapes_and_alternates():
     assert "<b>" not in out and "&lt;" in out and "&amp;" in out
     assert out.count("<span") >= 4
     assert "#cfe3ff" in out and "#ffe0b3" in out
-    assert "tokens" in show_tokens("hi").data
+    assert "1 token, 2 characters" in show_tokens("hi").data
+    assert "3 tokens, 12 characters" in token_html("unbelievable")
 
 
 def test_comparer_defaults():
