@@ -30,6 +30,22 @@ def sim(_session_sim: Simulator) -> Iterator[Simulator]:
     _assert_no_server_errors(_session_sim)
 
 
+@pytest.fixture(autouse=True)
+def _clean_shared_simulator() -> Iterator[None]:
+    """get_client()'s process-wide simulator, if a test started it: no faults or log carried
+    from one test into the next, and no error raised inside it goes unseen."""
+    from course_utils import client as course_client
+
+    shared = course_client._shared
+    if shared is not None and shared.running:
+        shared.reset()
+    yield
+    shared = course_client._shared
+    if shared is not None and shared.running:
+        _assert_no_server_errors(shared)
+        shared.reset()
+
+
 @pytest.fixture
 def make_sim() -> Iterator[Callable[..., Simulator]]:
     """Start a dedicated Simulator(**kwargs) for this test; stopped and checked afterwards."""
