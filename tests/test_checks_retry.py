@@ -37,7 +37,7 @@ def make_variant(
     *,
     retry_if: Callable[[openai.APIError], bool] = lambda err: classify(err).retriable,
     capped: bool = True,
-    delay: Callable[[int], float] = lambda n: 0.5 * 2**n + random.uniform(0, 0.5),
+    delay: Callable[[int], float] = lambda n: min(0.5 * 2**n, 8) + random.uniform(0, 0.5),
     sleeps: bool = True,
     on_give_up: Callable[[openai.APIError], Any] | None = None,
     logs: bool = True,
@@ -86,7 +86,7 @@ def test_reference_variant_passes() -> None:
 
 
 def test_full_jitter_with_growth_passes() -> None:
-    assert_passes(NAME, make_variant(delay=lambda n: random.uniform(0.5, 1.0) * 2**n))
+    assert_passes(NAME, make_variant(delay=lambda n: random.uniform(0.5, 1.0) * 2 ** min(n, 5)))
 
 
 WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
@@ -133,6 +133,11 @@ WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
         "grow",
     ),
     "waits zero at first": (make_variant(delay=lambda n: 0.0 if n == 0 else 2.0**n), 5, "0.00"),
+    "delays not capped": (
+        make_variant(delay=lambda n: 0.5 * 2**n + random.uniform(0, 0.5)),
+        5,
+        "cap each wait",
+    ),
     "no jitter": (make_variant(delay=lambda n: 0.5 * 2**n), 6, "same waits"),
     "no log line per retry": (make_variant(logs=False), 7, "logging"),
 }

@@ -40,6 +40,7 @@ def make_variant(
     error_type: Callable[[openai.APIError], str] = lambda err: classify(err).category,
     count: Callable[[int], int] = lambda attempts: attempts,
     shape: Callable[[dict], Any] = lambda result: result,
+    message: Callable[[openai.APIError, openai.OpenAI], str] = lambda err, client: str(err),
 ) -> Callable[..., Any]:
     """A safe_generate with one deliberate mistake switched on (the defaults are correct)."""
 
@@ -68,7 +69,7 @@ def make_variant(
                         "ok": False,
                         "output": None,
                         "error_type": error_type(err),
-                        "message": classify(err).advice,
+                        "message": message(err, client),
                         "attempts": count(attempts),
                     }
                 )
@@ -132,6 +133,11 @@ WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
         make_variant(error_type=lambda e: type(e).__name__),
         2,
         "error_type='AuthenticationError'",
+    ),
+    "message leaks the API key": (
+        make_variant(message=lambda err, client: f"{err} (key {client.api_key})"),
+        2,
+        "contains the API key",
     ),
     "counts retries, not attempts": (make_variant(count=lambda n: n - 1), 1, "attempts=0"),
 }

@@ -15,6 +15,7 @@ __all__ = ["check_generate_with_retry"]
 NAME = "generate_with_retry"
 MAX_FIRST_DELAY_S = 10.0
 MAX_DELAY_S = 120.0
+MAX_CAPPED_DELAY_S = 60.0  # the longest single wait a capped schedule should ask for
 
 HINTS = (
     "Start with the happy path: call `client.responses.create(model=model, input=prompt, "
@@ -133,6 +134,15 @@ def check_generate_with_retry(fn: Callable[..., Any]) -> str:
         for run in (first, second):
             _needs_text(run, "after four transient errors")
         _judge_delays(first, second)
+        run = _call(sim, fn, ["server_error"] * 12, max_retries=12)
+        _needs_text(run, "after twelve 500s (max_retries=12)")
+        if run.delays and max(run.delays) > MAX_CAPPED_DELAY_S:
+            raise Incorrect(
+                f"`{run.fn_name}(..., max_retries=12)` asked to wait {max(run.delays):.0f} s "
+                f"before one retry; cap each wait (at most {MAX_CAPPED_DELAY_S:.0f} s) so a long "
+                "outage does not turn into hour-long sleeps.",
+                5,
+            )
         if len(first.log_records) < len(first.delays):
             raise Incorrect(
                 f"`{first.fn_name}` logged {len(first.log_records)} line(s) for "

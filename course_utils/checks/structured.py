@@ -7,6 +7,7 @@ from typing import Any
 
 import openai
 
+from ..simulator.server import DEFAULT_CLIENT_KEY
 from ._core import Incorrect, SimRun, exercise, sim_run
 
 __all__ = ["RESULT_KEYS", "check_safe_generate"]
@@ -82,6 +83,12 @@ def _expect_failure(
         )
     if not isinstance(r["message"], str) or not r["message"].strip():
         raise Incorrect(f"`{name}` gave no message after {label}; say what went wrong.", 2)
+    if DEFAULT_CLIENT_KEY in str(r["message"]):
+        raise Incorrect(
+            f"The message from `{name}` contains the API key; never put a key in results or "
+            "logs (str(err) from the SDK is safe: it masks keys).",
+            2,
+        )
     if r["output"] not in (None, ""):
         raise Incorrect(f"`{name}` reported output={r['output']!r:.40} for a failure.", 1)
 
