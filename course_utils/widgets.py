@@ -60,24 +60,22 @@ def show_tokens(text: str, model: str = DEFAULT_MODEL) -> HTML:
 
 
 def friendly_error(exc: BaseException) -> str:
-    """One plain-language line for an error shown in a widget (never a traceback)."""
+    """One plain-language line for an error shown in a widget (never a traceback).
+
+    API errors get the course's advice for their category (``errors.classify``), so the widget
+    says the same thing as lesson 04's table.
+    """
     import openai
 
+    from .errors import classify
+
     name = type(exc).__name__
-    message = getattr(exc, "message", None) or str(exc) or name
-    if isinstance(exc, openai.AuthenticationError):
-        advice = "check OPENAI_API_KEY, or unset COURSE_BACKEND to use the offline simulator"
-    elif isinstance(exc, openai.RateLimitError):
-        advice = "you hit a rate limit; wait a few seconds and press Run again"
-    elif isinstance(exc, openai.APIConnectionError):
-        advice = "the server could not be reached; check OPENAI_BASE_URL or your network"
-    elif isinstance(exc, openai.BadRequestError):
-        advice = "the request was rejected; check the model and the output cap"
-    elif isinstance(exc, openai.APIStatusError):
-        advice = "the service had a problem; try again in a moment"
-    else:
-        advice = "fix the input above and press Run again"
-    return f"{name}: {message} — {advice}."
+    message = (getattr(exc, "message", None) or str(exc) or name).rstrip(".")
+    if isinstance(exc, openai.APIError):
+        return f"{name}: {message}. {classify(exc).advice}"
+    if isinstance(exc, openai.OpenAIError):  # e.g. the spend cap: its message says what to do
+        return f"{name}: {message}."
+    return f"{name}: {message}. Fix the input above and press Run again."
 
 
 class PromptComparer:

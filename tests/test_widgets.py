@@ -55,7 +55,7 @@ def test_api_error_is_a_friendly_message(sim):
     comparer = PromptComparer(sim.client(max_retries=0))
     comparer._on_run(None)
     assert comparer.runs is None
-    assert "RateLimitError" in comparer.status.value and "wait" in comparer.status.value
+    assert "RateLimitError" in comparer.status.value and "wait" in comparer.status.value.lower()
     assert "Traceback" not in comparer.status.value
     assert not comparer.run_button.disabled
 
@@ -68,4 +68,10 @@ def test_bad_key_and_empty_prompt_are_friendly(make_sim):
     assert "wrong-key" not in comparer.status.value
     comparer.prompt_a.value = ""
     comparer.run()
-    assert "non-empty" in comparer.error
+    assert "non-empty" in comparer.error and "press Run again" in comparer.error
+
+
+def test_without_a_client_it_uses_the_course_backend():
+    comparer = PromptComparer(max_output_tokens=64)
+    a, b = comparer.run()
+    assert comparer.error is None and a.output_tokens <= 64 and b.status == "completed"
