@@ -43,8 +43,11 @@ notebooks: $(VENV)/.installed-dev
 exercises: $(VENV)/.installed-course
 	$(BIN)/python -m course_utils.build_exercises
 
+## make bench: print the speed figures (ratios and rates, nothing asserted)
 bench: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/python bench/tokens.py
+	$(TEST_ENV) $(BIN)/python bench/simulator.py
+	$(TEST_ENV) $(BIN)/python bench/course.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
