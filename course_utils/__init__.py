@@ -25,11 +25,30 @@ _EXPORTS = {
     "list_models": "pricing",
     # config
     "backend": "config",
+    "budget_usd": "config",
     # client
     "get_client": "client",
+    "get_simulator": "client",
+    "backend_banner": "client",
     "BudgetExceeded": "client",
     # simulator
     "Simulator": "simulator",
+    # errors
+    "CATEGORIES": "errors",
+    "classify": "errors",
+    # prompt efficiency
+    "CONCISE_TECHNIQUES": "prompting",
+    "TruncatedAnswerError": "prompting",
+    "compare_runs": "prompting",
+    "load_long_document": "prompting",
+    "parse_json_answer": "prompting",
+    "preflight_chunks": "prompting",
+    "run_prompt": "prompting",
+    # figures and widgets (matplotlib / ipywidgets load only when one is used)
+    "chunk_sizes_figure": "plots",
+    "cost_per_1000_figure": "plots",
+    "PromptComparer": "widgets",
+    "show_tokens": "widgets",
     # exercises
     "check": "checks",
     "hint": "checks",
