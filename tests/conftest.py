@@ -4,7 +4,10 @@ pytest-httpserver does, plus a factory for tests that need their own limits or k
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
+import nbformat
 import pytest
 
 from course_utils.simulator import Simulator
@@ -80,3 +83,26 @@ class FakeClock:
 def fake_clock() -> FakeClock:
     """A clock for rate-limit buckets that stands still until ``advance()``."""
     return FakeClock()
+
+
+SOLUTIONS = Path(__file__).resolve().parents[1] / "solutions"
+
+
+@pytest.fixture
+def solution_from_notebook(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], Any]:
+    """Load a reference solution from its notebook, the single source of each exercise.
+
+    Runs the notebook's set-up cell and every cell holding a solution region, in order, then
+    returns the named function.
+    """
+    monkeypatch.setenv("COURSE_BACKEND", "simulator")
+
+    def load(notebook: str, name: str) -> Any:
+        nb = nbformat.read(SOLUTIONS / notebook, as_version=4)
+        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        namespace: dict[str, Any] = {}
+        for source in [code[0], *(src for src in code[1:] if "### BEGIN SOLUTION" in src)]:
+            exec(compile(source, notebook, "exec"), namespace)
+        return namespace[name]
+
+    return load

@@ -54,6 +54,11 @@ def test_solution_passes():
     assert "fewer tokens" in str(result)
 
 
+@pytest.mark.parametrize("name", ["compare_prompts", "generate_in_style"])
+def test_solution_notebook_passes(solution_from_notebook, name):
+    assert_passes(name, solution_from_notebook("01_prompt_styles.ipynb", name))
+
+
 def test_not_started():
     def compare_prompts(client, verbose_prompt=VERBOSE, concise_prompt=CONCISE, **kw):
         raise NotImplementedError

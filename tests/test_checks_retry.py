@@ -6,10 +6,8 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import nbformat
 import openai
 import pytest
 
@@ -18,19 +16,8 @@ from course_utils.errors import classify
 from course_utils.pricing import DEFAULT_MODEL
 
 NAME = "generate_with_retry"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "02_retry_wrapper.ipynb"
+NOTEBOOK = "02_retry_wrapper.ipynb"
 log = logging.getLogger("tests.retry")
-
-
-def _solution_from_notebook(monkeypatch: pytest.MonkeyPatch) -> Callable[..., str]:
-    """Execute the solution notebook's set-up cell and the cell that defines the function."""
-    monkeypatch.setenv("COURSE_BACKEND", "simulator")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    namespace: dict[str, Any] = {}
-    exec(code[0], namespace)
-    exec(next(src for src in code if f"def {NAME}(" in src), namespace)
-    return namespace[NAME]
 
 
 def make_variant(
@@ -77,8 +64,8 @@ def make_variant(
     return generate_with_retry
 
 
-def test_solution_notebook_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert_passes(NAME, _solution_from_notebook(monkeypatch))
+def test_solution_notebook_passes(solution_from_notebook) -> None:
+    assert_passes(NAME, solution_from_notebook(NOTEBOOK, NAME))
 
 
 def test_reference_variant_passes() -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import nbformat
 import openai
 import pytest
 
@@ -17,18 +15,7 @@ from course_utils.errors import classify
 from course_utils.pricing import DEFAULT_MODEL
 
 NAME = "safe_generate"
-NOTEBOOK = Path(__file__).resolve().parents[1] / "solutions" / "03_safe_generate.ipynb"
-
-
-def _solution_from_notebook(monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict]:
-    """Execute the solution notebook's set-up cell and the cell that defines the function."""
-    monkeypatch.setenv("COURSE_BACKEND", "simulator")
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    namespace: dict[str, Any] = {}
-    exec(code[0], namespace)
-    exec(next(src for src in code if f"def {NAME}(" in src), namespace)
-    return namespace[NAME]
+NOTEBOOK = "03_safe_generate.ipynb"
 
 
 def make_variant(
@@ -86,8 +73,8 @@ def make_variant(
     return safe_generate
 
 
-def test_solution_notebook_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert_passes(NAME, _solution_from_notebook(monkeypatch))
+def test_solution_notebook_passes(solution_from_notebook) -> None:
+    assert_passes(NAME, solution_from_notebook(NOTEBOOK, NAME))
 
 
 def test_reference_variant_passes() -> None:
