@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Tests always use the offline simulator, whatever the caller's shell says: no surprise spend.
 TEST_ENV := COURSE_BACKEND=simulator MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: lab test lint unit notebooks exercises bench clean
+.PHONY: lab test lint unit notebooks browser exercises bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,9 @@ $(VENV)/.installed-dev: $(VENV)/.installed-course requirements-dev.txt
 lab: $(VENV)/.installed-course
 	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
 
-## make test: set up and run every test (lint, unit, simulator, exercise checks, notebooks)
-test: $(VENV)/.installed-dev lint unit notebooks
+## make test: set up and run every test (lint, unit, simulator, exercise checks, notebooks,
+## and the browser suite where Chromium is installed)
+test: $(VENV)/.installed-dev lint unit notebooks browser
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -38,6 +39,19 @@ unit: $(VENV)/.installed-dev
 # nbval executes every notebook top to bottom; --dist loadfile keeps a notebook on one worker.
 notebooks: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=60 notebooks solutions exercises
+
+# The lessons in real JupyterLab + headless Chromium. Needs Debian's chromium (CHROMIUM=path to
+# use another); without it the suite is reported as not run, unless REQUIRE_BROWSER is set (CI).
+CHROMIUM ?= /usr/bin/chromium
+browser: $(VENV)/.installed-dev
+	@if [ -x "$(CHROMIUM)" ]; then \
+		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider tests_browser; \
+	elif [ -n "$$REQUIRE_BROWSER" ]; then \
+		echo "browser suite required but no Chromium at $(CHROMIUM)"; exit 1; \
+	else \
+		echo "NOTE: browser suite NOT run: no Chromium at $(CHROMIUM)" \
+			"(sudo apt-get install chromium, or make test CHROMIUM=/path/to/chromium)"; \
+	fi
 
 ## make exercises: regenerate exercises/ from solutions/
 exercises: $(VENV)/.installed-course
