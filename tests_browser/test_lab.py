@@ -10,6 +10,7 @@ installs it); run with `make test-browser`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -97,9 +98,19 @@ def open_and_run_all(page: Page, lab_url: str, notebook: str) -> None:
     """Open a lesson in a fresh workspace and choose Run > Run All Cells, as a learner would."""
     page.goto(f"{lab_url}/lab/workspaces/{notebook}/tree/notebooks/{notebook}.ipynb?reset")
     expect(page.locator(".jp-Notebook >> visible=true")).to_have_count(1, timeout=SLOW_MS)
-    expect(page.locator(".jp-Notebook-ExecutionIndicator")).to_be_visible(timeout=SLOW_MS)
-    page.get_by_role("menuitem", name="Run", exact=True).click()
-    page.get_by_text("Run All Cells", exact=True).click()
+    # Run All is a no-op until the kernel is connected: wait for the status bar to say Idle.
+    idle = page.get_by_role("button", name=re.compile(r"ipykernel\) \| Idle"))
+    expect(idle).to_be_visible(timeout=SLOW_MS)
+    started = page.locator(".jp-InputPrompt", has_text=re.compile(r"\[(\*|\d+)\]"))
+    for _ in range(3):
+        page.get_by_role("menuitem", name="Run", exact=True).click()
+        page.get_by_text("Run All Cells", exact=True).click()
+        try:
+            expect(started.first).to_be_attached(timeout=15_000)
+            return
+        except AssertionError:
+            page.keyboard.press("Escape")  # close the menu if it is still open, then try again
+    raise AssertionError(f"Run All Cells never started a cell in {notebook}")
 
 
 def test_prompt_comparer_runs_both_prompts_and_follows_the_model(page: Page, lab_url: str):
