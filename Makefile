@@ -22,8 +22,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed-course requirements-dev.txt
 	@touch $@
 
 ## make lab: set up and open the course on its start page (offline simulator, no key needed)
+# JupyterLab refuses to start as root (common in containers and classroom images) unless told.
+LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(VENV)/.installed-course
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/00_start_here.ipynb
 
 ## make test: set up and run every test (lint, unit, simulator, exercise checks, notebooks,
 ## and the browser suite where Chromium is installed)
