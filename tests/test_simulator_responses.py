@@ -262,3 +262,51 @@ def test_json_schema_response_validates_strictly(sim: Simulator) -> None:
         warnings.simplefilter("error")
         strict = Response.model_validate(json.loads(raw.text))
     assert set(json.loads(strict.output_text)) == {"answer"}
+
+
+ODD_PROMPTS = (
+    "List 0 bullet points about caching.",
+    "Explain tokens in 0 sentences.",
+    "Give 5000 bullet points about rate limits.",
+    "Explain retries in 9999 sentences.",
+    "Describe backoff in under 0 words.",
+    "Describe backoff in under 99999999 words.",
+    "Return JSON with 0 bullet points about tokens.",
+    "Return JSON with 5000 bullet points about tokens.",
+)
+
+
+@pytest.mark.parametrize("prompt", ODD_PROMPTS)
+def test_odd_counts_in_prompts_give_a_sane_answer(sim: Simulator, prompt: str) -> None:
+    client = sim.client(max_retries=0)
+    r = client.responses.create(model=DEFAULT_MODEL, input=prompt)
+    assert r.status == "completed" and r.output_text
+    assert 0 < r.usage.output_tokens < 3000
+
+
+ODD_SCHEMAS = (
+    {"type": "array", "minItems": 0, "maxItems": 0, "items": {"type": "string"}},
+    {"type": "array", "minItems": "many", "maxItems": None, "items": {"type": "string"}},
+    {"type": "array", "minItems": 10**9, "items": {"type": "integer"}},
+    {"type": "integer", "minimum": "low", "maximum": [1]},
+    {"type": "number", "minimum": True, "maximum": "high"},
+    {"type": "integer", "minimum": 50, "maximum": 3},
+    {
+        "type": "array",
+        "minItems": 50,
+        "items": {"type": "array", "minItems": 50, "items": {"type": "array", "minItems": 50}},
+    },
+)
+
+
+@pytest.mark.parametrize("schema", ODD_SCHEMAS)
+def test_odd_json_schemas_give_a_sane_answer(sim: Simulator, schema: dict) -> None:
+    client = sim.client(max_retries=0)
+    fmt = {
+        "type": "json_schema",
+        "name": "answer",
+        "schema": {"type": "object", "properties": {"value": schema}},
+    }
+    r = client.responses.create(model=DEFAULT_MODEL, input="Describe tokens.", text={"format": fmt})
+    assert "value" in json.loads(r.output_text)
+    assert r.usage.output_tokens < 20_000

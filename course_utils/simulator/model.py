@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -166,8 +167,23 @@ def request_messages(input: object, instructions: object = None) -> list[dict]:
     return messages
 
 
+MAX_ITEMS = 50  # a requested count of bullets/sentences/array items is clamped to 1..MAX_ITEMS
+MAX_WORDS = 2000  # a word limit above this is treated as this
+MAX_SCHEMA_VALUES = 500  # a JSON-schema answer holds about this many values at most
+
+
 def _number(word: str) -> int:
-    return int(word) if word.isdigit() else _NUMBERS[word]
+    """A requested count, clamped so "0 bullets" or "5000 bullets" stay a sane answer."""
+    n = int(word) if word.isdigit() else _NUMBERS[word]
+    return min(max(n, 1), MAX_ITEMS)
+
+
+def _schema_number(schema: Mapping, key: str, default: float) -> float:
+    """A numeric JSON-schema keyword, or ``default`` when it is missing or not a finite number."""
+    value = schema.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return default
+    return value
 
 
 _STOP_WORDS = frozenset((
@@ -211,6 +227,7 @@ class _Writer:
     def __init__(self, seed: int, topic: str) -> None:
         self.rng = random.Random(seed)
         self.topic = topic
+        self.values_left = MAX_SCHEMA_VALUES  # nested large arrays stop growing past this
 
     def fill(self, template: str) -> str:
         return template.format(topic=self.topic, Topic=_cap(self.topic))
@@ -222,6 +239,7 @@ class _Writer:
         return [self.fill(t) for t in chosen]
 
     def sentences(self, n: int) -> list[str]:
+        n = min(max(n, 1), MAX_ITEMS)
         return self.pick(_OPENERS, 1)[:n] + self.pick(_BODY, n - 1)
 
     def code(self) -> str:
@@ -248,6 +266,7 @@ class _Writer:
 
 def _value(schema: object, name: str, w: _Writer, depth: int = 0) -> object:
     """A plausible value for a JSON-schema node (objects, arrays, enums, scalars)."""
+    w.values_left -= 1
     if not isinstance(schema, Mapping) or depth > 6:
         return w.fill("{topic}")
     if "const" in schema:
@@ -272,16 +291,21 @@ def _value(schema: object, name: str, w: _Writer, depth: int = 0) -> object:
             return {}
         return {k: _value(v, k, w, depth + 1) for k, v in props.items()}
     if kind == "array":
-        n = max(int(schema.get("minItems", 0) or 0), min(3, int(schema.get("maxItems", 3) or 3)))
+        lo = int(_schema_number(schema, "minItems", 0))
+        hi = int(_schema_number(schema, "maxItems", 3))
+        n = min(max(lo, min(3, hi), 0), MAX_ITEMS)
         singular = lname[:-1] if lname.endswith("s") else lname
-        return [_value(schema.get("items", {}), singular, w, depth + 1) for _ in range(n)]
+        items: list[object] = []
+        while len(items) < n and (not items or w.values_left > 0):
+            items.append(_value(schema.get("items", {}), singular, w, depth + 1))
+        return items
     if kind == "integer":
-        lo = int(schema.get("minimum", 1))
-        hi = int(schema.get("maximum", max(lo, 10)))
+        lo = int(_schema_number(schema, "minimum", 1))
+        hi = int(_schema_number(schema, "maximum", max(lo, 10)))
         return w.rng.randint(lo, max(lo, hi))
     if kind == "number":
-        lo = float(schema.get("minimum", 0.0))
-        hi = float(schema.get("maximum", max(lo, 1.0)))
+        lo = float(_schema_number(schema, "minimum", 0.0))
+        hi = float(_schema_number(schema, "maximum", max(lo, 1.0)))
         return round(w.rng.uniform(lo, max(lo, hi)), 2)
     if kind == "boolean":
         return w.rng.random() < 0.7
@@ -358,7 +382,7 @@ def compose(
     if _CODE.search(lower):
         parts.append(w.code())
     if words:
-        limit = int(words.group(2)) - (
+        limit = min(int(words.group(2)), MAX_WORDS) - (
             1 if words.group(1) in ("under", "fewer than", "less than") else 0
         )
         parts = _limit_words(parts, limit)
