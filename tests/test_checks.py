@@ -7,6 +7,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -117,7 +118,7 @@ def test_runaway_learner_code_is_stopped(toy: str, monkeypatch: pytest.MonkeyPat
         return x * 2
 
     try:
-        checks.assert_fails(toy, toy_double, contains="still running")
+        checks.assert_fails(toy, toy_double, contains="did not finish")
     finally:
         gate.set()
 
@@ -212,3 +213,41 @@ def test_public_surface() -> None:
 def test_hint_accepts_the_function_itself(toy: str, capsys: pytest.CaptureFixture[str]) -> None:
     checks.hint(toy_double)  # type: ignore[arg-type]
     assert capsys.readouterr().out.startswith("💡 Hint 1/3 for `toy_double`")
+
+
+def test_simulator_internal_error_is_a_course_bug_not_the_learner(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from course_utils.simulator import Simulator
+
+    def crashing_call(client: Any, prompt: str, *, sleep: Any) -> str:
+        sim.server_errors.append("Traceback ...\nKeyError: 'boom'")  # as the server thread does
+        return "fine"
+
+    @exercise("sim_bug_check", hints=("h",), solution="pass")
+    def _check(fn):  # type: ignore[no-untyped-def]
+        _core.sim_run(sim, fn)
+        raise Incorrect("the learner would be blamed here")
+
+    with Simulator(seed=0) as sim:
+        try:
+            result = checks.check("sim_bug_check", crashing_call)
+        finally:
+            _core.EXERCISES.pop("sim_bug_check")
+    out = capsys.readouterr().out
+    assert result.status == "course_bug" and not result.passed
+    assert "not your fault" in out and "KeyError: 'boom'" in out and "learner" not in out
+
+
+def test_sim_run_closes_its_client_when_the_learner_has_not_started() -> None:
+    from course_utils.simulator import Simulator
+
+    seen: list[Any] = []
+
+    def unstarted(client: Any, prompt: str, *, sleep: Any) -> str:
+        seen.append(client)
+        raise NotImplementedError
+
+    with Simulator(seed=0) as sim, pytest.raises(_core.NotStarted):
+        _core.sim_run(sim, unstarted)
+    assert seen and seen[0].is_closed()

@@ -42,6 +42,7 @@ __all__ = [
     "LEARNER_TIME_LIMIT_S",
     "SOLUTIONS_DIR",
     "CheckResult",
+    "CourseBug",
     "Exercise",
     "Incorrect",
     "LearnerRun",
@@ -75,6 +76,14 @@ class NotStarted(Outcome):
     """The learner has not written the function yet (it raises NotImplementedError)."""
 
 
+class CourseBug(Outcome):
+    """The course's own machinery (the simulator) failed: report it, never blame the learner."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class Incorrect(Outcome):
     """The function runs but behaves wrongly; ``hint_level`` is the hint that helps most."""
 
@@ -90,7 +99,7 @@ class CheckResult:
 
     name: str
     passed: bool
-    status: str  # "passed" | "incorrect" | "not_started" | "error"
+    status: str  # "passed" | "incorrect" | "not_started" | "error" | "course_bug"
     messages: list[str] = field(default_factory=list)
     hint_level: int | None = None
 
@@ -208,9 +217,10 @@ def run_learner(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> LearnerRun
     thread.join(LEARNER_TIME_LIMIT_S)
     if thread.is_alive():
         raise Incorrect(
-            f"`{run.fn_name}` was still running after {LEARNER_TIME_LIMIT_S:.0f} s. Does it "
-            "wait with the `sleep=` argument it was given (the check passes one that returns "
-            "at once), and does its loop stop?"
+            f"`{run.fn_name}` did not finish within {LEARNER_TIME_LIMIT_S:.0f} s: a request "
+            "never returned or its loop never stopped. Wait only with the `sleep=` argument it "
+            "was given (the check passes one that returns at once), do not override the "
+            "client's timeout (e.g. `timeout=` in `responses.create`), and make the loop stop."
         )
     if isinstance(run.error, NotImplementedError):
         raise NotStarted()
@@ -269,6 +279,17 @@ def _seeded_random(seed: int) -> Iterator[None]:
         random.setstate(state)
 
 
+def _raise_server_errors(sim: Any) -> None:
+    """Turn an internal simulator error into a CourseBug, so the learner is never blamed for it."""
+    errors = list(getattr(sim, "server_errors", None) or ())
+    if errors:
+        last = str(errors[-1]).strip().splitlines()
+        raise CourseBug(
+            "the course simulator hit an internal error — not your fault; please report: "
+            f"{last[-1] if last else 'unknown error'} ({len(errors)} error(s))"
+        )
+
+
 def sim_run(
     sim: Any,
     fn: Callable[..., Any],
@@ -284,9 +305,12 @@ def sim_run(
     sim.queue_faults(list(faults))
     client = sim.client(max_retries=0, timeout=timeout_s)
     delays: list[float] = []
-    with _captured_logs() as capture, _seeded_random(seed):
-        base = run_learner(fn, client, prompt, sleep=delays.append, **kwargs)
-    client.close()
+    try:
+        with _captured_logs() as capture, _seeded_random(seed):
+            base = run_learner(fn, client, prompt, sleep=delays.append, **kwargs)
+    finally:
+        client.close()
+        _raise_server_errors(sim)
     return SimRun(base.fn_name, base.value, base.error, sim.requests, list(delays), capture.records)
 
 
@@ -324,6 +348,8 @@ def _evaluate(name: str, obj: Any) -> CheckResult:
                 "Replace the TODO with your code, run the cell, then check again."
             ],
         )
+    except CourseBug as bug:
+        return CheckResult(name, False, "course_bug", [f"⚠️ {bug.message}"])
     except Incorrect as wrong:
         lines = [f"❌ {wrong.message}"]
         if wrong.hint_level is not None:
