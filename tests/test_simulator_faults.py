@@ -114,6 +114,40 @@ def test_reset_clears_queued_faults(sim: Simulator) -> None:
     assert _ask(sim.client(max_retries=0)).status == "completed"
 
 
+def test_only_generating_requests_take_queued_faults(sim: Simulator) -> None:
+    sim.queue_faults(["server_error"])
+    client = sim.client(max_retries=0)
+    assert client.models.list().data
+    assert client.responses.input_tokens.count(model=DEFAULT_MODEL, input="Say hi.")
+    assert sim.pending_faults == ["server_error"]
+    with pytest.raises(openai.InternalServerError):
+        _ask(client)
+    assert sim.pending_faults == []
+
+
+def test_fail_rate_never_hits_models_or_token_counts(make_sim) -> None:
+    sim = make_sim(fail_rate=1.0, seed=3)
+    client = sim.client(max_retries=0)
+    for _ in range(5):
+        assert client.models.list().data
+        client.responses.input_tokens.count(model=DEFAULT_MODEL, input="Say hi.")
+    assert {r.outcome for r in sim.requests} == {"ok"}
+
+
+def test_queue_faults_replace_and_clear_faults(sim: Simulator) -> None:
+    sim.queue_faults(["server_error", "quota"])
+    sim.queue_faults(["overloaded"], replace=True)
+    assert sim.pending_faults == ["overloaded"]
+    sim.queue_faults([None])
+    assert sim.pending_faults == ["overloaded", None]
+    snapshot = sim.pending_faults
+    snapshot.clear()
+    assert sim.pending_faults == ["overloaded", None]
+    sim.clear_faults()
+    assert sim.pending_faults == []
+    assert _ask(sim.client(max_retries=0)).status == "completed"
+
+
 def test_bad_fault_names_are_clear_errors(sim: Simulator) -> None:
     with pytest.raises(ValueError, match="not a simulator fault"):
         sim.queue_faults(["explode"])

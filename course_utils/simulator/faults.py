@@ -2,7 +2,8 @@
 
 A request's fault comes from, in order: its ``X-Sim-Fault`` header, the queue scripted with
 ``Simulator.queue_faults``, then the seeded ``fail_rate`` draw (a transient mix of 429, 500, 503
-and dropped connections, the errors a retry is meant to survive).
+and dropped connections, the errors a retry is meant to survive). The queue and the draw are
+only for generating requests (``POST /v1/responses``, ``POST /v1/chat/completions``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ class FaultPlan:
         self._queue: deque[str | None] = deque()
         self._lock = threading.Lock()
 
-    def queue(self, kinds: Iterable[str | None]) -> None:
+    def queue(self, kinds: Iterable[str | None], *, replace: bool = False) -> None:
         """Append faults for the next requests, in order (None serves one normally)."""
         if isinstance(kinds, str):
             raise TypeError(
@@ -65,7 +66,14 @@ class FaultPlan:
             )
         checked = [check_fault(k, "queued fault") for k in kinds]
         with self._lock:
+            if replace:
+                self._queue.clear()
             self._queue.extend(checked)
+
+    def clear(self) -> None:
+        """Drop the faults still queued (the seeded draw goes on where it was)."""
+        with self._lock:
+            self._queue.clear()
 
     @property
     def pending(self) -> list[str | None]:
@@ -73,10 +81,16 @@ class FaultPlan:
         with self._lock:
             return list(self._queue)
 
-    def next_fault(self, header: str | None) -> str | None:
-        """The fault for one arriving request (the header wins and leaves the queue alone)."""
+    def next_fault(self, header: str | None, *, generating: bool = True) -> str | None:
+        """The fault for one arriving request (the header wins and leaves the queue alone).
+
+        Only a generating request (``generating=True``) takes from the queue or the draw, so
+        listing models or counting tokens never uses up a fault scripted for a generation.
+        """
         if header:
             return check_fault(header.strip().lower(), f"{FAULT_HEADER} header value")
+        if not generating:
+            return None
         with self._lock:
             if self._queue:
                 return self._queue.popleft()

@@ -404,9 +404,21 @@ class Simulator:
         kwargs.setdefault("base_url", self.base_url)
         return openai.OpenAI(**kwargs)
 
-    def queue_faults(self, faults: Iterable[str | None]) -> None:
-        """Script the next requests: each entry a fault kind, or None to serve one normally."""
-        self.faults.queue(faults)
+    def queue_faults(self, faults: Iterable[str | None], *, replace: bool = False) -> None:
+        """Script the next generating requests: each a fault kind, or None to serve normally.
+
+        ``replace=True`` drops the faults still pending first, so a re-run cell starts clean.
+        """
+        self.faults.queue(faults, replace=replace)
+
+    def clear_faults(self) -> None:
+        """Drop every queued fault (the ``fail_rate`` draw and the request log are kept)."""
+        self.faults.clear()
+
+    @property
+    def pending_faults(self) -> list[str | None]:
+        """A snapshot of the queued faults, next first."""
+        return self.faults.pending
 
     @property
     def requests(self) -> list[RequestRecord]:
@@ -450,7 +462,7 @@ class Simulator:
                 endpoint = ROUTES.get((method, path))
                 if endpoint is None:
                     raise self._not_found(method, path)
-                fault = self._next_fault(headers)
+                fault = self._next_fault(headers, (method, path) in GENERATING)
                 if fault is not None:
                     reply = self._fault(fault, call)
                 else:
@@ -478,9 +490,9 @@ class Simulator:
         self._record(call, reply, started, fault)
         return reply
 
-    def _next_fault(self, headers: Any) -> str | None:
+    def _next_fault(self, headers: Any, generating: bool) -> str | None:
         try:
-            return self.faults.next_fault(headers.get(FAULT_HEADER))
+            return self.faults.next_fault(headers.get(FAULT_HEADER), generating=generating)
         except ValueError as err:
             raise bad_request(str(err), FAULT_HEADER) from None
 
@@ -844,3 +856,6 @@ ROUTES: dict[tuple[str, str], Endpoint] = {
     ("POST", "/v1/chat/completions"): chat_completions,
     ("GET", "/v1/models"): models_list,
 }
+
+# The routes that generate an answer: only these take a queued or ``fail_rate`` fault.
+GENERATING = frozenset({("POST", "/v1/responses"), ("POST", "/v1/chat/completions")})
