@@ -51,6 +51,8 @@ def test_cli_serves_and_stops_on_sigterm() -> None:
         (["--rpm", "0"], "must be > 0"),
         (["--port", "x"], "not a int"),
         (["--bogus"], "unrecognized arguments"),
+        (["--hold-max-s", "0"], "seconds > 0"),
+        (["--hold-max-s", "soon"], "not a number"),
     ],
 )
 def test_bad_flags_exit_2(args: list[str], message: str, capsys) -> None:
@@ -69,3 +71,8 @@ def test_bad_flag_in_a_real_process() -> None:
     )
     assert proc.returncode == 2
     assert "--latency-ms" in proc.stderr and "must be >= 0" in proc.stderr
+
+
+def test_hold_max_s_flag_defaults_to_30_and_parses() -> None:
+    assert build_parser().parse_args([]).hold_max_s == 30.0
+    assert build_parser().parse_args(["--hold-max-s", "1.5"]).hold_max_s == 1.5

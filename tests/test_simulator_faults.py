@@ -88,6 +88,22 @@ def test_timeout_fault_holds_without_blocking_the_server(sim: Simulator) -> None
     assert (timed_out.outcome, timed_out.status) == ("timeout", None)
 
 
+def test_timeout_fault_drops_after_hold_max_s(make_sim) -> None:
+    sim = make_sim(hold_max_s=0.2)
+    assert sim.hold_max_s == 0.2
+    sim.queue_faults(["timeout"])
+    with pytest.raises(openai.APIConnectionError) as info:
+        _ask(sim.client(max_retries=0, timeout=60))
+    assert not isinstance(info.value, openai.APITimeoutError)  # dropped by the server
+    assert (sim.requests[0].outcome, sim.requests[0].status) == ("timeout", None)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("inf"), "1", True])
+def test_hold_max_s_must_be_positive_seconds(bad: object) -> None:
+    with pytest.raises(ValueError, match="hold_max_s"):
+        Simulator(hold_max_s=bad)  # type: ignore[arg-type]
+
+
 def test_disconnect_fault_drops_the_connection(sim: Simulator) -> None:
     sim.queue_faults(["disconnect"])
     with pytest.raises(openai.APIConnectionError) as info:

@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from .server import Simulator
+from .server import HOLD_MAX_S, Simulator
 
 __all__ = ["build_parser", "main"]
 
@@ -30,6 +30,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text}")
     return value
 
 
@@ -64,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--latency-scale", type=_non_negative(float), default=0.0,
         help="share of each model's catalogue latency to add (1 = full)",
     )  # fmt: skip
+    p.add_argument(
+        "--hold-max-s", type=_positive_float, default=HOLD_MAX_S,
+        help=f"seconds a 'timeout' fault holds a request, then drops it (default {HOLD_MAX_S:g})",
+    )  # fmt: skip
     return p
 
 
@@ -81,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed,
         api_key=args.api_key,
         latency_scale=args.latency_scale,
+        hold_max_s=args.hold_max_s,
     )
     try:
         sim.start()

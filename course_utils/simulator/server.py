@@ -47,7 +47,8 @@ __all__ = [
 ]
 
 DEFAULT_CLIENT_KEY = "sim-course-key"
-HOLD_MAX_S = 30.0  # a "timeout" fault holds the request at most this long
+HOLD_MAX_S = 30.0  # default: a "timeout" fault holds the request at most this long
+MAX_EXTRA_LATENCY_MS = 30_000  # the largest X-Sim-Latency-Ms a request may ask for
 RESPONSES_MIN_OUTPUT_TOKENS = 16
 ORG = "org-course-simulator"
 RATE_LIMIT_DOCS = "Visit https://platform.openai.com/account/rate-limits to learn more."
@@ -301,7 +302,17 @@ class Simulator:
         latency_scale: float = 0.0,
         fault_retry_after_ms: int = 100,
         clock: Callable[[], float] = time.monotonic,
+        hold_max_s: float = HOLD_MAX_S,
     ) -> None:
+        if (
+            isinstance(hold_max_s, bool)
+            or not isinstance(hold_max_s, int | float)
+            or not 0 < hold_max_s < math.inf
+        ):
+            raise ValueError(
+                f"hold_max_s must be a number of seconds > 0 (how long a 'timeout' fault holds "
+                f"the request before dropping it), got {hold_max_s!r}"
+            )
         for name, value in (("latency_ms", latency_ms), ("latency_scale", latency_scale)):
             if not isinstance(value, int | float) or not 0 <= value < math.inf:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
@@ -310,6 +321,7 @@ class Simulator:
         self.host, self.port = host, port
         self.latency_ms, self.latency_scale = float(latency_ms), float(latency_scale)
         self.fault_retry_after_ms = fault_retry_after_ms
+        self.hold_max_s = float(hold_max_s)
         self._api_key = api_key
         self.limiter = RateLimiter(rpm, tpm, clock)
         self.faults = FaultPlan(fail_rate, seed)
@@ -484,7 +496,7 @@ class Simulator:
         }
         if reply.action == "hold":
             self._record(call, reply, started, fault)
-            self._release.wait(HOLD_MAX_S)
+            self._release.wait(self.hold_max_s)
             reply.action = "drop"
             return reply
         self._record(call, reply, started, fault)
@@ -647,10 +659,10 @@ class Simulator:
             extra = float(raw) if raw else 0.0
         except ValueError:
             extra = -1.0
-        if not 0 <= extra <= HOLD_MAX_S * 1000:
+        if not 0 <= extra <= MAX_EXTRA_LATENCY_MS:
             raise bad_request(
                 f"X-Sim-Latency-Ms must be a number of milliseconds from 0 to "
-                f"{HOLD_MAX_S * 1000:.0f}, got {raw!r}",
+                f"{MAX_EXTRA_LATENCY_MS}, got {raw!r}",
                 "X-Sim-Latency-Ms",
             )
         seconds = self.latency_s(model, output_tokens, extra)
