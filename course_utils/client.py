@@ -100,13 +100,13 @@ class SpendGuard:
         """Worst-case USD of one request body, and a short account of how it was reached."""
         model = body.get("model") if isinstance(body.get("model"), str) else ""
         priced = _price_model(model)
-        if path.endswith("/chat/completions"):
-            messages = body.get("messages") or []
-        else:
-            messages = request_messages(body.get("input") or "", body.get("instructions"))
         try:
+            if path.endswith("/chat/completions"):
+                messages = body.get("messages") or []
+            else:
+                messages = request_messages(body.get("input") or "", body.get("instructions"))
             input_tokens = count_input(messages, priced)
-        except TypeError:  # an odd body: let the service reject it, estimate from its size
+        except (TypeError, ValueError):  # an odd body: the service rejects it; estimate by size
             input_tokens = len(json.dumps(body)) // 2
         cap = _output_cap(body)
         what = f"{priced}: {input_tokens:,} input + up to {cap:,} output tokens"

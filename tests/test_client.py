@@ -75,6 +75,15 @@ def test_budget_exceeded_before_anything_is_sent(live_env, monkeypatch) -> None:
     assert len(sim.requests) == before + 1
 
 
+@pytest.mark.parametrize("bad_input", [["hello"], [["a", "b"]], [1], {"a": 1}])
+def test_malformed_input_reaches_the_api_and_gets_its_400(live_env, bad_input) -> None:
+    client = get_client(max_retries=0)
+    with pytest.raises(openai.BadRequestError) as info:
+        client.responses.create(model=DEFAULT_MODEL, input=bad_input)
+    assert info.value.status_code == 400 and info.value.param == "input"
+    assert live_env.requests[-1].status == 400
+
+
 def test_budget_counts_spend_so_far(live_env, monkeypatch) -> None:
     sim = live_env
     messages = [{"role": "user", "content": "Say hi."}]
