@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import socket
+
 import httpx2
 import openai
 import pytest
@@ -122,3 +126,70 @@ def test_public_surface() -> None:
         assert module.__all__, mod
         for name in module.__all__:
             assert hasattr(module, name), f"{mod}.{name}"
+
+
+def _raw(sim: Simulator, method: str, path: str, body: bytes = b"", **headers: str):
+    """One request over http.client, headers exactly as given (no client-side fixing up)."""
+    host, port = sim.base_url.split("//")[1].split("/")[0].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.putrequest(method, path, skip_accept_encoding=True)
+        for name, value in {**AUTH, **headers}.items():
+            conn.putheader(name, value)
+        conn.endheaders(body or None)
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def _error(data: bytes) -> dict:
+    err = json.loads(data)["error"]
+    assert set(err) == {"message", "type", "param", "code"}
+    return err
+
+
+@pytest.mark.parametrize("length", ["abc", "-5", "1.5"])
+def test_bad_content_length_is_a_json_400(sim: Simulator, length: str) -> None:
+    status, headers, data = _raw(
+        sim, "POST", "/v1/responses", b'{"model": "x"}', **{"Content-Length": length}
+    )
+    assert status == 400 and headers["Content-Type"] == "application/json"
+    err = _error(data)
+    assert "Content-Length" in err["message"] and err["param"] == "Content-Length"
+    assert headers["x-request-id"].startswith("req_")
+    assert sim.requests[-1].status == 400
+
+
+@pytest.mark.parametrize("method", ["PATCH", "OPTIONS", "DELETE", "PUT", "BREW"])
+def test_any_method_on_an_unknown_route_is_the_json_404(sim: Simulator, method: str) -> None:
+    status, headers, data = _raw(sim, method, "/v1/nope")
+    assert status == 404 and headers["Content-Type"] == "application/json"
+    assert "POST /v1/responses" in _error(data)["message"]
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE", "PUT", "GET"])
+def test_wrong_method_on_a_known_route_is_a_json_405(sim: Simulator, method: str) -> None:
+    r = httpx2.request(method, sim.base_url + "/responses", headers=AUTH)
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    assert set(r.json()["error"]) == {"message", "type", "param", "code"}
+
+
+def test_head_gets_status_and_headers_without_a_body(sim: Simulator) -> None:
+    with httpx2.Client() as client:
+        r = client.head(sim.base_url + "/models", headers=AUTH)
+        assert r.status_code == 405 and r.content == b""
+        assert client.get(sim.base_url + "/models", headers=AUTH).status_code == 200
+
+
+def test_protocol_errors_http_server_finds_are_json(sim: Simulator) -> None:
+    host, port = sim.base_url.split("//")[1].split("/")[0].split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(b"GET /v1/models HTTP/1.1\r\n" + b"X-Many: 1\r\n" * 200 + b"\r\n")
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.") and b" 431 " in head.split(b"\r\n")[0]
+    assert b"application/json" in head
+    _error(body)

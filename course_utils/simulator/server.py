@@ -48,6 +48,7 @@ __all__ = [
 
 DEFAULT_CLIENT_KEY = "sim-course-key"
 HOLD_MAX_S = 30.0  # default: a "timeout" fault holds the request at most this long
+MAX_BODY_BYTES = 64 * 1024 * 1024  # a larger Content-Length gets a JSON 413, unread
 MAX_EXTRA_LATENCY_MS = 30_000  # the largest X-Sim-Latency-Ms a request may ask for
 RESPONSES_MIN_OUTPUT_TOKENS = 16
 ORG = "org-course-simulator"
@@ -137,28 +138,57 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the request log is ``Simulator.requests``, not stderr."""
 
-    def do_GET(self) -> None:
-        self._handle()
+    def __getattr__(self, name: str) -> Any:
+        """Every method (GET, POST, PATCH, HEAD, OPTIONS, ...) goes through ``_handle``.
 
-    def do_POST(self) -> None:
-        self._handle()
+        http.server otherwise answers a method without a ``do_X`` with an HTML 501; here the
+        route table decides, so an unknown method or route gets the JSON 404 listing routes.
+        """
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
-    def do_DELETE(self) -> None:
-        self._handle()
-
-    def do_PUT(self) -> None:
-        self._handle()
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Protocol errors http.server finds itself (bad request line, headers): JSON too."""
+        self.close_connection = True
+        text = message or self.responses.get(code, ("Error",))[0]
+        data = json.dumps(
+            error_body(f"{text}. {explain}" if explain else text, "invalid_request_error"),
+            separators=(",", ":"),
+        ).encode()
+        with contextlib.suppress(OSError):
+            self.send_response(code, text)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if getattr(self, "command", None) != "HEAD" and code not in (204, 304):
+                self.wfile.write(data)
 
     def _handle(self) -> None:
+        raw_length = self.headers.get("Content-Length")
         try:
-            length = int(self.headers.get("Content-Length") or 0)
+            length = int(raw_length or 0)
         except ValueError:
             length = -1
+        body_error = None
         if length < 0:
-            self.send_error(400, "Content-Length must be a whole number of bytes")
-            return
-        raw = self.rfile.read(length) if length > 0 else b""
-        reply = self.server.sim._serve(self.command, self.path, self.headers, raw)
+            body_error = bad_request(
+                f"Content-Length must be a whole number of bytes, got {raw_length!r}: send the "
+                "JSON body with a correct Content-Length (HTTP clients such as the SDK do this).",
+                "Content-Length",
+            )
+        elif length > MAX_BODY_BYTES:
+            body_error = SimError(
+                413,
+                f"The request body is {length:,} bytes; the course simulator accepts at most "
+                f"{MAX_BODY_BYTES:,}. Send a smaller input.",
+                code="request_too_large",
+            )
+        if body_error is not None:
+            self.close_connection = True  # the body was not read: the stream cannot be reused
+        raw = self.rfile.read(length) if body_error is None and length > 0 else b""
+        reply = self.server.sim._serve(self.command, self.path, self.headers, raw, body_error)
         if reply.action == "drop":
             self.close_connection = True
             return
@@ -169,8 +199,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(data)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
         except OSError:  # the client went away (e.g. it timed out first)
             self.close_connection = True
 
@@ -457,7 +490,14 @@ class Simulator:
         with self._lock:
             self._log.append(record)
 
-    def _serve(self, method: str, target: str, headers: Any, raw: bytes) -> Reply:
+    def _serve(
+        self,
+        method: str,
+        target: str,
+        headers: Any,
+        raw: bytes,
+        body_error: SimError | None = None,
+    ) -> Reply:
         started = time.monotonic()
         path = urlsplit(target).path.rstrip("/") or "/"
         try:
@@ -471,6 +511,8 @@ class Simulator:
         fault = None
         try:
             try:
+                if body_error is not None:
+                    raise body_error
                 endpoint = ROUTES.get((method, path))
                 if endpoint is None:
                     raise self._not_found(method, path)
@@ -520,6 +562,16 @@ class Simulator:
 
     def _not_found(self, method: str, path: str) -> SimError:
         routes = ", ".join(f"{m} {p}" for m, p in ROUTES)
+        allowed = [m for m, p in ROUTES if p == path]
+        if allowed:
+            return SimError(
+                405,
+                f"Method {method} is not allowed on {path}; use {' or '.join(allowed)}. "
+                f"The course simulator serves: {routes}.",
+                "invalid_request_error",
+                outcome="not_found",
+                headers={"Allow": ", ".join(allowed)},
+            )
         return SimError(
             404,
             f"Invalid URL ({method} {path}). The course simulator serves: {routes}.",
