@@ -28,6 +28,7 @@ def make_variant(
     sleeps: bool = True,
     on_give_up: Callable[[openai.APIError], Any] | None = None,
     logs: bool = True,
+    honours_retry_after: bool = False,
 ) -> Callable[..., Any]:
     """A retry wrapper with one deliberate mistake switched on (the defaults are correct)."""
 
@@ -53,6 +54,10 @@ def make_variant(
                         return on_give_up(err)
                     raise
                 wait = delay(attempt)
+                response = getattr(err, "response", None)
+                hinted = response.headers.get("retry-after-ms") if response is not None else None
+                if honours_retry_after and hinted is not None:
+                    wait = float(hinted) / 1000
                 if logs:
                     log.warning(
                         "retry %d after %s in %.2f s", attempt + 1, type(err).__name__, wait
@@ -72,8 +77,28 @@ def test_reference_variant_passes() -> None:
     assert_passes(NAME, make_variant())
 
 
-def test_full_jitter_with_growth_passes() -> None:
+def test_equal_jitter_with_growth_passes() -> None:
     assert_passes(NAME, make_variant(delay=lambda n: random.uniform(0.5, 1.0) * 2 ** min(n, 5)))
+
+
+def test_honouring_retry_after_ms_passes() -> None:
+    assert_passes(NAME, make_variant(honours_retry_after=True))
+
+
+def test_cap_then_additive_jitter_passes() -> None:
+    assert_passes(NAME, make_variant(delay=lambda n: min(60, 2**n) + random.uniform(0, 1)))
+
+
+def test_full_jitter_with_an_unseeded_rng_always_passes() -> None:
+    for _ in range(30):
+        rng = random.Random()  # the learner's own, unseeded: the check must not depend on luck
+        variant = make_variant(delay=lambda n, rng=rng: rng.uniform(0, min(60, 0.5 * 2**n)))
+        assert_passes(NAME, variant)
+
+
+def test_full_jitter_with_system_random_passes() -> None:
+    rng = random.SystemRandom()
+    assert_passes(NAME, make_variant(delay=lambda n: rng.uniform(0, min(60, 1.0 * 2**n))))
 
 
 WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {

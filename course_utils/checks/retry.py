@@ -15,7 +15,13 @@ __all__ = ["check_generate_with_retry"]
 NAME = "generate_with_retry"
 MAX_FIRST_DELAY_S = 10.0
 MAX_DELAY_S = 120.0
-MAX_CAPPED_DELAY_S = 60.0  # the longest single wait a capped schedule should ask for
+CAP_EXAMPLE_S = 60.0  # the cap the hints suggest
+# The longest single wait a capped schedule may ask for: twice the suggested cap, so that
+# "cap, then add jitter" (min(60, 2**n) + uniform(0, 1) = 61 s) is as welcome as "jitter, then cap".
+MAX_CAPPED_DELAY_S = 2 * CAP_EXAMPLE_S
+GROWTH_RUNS = 8  # runs of the same faults; growth is judged on the largest wait per retry
+# Faults that carry no retry-after hint, so every wait is the learner's own schedule.
+NO_HINT_FAULTS = ["server_error", "overloaded", "server_error", "overloaded", None]
 
 HINTS = (
     "Start with the happy path: call `client.responses.create(model=model, input=prompt, "
@@ -30,9 +36,12 @@ HINTS = (
     "Bound the loop: `max_retries` retries means at most `max_retries + 1` requests. When the "
     "last attempt fails, `raise` that error; never return None or '' for a failure.",
     "Back off exponentially: before retry n (0, 1, 2, ...) call the injected `sleep(...)` with "
-    "about `base * 2 ** n` seconds, capped at a maximum; never call time.sleep directly.",
-    "Add jitter: add `random.uniform(0, ...)` to each wait (or draw it), so that many clients "
-    "that failed together do not all retry at the same instant.",
+    "about `base * 2 ** n` seconds, capped at a maximum such as `min(60, base * 2 ** n)`; never "
+    "call time.sleep directly. When a 429 says how long to wait (`retry-after-ms`), waiting "
+    "that long instead is fine too.",
+    "Add jitter: add `random.uniform(0, ...)` to each (capped) wait, or draw the whole wait "
+    "with `random.uniform(0, capped)`, so that many clients that failed together do not all "
+    "retry at the same instant.",
     "Log one line per retry with `logging` (e.g. `logger.warning(...)`): which attempt, which "
     "error, how long it will wait. A logging format with %(asctime)s adds the timestamp.",
 )
@@ -128,19 +137,22 @@ def check_generate_with_retry(fn: Callable[..., Any]) -> str:
                 2,
             )
 
-        faults = ["server_error", "overloaded", "rate_limit", "server_error", None]
-        first = _call(sim, fn, faults, max_retries=4, seed=1)
-        second = _call(sim, fn, faults, max_retries=4, seed=2)
-        for run in (first, second):
+        runs = [
+            _call(sim, fn, NO_HINT_FAULTS, max_retries=4, seed=seed)
+            for seed in range(1, GROWTH_RUNS + 1)
+        ]
+        for run in runs:
             _needs_text(run, "after four transient errors")
-        _judge_delays(first, second)
+        _judge_delays(runs)
+        first = runs[0]
         run = _call(sim, fn, ["server_error"] * 12, max_retries=12)
         _needs_text(run, "after twelve 500s (max_retries=12)")
         if run.delays and max(run.delays) > MAX_CAPPED_DELAY_S:
             raise Incorrect(
                 f"`{run.fn_name}(..., max_retries=12)` asked to wait {max(run.delays):.0f} s "
-                f"before one retry; cap each wait (at most {MAX_CAPPED_DELAY_S:.0f} s) so a long "
-                "outage does not turn into hour-long sleeps.",
+                f"before one retry; cap each wait (e.g. `min({CAP_EXAMPLE_S:.0f}, ...)`; "
+                "adding jitter after the cap is fine) so a long outage does not turn into "
+                "hour-long sleeps.",
                 5,
             )
         if len(first.log_records) < len(first.delays):
@@ -152,40 +164,49 @@ def check_generate_with_retry(fn: Callable[..., Any]) -> str:
     return "It retries only what can pass, backs off with jitter, and knows when to stop."
 
 
-def _judge_delays(first: SimRun, second: SimRun) -> None:
-    name = first.fn_name
-    a, b = first.delays, second.delays
+def _judge_delays(runs: list[SimRun]) -> None:
+    """Judge the schedule on several runs: jitter may make one run's waits shrink, not all."""
+    name, a = runs[0].fn_name, runs[0].delays
     if not a:
         raise Incorrect(
             f"`{name}` never called `sleep` between retries: it retries at once and hammers a "
             "service that is already struggling.",
             5,
         )
-    if len(a) != 4:
-        raise Incorrect(f"`{name}` slept {len(a)} times for 4 retries; sleep once before each.", 5)
-    if any(not isinstance(d, int | float) or not 0 <= d <= MAX_DELAY_S for d in a + b):
+    for run in runs:
+        if len(run.delays) != 4:
+            raise Incorrect(
+                f"`{name}` slept {len(run.delays)} times for 4 retries; sleep once before each.",
+                5,
+            )
+        if any(not isinstance(d, int | float) or not 0 <= d <= MAX_DELAY_S for d in run.delays):
+            raise Incorrect(
+                f"`{name}` asked to sleep {run.delays}; each wait should be a number of seconds "
+                f"between 0 and {MAX_DELAY_S:.0f}.",
+                5,
+            )
+    firsts = [run.delays[0] for run in runs]
+    if min(firsts) <= 0 or max(firsts) > MAX_FIRST_DELAY_S:
+        bad = min(firsts) if min(firsts) <= 0 else max(firsts)
         raise Incorrect(
-            f"`{name}` asked to sleep {a}; each wait should be a number of seconds between 0 "
-            f"and {MAX_DELAY_S:.0f}.",
-            5,
-        )
-    if not 0 < a[0] <= MAX_FIRST_DELAY_S:
-        raise Incorrect(
-            f"`{name}` waited {a[0]:.2f} s before its first retry; start small but above zero "
+            f"`{name}` waited {bad:.2f} s before its first retry; start small but above zero "
             f"(at most {MAX_FIRST_DELAY_S:.0f} s).",
             5,
         )
-    both = [x + y for x, y in zip(a, b, strict=True)]
-    shrinks = any(later < 0.5 * earlier for earlier, later in pairwise(both))
-    if both[-1] < 2 * both[0] or shrinks:
+    # The largest wait seen per retry is the schedule's ceiling: full jitter draws below it.
+    ceilings = [max(run.delays[i] for run in runs) for i in range(4)]
+    shrinks = any(later < 0.5 * earlier for earlier, later in pairwise(ceilings))
+    if ceilings[-1] < 2 * ceilings[0] or shrinks:
         raise Incorrect(
-            f"`{name}` waited {', '.join(f'{d:.2f}' for d in a)} s: the waits should grow "
-            "(roughly double) from one retry to the next.",
+            f"`{name}` waited {', '.join(f'{d:.2f}' for d in a)} s (at most "
+            f"{', '.join(f'{d:.2f}' for d in ceilings)} s over {len(runs)} runs): the waits "
+            "should grow (roughly double) from one retry to the next.",
             5,
         )
-    if a == b:
+    if all(run.delays == a for run in runs):
         raise Incorrect(
-            f"`{name}` chose exactly the same waits in two runs ({', '.join(f'{d:.2f}' for d in a)}"
-            " s): without randomness, clients that failed together retry together.",
+            f"`{name}` chose exactly the same waits in {len(runs)} runs "
+            f"({', '.join(f'{d:.2f}' for d in a)} s): without randomness, clients that failed "
+            "together retry together.",
             6,
         )
