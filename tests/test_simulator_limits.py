@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import httpx2
 import openai
 import pytest
 
@@ -228,3 +229,28 @@ def test_sdk_rides_out_a_real_tpm_429(make_sim) -> None:
     outcomes = [rec.outcome for rec in sim.requests]
     assert outcomes[0] == "ok" and outcomes[-1] == "ok"
     assert set(outcomes[1:-1]) == {"rate_limit"}
+
+
+def test_request_log_times_come_from_the_injected_clock(make_sim, fake_clock) -> None:
+    sim = make_sim(clock=fake_clock)
+    client = sim.client(max_retries=0)
+    client.models.list()
+    fake_clock.advance(12.5)
+    client.models.list()
+    assert [r.time for r in sim.requests] == [1000.0, 1012.5]
+
+
+def test_unknown_keys_get_default_headers_without_a_bucket(make_sim) -> None:
+    sim = make_sim(rpm=7, tpm=700, api_key="sk-course-only-this-key-0123")
+    for i in range(5):
+        raw = httpx2.get(
+            f"{sim.base_url}/models", headers={"Authorization": f"Bearer sk-wrong-key-{i:04d}0000"}
+        )
+        assert raw.status_code == 401
+        assert raw.headers["x-ratelimit-limit-requests"] == "7"
+        assert raw.headers["x-ratelimit-remaining-tokens"] == "700"
+        assert raw.headers["x-ratelimit-reset-requests"] == "0s"
+    assert sim.limiter.keys == 0
+    limiter = RateLimiter()
+    assert limiter.headers("never-seen")["x-ratelimit-limit-tokens"] == "150000000"
+    assert limiter.keys == 0

@@ -187,9 +187,31 @@ class RateLimiter:
             return self._limits(key).admit(tokens)
 
     def headers(self, key: str) -> dict[str, str]:
-        """The current headers for ``key`` without reserving anything."""
+        """The current headers for ``key`` without reserving anything.
+
+        A key with no buckets yet (never admitted: e.g. a 401) gets full-bucket figures and no
+        bucket is created, so bad keys cannot grow the table.
+        """
         with self._lock:
-            return self._limits(key).headers()
+            limits = self._keys.get(key)
+            if limits is not None:
+                return limits.headers()
+        rpm = self.rpm if self.rpm is not None else DEFAULT_REPORTED_RPM
+        tpm = self.tpm if self.tpm is not None else DEFAULT_REPORTED_TPM
+        return {
+            "x-ratelimit-limit-requests": str(rpm),
+            "x-ratelimit-limit-tokens": str(tpm),
+            "x-ratelimit-remaining-requests": str(rpm),
+            "x-ratelimit-remaining-tokens": str(tpm),
+            "x-ratelimit-reset-requests": format_duration(0.0),
+            "x-ratelimit-reset-tokens": format_duration(0.0),
+        }
+
+    @property
+    def keys(self) -> int:
+        """How many API keys have buckets (one per key that has been admitted or refused)."""
+        with self._lock:
+            return len(self._keys)
 
     def reset(self) -> None:
         """Forget every key's buckets (all full again)."""

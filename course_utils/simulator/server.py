@@ -59,7 +59,7 @@ RATE_LIMIT_DOCS = "Visit https://platform.openai.com/account/rate-limits to lear
 class RequestRecord:
     """What one request looked like from the server's side (the key only ever masked)."""
 
-    time: float  # time.monotonic() when it arrived
+    time: float  # the simulator's clock (``clock=``, time.monotonic by default) on arrival
     method: str
     path: str
     key_hint: str
@@ -356,6 +356,7 @@ class Simulator:
         self.fault_retry_after_ms = fault_retry_after_ms
         self.hold_max_s = float(hold_max_s)
         self._api_key = api_key
+        self._clock = clock
         self.limiter = RateLimiter(rpm, tpm, clock)
         self.faults = FaultPlan(fail_rate, seed)
         self.server_errors: list[str] = []
@@ -498,7 +499,7 @@ class Simulator:
         raw: bytes,
         body_error: SimError | None = None,
     ) -> Reply:
-        started = time.monotonic()
+        started = self._clock()
         path = urlsplit(target).path.rstrip("/") or "/"
         try:
             body = json.loads(raw) if raw else {}
