@@ -23,6 +23,9 @@ def make_variant(
     retry_if: Callable[[openai.APIError], bool] = lambda err: classify(err).retriable,
     capped: bool = True,
     sleeps: bool = True,
+    delay: Callable[[int], float] = lambda attempts: (
+        0.5 * 2 ** (attempts - 1) + random.uniform(0, 0.1)
+    ),
     reraise: bool = False,
     error_type: Callable[[openai.APIError], str] = lambda err: classify(err).category,
     count: Callable[[int], int] = lambda attempts: attempts,
@@ -47,7 +50,7 @@ def make_variant(
             except openai.APIError as err:
                 if retry_if(err) and (not capped or attempts <= max_retries):
                     if sleeps:
-                        sleep(0.5 * 2 ** (attempts - 1) + random.uniform(0, 0.1))
+                        sleep(delay(attempts))
                     continue
                 if reraise:
                     raise
@@ -75,6 +78,12 @@ def make_variant(
 
 def test_solution_notebook_passes(solution_from_notebook) -> None:
     assert_passes(NAME, solution_from_notebook(NOTEBOOK, NAME))
+
+
+def test_full_jitter_with_an_unseeded_rng_always_passes() -> None:
+    for _ in range(30):
+        rng = random.Random()  # the learner's own, unseeded: the check must not depend on luck
+        assert_passes(NAME, make_variant(delay=lambda a, rng=rng: rng.uniform(0, 2 ** (a - 1))))
 
 
 def test_reference_variant_passes() -> None:
@@ -116,6 +125,7 @@ WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
     "retries nothing": (make_variant(retry_if=lambda e: False), 3, "deserve a retry"),
     "no cap on retries": (make_variant(capped=False), 4, "max_retries=2"),
     "never sleeps": (make_variant(sleeps=False), 4, "sleep 0 time(s)"),
+    "sleeps zero seconds": (make_variant(delay=lambda attempts: 0.0), 4, "above zero"),
     "error_type is the class name": (
         make_variant(error_type=lambda e: type(e).__name__),
         2,
