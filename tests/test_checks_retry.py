@@ -29,6 +29,7 @@ def make_variant(
     on_give_up: Callable[[openai.APIError], Any] | None = None,
     logs: bool = True,
     honours_retry_after: bool = False,
+    request_timeout: float | None = None,
 ) -> Callable[..., Any]:
     """A retry wrapper with one deliberate mistake switched on (the defaults are correct)."""
 
@@ -44,8 +45,9 @@ def make_variant(
         attempt = 0
         while True:
             try:
+                extra = {} if request_timeout is None else {"timeout": request_timeout}
                 r = client.responses.create(
-                    model=model, input=prompt, max_output_tokens=max_output_tokens
+                    model=model, input=prompt, max_output_tokens=max_output_tokens, **extra
                 )
                 return r.output_text
             except openai.APIError as err:
@@ -83,6 +85,12 @@ def test_equal_jitter_with_growth_passes() -> None:
 
 def test_honouring_retry_after_ms_passes() -> None:
     assert_passes(NAME, make_variant(honours_retry_after=True))
+
+
+def test_own_per_request_timeout_passes() -> None:
+    # timeout=30 overrides the check's short client timeout; the check's simulator drops a
+    # held request after SIM_HOLD_MAX_S, so the 'timeout' fault still ends as a failed attempt.
+    assert_passes(NAME, make_variant(request_timeout=30))
 
 
 def test_cap_then_additive_jitter_passes() -> None:

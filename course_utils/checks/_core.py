@@ -40,6 +40,7 @@ from typing import Any
 __all__ = [
     "EXERCISES",
     "LEARNER_TIME_LIMIT_S",
+    "SIM_HOLD_MAX_S",
     "SOLUTIONS_DIR",
     "CheckResult",
     "CourseBug",
@@ -61,6 +62,9 @@ __all__ = [
 ]
 
 SOLUTIONS_DIR = Path(__file__).resolve().parents[2] / "solutions"
+# A check's simulator drops a held ('timeout' fault) request after this long, so a learner who
+# passes their own `timeout=30` still sees the request fail quickly instead of the check stalling.
+SIM_HOLD_MAX_S = 1.0
 LEARNER_TIME_LIMIT_S = 20.0  # a check gives up on a learner call after this long (real time)
 _QUIET_LOGGERS = ("httpx", "httpcore", "openai", "course_utils.simulator")
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..pricing import DEFAULT_MODEL, estimate_cost
-from ._core import Incorrect, LearnerRun, exercise, run_learner
+from ._core import SIM_HOLD_MAX_S, Incorrect, LearnerRun, exercise, run_learner
 
 __all__ = ["check_compare_prompts", "check_generate_in_style"]
 
@@ -169,7 +169,7 @@ def check_compare_prompts(fn: Callable[..., Any]) -> str:
     """Judge the report against the server's usage, the catalogue and the requests' caps."""
     from ..simulator import Simulator
 
-    with Simulator(seed=0) as sim:
+    with Simulator(seed=0, hold_max_s=SIM_HOLD_MAX_S) as sim:
         run, records = _call(
             sim, fn, CHECK_VERBOSE, CHECK_CONCISE, model=DEFAULT_MODEL,
             max_output_tokens=CHECK_CAP,
@@ -244,7 +244,7 @@ def check_generate_in_style(fn: Callable[..., Any]) -> str:
     from ..simulator import Simulator
 
     responses = {}
-    with Simulator(seed=0) as sim:
+    with Simulator(seed=0, hold_max_s=SIM_HOLD_MAX_S) as sim:
         for style in STYLE_ORDER:
             run, records = _call(sim, fn, STYLE_PROMPT, style)
             responses[style] = _style_response(run, style)

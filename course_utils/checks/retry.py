@@ -8,7 +8,7 @@ from typing import Any
 
 import openai
 
-from ._core import Incorrect, SimRun, exercise, sim_run
+from ._core import SIM_HOLD_MAX_S, Incorrect, SimRun, exercise, sim_run
 
 __all__ = ["check_generate_with_retry"]
 
@@ -91,7 +91,7 @@ def check_generate_with_retry(fn: Callable[..., Any]) -> str:
     """Judge retries by the requests that reach a fresh simulator and the delays requested."""
     from course_utils.simulator import Simulator
 
-    with Simulator(seed=0, fault_retry_after_ms=100) as sim:
+    with Simulator(seed=0, fault_retry_after_ms=100, hold_max_s=SIM_HOLD_MAX_S) as sim:
         run = _call(sim, fn, [])
         _needs_text(run, "")
         if run.attempts != 1:

@@ -8,7 +8,7 @@ from typing import Any
 import openai
 
 from ..simulator.server import DEFAULT_CLIENT_KEY
-from ._core import Incorrect, SimRun, exercise, sim_run
+from ._core import SIM_HOLD_MAX_S, Incorrect, SimRun, exercise, sim_run
 
 __all__ = ["RESULT_KEYS", "check_safe_generate"]
 
@@ -99,7 +99,7 @@ def check_safe_generate(fn: Callable[..., Any]) -> str:
     """Judge the result dicts for success, transient, permanent and exhausted failures."""
     from course_utils.simulator import Simulator
 
-    with Simulator(seed=0, fault_retry_after_ms=100) as sim:
+    with Simulator(seed=0, fault_retry_after_ms=100, hold_max_s=SIM_HOLD_MAX_S) as sim:
         run = _call(sim, fn, [])
         r = run.value
         if r["ok"] is not True or not isinstance(r["output"], str) or not r["output"].strip():
