@@ -142,6 +142,20 @@ def test_style_solution_passes():
     assert_passes("generate_in_style", make_style())
 
 
+@pytest.mark.parametrize(
+    "long_instruction",
+    ["Answer in detail.", "Give a detailed, comprehensive answer with examples."],
+)
+def test_style_following_the_hints_numbers_passes(long_instruction):
+    # hint 2's caps with hint 3's instructions, and a natural "detailed" one for long
+    by_hints = {
+        "short": ("Answer in one sentence.", 60),
+        "medium": ("Answer in 3 bullet points, under 80 words.", 160),
+        "long": (long_instruction, 800),
+    }
+    assert_passes("generate_in_style", make_style(by_hints))
+
+
 def test_style_caps_not_growing():
     flat = {k: (v[0], 200) for k, v in GOOD.items()}
     assert_fails("generate_in_style", make_style(flat), hint_level=2, contains="grow")

@@ -56,6 +56,7 @@ __all__ = [
     "exercise",
     "get_exercise",
     "hint",
+    "raise_server_errors",
     "run_learner",
     "sim_run",
     "solution",
@@ -283,7 +284,7 @@ def _seeded_random(seed: int) -> Iterator[None]:
         random.setstate(state)
 
 
-def _raise_server_errors(sim: Any) -> None:
+def raise_server_errors(sim: Any) -> None:
     """Turn an internal simulator error into a CourseBug, so the learner is never blamed for it."""
     errors = list(getattr(sim, "server_errors", None) or ())
     if errors:
@@ -314,7 +315,7 @@ def sim_run(
             base = run_learner(fn, client, prompt, sleep=delays.append, **kwargs)
     finally:
         client.close()
-        _raise_server_errors(sim)
+        raise_server_errors(sim)
     return SimRun(base.fn_name, base.value, base.error, sim.requests, list(delays), capture.records)
 
 

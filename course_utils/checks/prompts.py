@@ -13,7 +13,14 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..pricing import DEFAULT_MODEL, estimate_cost
-from ._core import SIM_HOLD_MAX_S, Incorrect, LearnerRun, exercise, run_learner
+from ._core import (
+    SIM_HOLD_MAX_S,
+    Incorrect,
+    LearnerRun,
+    exercise,
+    raise_server_errors,
+    run_learner,
+)
 
 __all__ = ["check_compare_prompts", "check_generate_in_style"]
 
@@ -50,9 +57,11 @@ STYLE_HINTS = (
     "Call `client.responses.create(...)` once and return the response object itself, so the "
     "caller can read `.output_text`, `.usage` and `.max_output_tokens`.",
     "Map each style to a number with a dict, e.g. `{'short': 60, 'medium': 160, 'long': "
-    "400}`, and pass it as `max_output_tokens`: short < medium < long.",
+    "800}`, and pass it as `max_output_tokens`: short < medium < long. A 'detailed' answer "
+    "easily runs to 400+ tokens, so give long plenty of room.",
     "Pair each cap with an instruction that asks for an answer that fits it ('Answer in one "
-    "sentence.' for short), sent as `instructions=` or added to the prompt. If an answer "
+    "sentence.' for short, 'Answer in 3 bullet points, under 80 words.' for medium, 'Answer "
+    "in detail.' for long), sent as `instructions=` or added to the prompt. If an answer "
     "comes back with status 'incomplete', the instruction asks for more than the cap allows.",
     "Before calling the API, reject a style that is not in your dict: `raise "
     "ValueError(f'unknown style {style!r}: choose short, medium or long')`.",
@@ -74,6 +83,7 @@ def _call(sim: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[
         run = run_learner(fn, client, *args, **kwargs)
     finally:
         client.close()
+        raise_server_errors(sim)
     return run, _responses(sim)
 
 
