@@ -19,7 +19,7 @@ CAP_EXAMPLE_S = 60.0  # the cap the hints suggest
 # The longest single wait a capped schedule may ask for: twice the suggested cap, so that
 # "cap, then add jitter" (min(60, 2**n) + uniform(0, 1) = 61 s) is as welcome as "jitter, then cap".
 MAX_CAPPED_DELAY_S = 2 * CAP_EXAMPLE_S
-GROWTH_RUNS = 8  # runs of the same faults; growth is judged on the largest wait per retry
+GROWTH_RUNS = 12  # runs of the same faults; growth is judged on the largest wait per retry
 # Faults that carry no retry-after hint, so every wait is the learner's own schedule.
 NO_HINT_FAULTS = ["server_error", "overloaded", "server_error", "overloaded", None]
 
