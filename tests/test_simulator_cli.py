@@ -49,7 +49,7 @@ def test_cli_serves_and_stops_on_sigterm() -> None:
     [
         (["--fail-rate", "2"], "between 0 and 1"),
         (["--rpm", "0"], "must be > 0"),
-        (["--port", "x"], "not a int"),
+        (["--port", "x"], "not a whole number"),
         (["--bogus"], "unrecognized arguments"),
         (["--hold-max-s", "0"], "seconds > 0"),
         (["--hold-max-s", "soon"], "not a number"),

@@ -6,54 +6,34 @@ import argparse
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .server import HOLD_MAX_S, Simulator
 
 __all__ = ["build_parser", "main"]
 
 
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1 (a probability), got {text}")
-    return value
+def _number(kind: type, ok: Callable[[float], bool], rule: str) -> Callable[[str], float]:
+    """An argparse ``type=`` that parses ``kind`` and explains the rule a bad value broke."""
+    noun = "whole number" if kind is int else "number"
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text}")
-    return value
-
-
-def _non_negative(kind: type) -> argparse._ActionType:  # type: ignore[name-defined]
     def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {noun}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {rule}, got {text}")
         return value
 
     return parse
+
+
+_probability = _number(float, lambda v: 0.0 <= v <= 1.0, "between 0 and 1 (a probability)")
+_positive_int = _number(int, lambda v: v > 0, "> 0")
+_positive_seconds = _number(float, lambda v: 0 < v < float("inf"), "a number of seconds > 0")
+_non_negative_int = _number(int, lambda v: v >= 0, ">= 0")
+_non_negative_float = _number(float, lambda v: 0 <= v < float("inf"), ">= 0")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,19 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve the course's offline OpenAI-compatible API until Ctrl+C / SIGTERM.",
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback)")
-    p.add_argument("--port", type=_non_negative(int), default=0, help="0 picks a free port")
+    p.add_argument("--port", type=_non_negative_int, default=0, help="0 picks a free port")
     p.add_argument("--rpm", type=_positive_int, help="requests per minute per key")
     p.add_argument("--tpm", type=_positive_int, help="tokens per minute per key")
     p.add_argument("--fail-rate", type=_probability, default=0.0, help="share of transient faults")
-    p.add_argument("--latency-ms", type=_non_negative(float), default=0.0, help="added latency")
+    p.add_argument("--latency-ms", type=_non_negative_float, default=0.0, help="added latency")
     p.add_argument("--seed", type=int, default=0, help="seed of the --fail-rate draw")
     p.add_argument("--api-key", help="accept only this key (others get 401); never printed")
     p.add_argument(
-        "--latency-scale", type=_non_negative(float), default=0.0,
+        "--latency-scale", type=_non_negative_float, default=0.0,
         help="share of each model's catalogue latency to add (1 = full)",
     )  # fmt: skip
     p.add_argument(
-        "--hold-max-s", type=_positive_float, default=HOLD_MAX_S,
+        "--hold-max-s", type=_positive_seconds, default=HOLD_MAX_S,
         help=f"seconds a 'timeout' fault holds a request, then drops it (default {HOLD_MAX_S:g})",
     )  # fmt: skip
     return p
