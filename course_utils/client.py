@@ -19,15 +19,17 @@ import atexit
 import json
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 import openai
 
 from . import config
 from .pricing import UnknownModelError, estimate_cost, get_model, list_models
-from .simulator import Simulator
 from .tokens import DEFAULT_OUTPUT_RESERVE_TOKENS, count_request_input, requested_output_cap
+
+if TYPE_CHECKING:  # live code never imports the simulator; get_simulator() does, when called
+    from .simulator import Simulator
 
 __all__ = [
     "DEFAULT_SIM_LATENCY_SCALE",
@@ -185,6 +187,8 @@ def _latency_scale() -> float:
 
 def get_simulator() -> Simulator:
     """The process's shared simulator, started on first use (stopped when Python exits)."""
+    from .simulator import Simulator  # here: the live path never loads the simulator
+
     global _shared
     with _lock:
         if _shared is None or not _shared.running:
