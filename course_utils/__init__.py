@@ -36,6 +36,8 @@ _EXPORTS = {
     # errors
     "CATEGORIES": "errors",
     "classify": "errors",
+    # logging
+    "setup_logging": "logs",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",
