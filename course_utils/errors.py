@@ -25,11 +25,21 @@ import openai
 __all__ = [
     "CATEGORIES",
     "Category",
+    "CourseError",
     "ErrorInfo",
     "categories_markdown",
     "classify",
     "is_retriable",
 ]
+
+
+class CourseError(Exception):
+    """Base class of the course's own exceptions (not the SDK's).
+
+    Each subclass keeps a builtin or SDK base as well (``class BudgetExceeded(CourseError,
+    RuntimeError)``), so ``except RuntimeError`` written before still catches it, and ``except
+    CourseError`` catches every problem the course itself reports.
+    """
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,8 @@ class ErrorInfo:
     advice: str
     status: int | None = None
     code: str | None = None
+    type: str | None = None
+    request_id: str | None = None
 
 
 CATEGORIES: tuple[Category, ...] = (
@@ -167,7 +179,17 @@ def classify(exc: BaseException) -> ErrorInfo:
         str(p) for p in (status, code if code else None, type(exc).__name__) if p is not None
     )
     advice = _ADVICE[name].format(detail=detail)
-    return ErrorInfo(name, _BY_NAME[name].retriable, advice, status, code)
+    err_type = getattr(exc, "type", None)
+    request_id = getattr(exc, "request_id", None)
+    return ErrorInfo(
+        name,
+        _BY_NAME[name].retriable,
+        advice,
+        status,
+        code,
+        err_type if isinstance(err_type, str) else None,
+        request_id if isinstance(request_id, str) else None,
+    )
 
 
 def is_retriable(exc: BaseException) -> bool:
