@@ -42,6 +42,15 @@ _EXPORTS = {
     # errors
     "CATEGORIES": "errors",
     "classify": "errors",
+    "categories_markdown": "errors",
+    "is_retriable": "errors",
+    "CourseError": "errors",
+    # results (one record schema: exercise 3, runner, batch)
+    "Result": "results",
+    "results_markdown": "results",
+    "usage_dict": "results",
+    # logging
+    "setup_logging": "logs",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",
