@@ -48,6 +48,12 @@ FAULT_TABLE: list[tuple[str, type, str, bool, int | None, str | None, str | None
      "server_error"),
     ("disconnect", openai.APIConnectionError, "connection", True, None, None, None),
     ("timeout", openai.APITimeoutError, "timeout", True, None, None, None),
+    ("rate_limit_long", openai.RateLimitError, "rate_limit", True, 429, "rate_limit_exceeded",
+     "tokens"),
+    ("quota_credit", openai.RateLimitError, "quota", False, 429, "credit_balance_exhausted",
+     "insufficient_quota"),
+    ("quota_spend_limit", openai.RateLimitError, "quota", False, 429,
+     "project_spend_limit_exceeded", "insufficient_quota"),
 ]  # fmt: skip
 
 
