@@ -34,6 +34,8 @@ test: $(VENV)/.installed-dev lint unit notebooks browser
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy course_utils
+	$(BIN)/lint-imports --no-logo
 
 unit: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 tests
@@ -66,4 +68,4 @@ bench: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/python bench/course.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .grimp_cache .import_linter_cache

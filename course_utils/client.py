@@ -98,7 +98,8 @@ class SpendGuard:
 
     def estimate(self, body: dict, path: str) -> tuple[float, str]:
         """Worst-case USD of one request body, and a short account of how it was reached."""
-        model = body.get("model") if isinstance(body.get("model"), str) else ""
+        raw_model = body.get("model")
+        model = raw_model if isinstance(raw_model, str) else ""
         priced = _price_model(model)
         try:
             if path.endswith("/chat/completions"):

@@ -39,7 +39,7 @@ TRANSIENT_FAULTS = ("rate_limit", "server_error", "overloaded", "disconnect")
 def check_fault(kind: object, where: str = "fault") -> str | None:
     """``kind`` if it names a fault (or is None for "serve normally"); else a clear ValueError."""
     if kind is None or kind in FAULT_KINDS:
-        return kind  # type: ignore[return-value]
+        return kind
     raise ValueError(
         f"{where} {kind!r} is not a simulator fault; use one of {', '.join(FAULT_KINDS)} "
         "(or None to serve the request normally)"

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from ..pricing import list_models
@@ -439,7 +439,7 @@ class Simulator:
         """``http://HOST:PORT/v1``, the ``base_url`` for ``openai.OpenAI``."""
         if self._server is None:
             raise RuntimeError("the simulator is not running: call start() or use `with sim:`")
-        host, port = self._server.server_address[:2]
+        host, port = cast("tuple[str, int]", self._server.server_address[:2])  # an AF_INET server
         return f"http://{host}:{port}/v1"
 
     def client(self, **kwargs: Any) -> openai.OpenAI:
@@ -793,8 +793,8 @@ def responses_create(sim: Simulator, call: Call) -> Reply:
     _no_streaming(body)
     cap = _int_param(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS)
     _check_temperature(body)
-    text_cfg = body.get("text") if isinstance(body.get("text"), dict) else {}
-    fmt = text_cfg.get("format")
+    text_cfg = body.get("text")
+    fmt = text_cfg.get("format") if isinstance(text_cfg, dict) else None
     answer, headers = sim._answer(call, model, messages, cap, fmt, "input")
     status = "incomplete" if answer.truncated else "completed"
     out = {
