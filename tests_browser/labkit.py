@@ -106,12 +106,16 @@ def lab_command() -> list[str]:
 
 def copy_checkout(dest: Path) -> None:
     """What a fresh clone holds (tracked and new, not ignored files), copied to ``dest``."""
-    listed = subprocess.run(
+    git = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
-        check=True,
-    ).stdout.decode()
+    )
+    if git.returncode != 0:  # not a git checkout (an unpacked archive): copy all but the junk
+        junk = shutil.ignore_patterns(".*", "__pycache__", "*.egg-info", "build", "screenshots")
+        shutil.copytree(ROOT, dest, ignore=junk, symlinks=True)
+        return
+    listed = git.stdout.decode()
     for rel in filter(None, listed.split("\0")):
         src = ROOT / rel
         if src.is_symlink() or not src.is_file():  # .venv is a symlink; deleted files linger
