@@ -18,6 +18,8 @@ _EXPORTS = {
     "encoding_for": "tokens",
     "chunk_text": "tokens",
     "truncate_to_tokens": "tokens",
+    "count_request_input": "tokens",
+    "estimate_request_tokens": "tokens",
     # pricing
     "DEFAULT_MODEL": "pricing",
     "estimate_cost": "pricing",
@@ -31,11 +33,24 @@ _EXPORTS = {
     "get_simulator": "client",
     "backend_banner": "client",
     "BudgetExceeded": "client",
+    # spend (live mode: one total per learner)
+    "spent_usd": "spend",
+    "remaining_usd": "spend",
+    "reset_spend": "spend",
     # simulator
     "Simulator": "simulator",
     # errors
     "CATEGORIES": "errors",
     "classify": "errors",
+    "categories_markdown": "errors",
+    "is_retriable": "errors",
+    "CourseError": "errors",
+    # results (one record schema: exercise 3, runner, batch)
+    "Result": "results",
+    "results_markdown": "results",
+    "usage_dict": "results",
+    # logging
+    "setup_logging": "logs",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",

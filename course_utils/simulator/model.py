@@ -30,7 +30,13 @@ from functools import cache
 from itertools import zip_longest
 
 from ..pricing import DEFAULT_MODEL, ModelInfo, UnknownModelError, get_model, list_models
-from ..tokens import count_message_tokens, count_tokens, truncate_to_tokens
+from ..tokens import (
+    DEFAULT_OUTPUT_RESERVE_TOKENS,
+    count_message_tokens,
+    count_tokens,
+    truncate_to_tokens,
+)
+from ..tokens import content_text as text_of  # the one content reader, kept under its old name
 from .knowledge import (
     CLOSERS,
     COMPARISONS,
@@ -65,17 +71,10 @@ __all__ = [
     "generate",
     "profile",
     "reasoning_tokens",
-    "request_messages",
     "resolve_effort",
     "resolve_verbosity",
     "text_of",
 ]
-
-# A request that sets no output cap reserves this many output tokens against the TPM limit (and
-# the live spend cap estimates with it). The service reserves the model's own default; the
-# catalogue's 128k maximum would make a small TPM limit refuse every uncapped request, so the
-# course picks a figure of the size of a long answer instead.
-DEFAULT_OUTPUT_RESERVE_TOKENS = 1024
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,7 @@ class Answer:
     truncated: bool  # cut at the output cap
     reasoning_tokens: int = 0  # hidden reasoning spent before the text (reasoning models)
     reasoning_effort: str | None = None  # the effort it ran at (None: not a reasoning model)
+    verbosity: str = "medium"  # the text verbosity it ran at
 
 
 @cache
@@ -100,32 +100,8 @@ def profile(model: str) -> ModelInfo:
 
 
 def count_input(messages: Sequence[Mapping[str, object]], model: str) -> int:
-    """Input tokens as the simulator bills them: the chat count under the model's encoding."""
+    """Input tokens as the simulator bills them (request accounting lives in ``tokens``)."""
     return count_message_tokens(messages, profile(model).id)
-
-
-def text_of(content: object) -> str:
-    """The text of a message's content (a string or a list of text parts), for reading prompts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            p if isinstance(p, str) else str(p.get("text", "")) if isinstance(p, Mapping) else ""
-            for p in content
-        )
-    return ""
-
-
-def request_messages(input: object, instructions: object = None) -> list[dict]:
-    """A Responses request as chat messages: instructions first (developer), a string as user."""
-    messages: list[dict] = []
-    if instructions:
-        messages.append({"role": "developer", "content": str(instructions)})
-    if isinstance(input, str):
-        messages.append({"role": "user", "content": input})
-    else:
-        messages.extend(dict(m) for m in input)  # type: ignore[attr-defined]
-    return messages
 
 
 # --- reasoning models and verbosity ---------------------------------------------------------
@@ -1264,4 +1240,4 @@ def generate(
         else:
             text = truncate_to_tokens(text, max_output_tokens - hidden, counting_model)
             visible = count_tokens(text, counting_model)
-    return Answer(text, input_tokens, visible + hidden, truncated, hidden, effort)
+    return Answer(text, input_tokens, visible + hidden, truncated, hidden, effort, verbosity)
