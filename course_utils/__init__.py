@@ -36,6 +36,7 @@ _EXPORTS = {
     # errors
     "CATEGORIES": "errors",
     "classify": "errors",
+    "categories_markdown": "errors",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",
@@ -53,6 +54,9 @@ _EXPORTS = {
     "check": "checks",
     "hint": "checks",
     "solution": "checks",
+    # notebook demo helpers
+    "scripted_faults": "demo",
+    "side_by_side": "demo",
 }
 
 __all__ = sorted(_EXPORTS)
