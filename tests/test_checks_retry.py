@@ -14,6 +14,7 @@ import pytest
 from course_utils.checks import assert_fails, assert_passes
 from course_utils.checks.retry import RULES
 from course_utils.errors import classify
+from course_utils.logs import setup_logging
 from course_utils.pricing import DEFAULT_MODEL
 
 NAME = "generate_with_retry"
@@ -32,6 +33,7 @@ def make_variant(
     honours_retry_after: bool = False,
     request_timeout: float | None = None,
     catches: type[BaseException] = openai.APIError,
+    logger: logging.Logger = log,
 ) -> Callable[..., Any]:
     """A retry wrapper with one deliberate mistake switched on (the defaults are correct)."""
 
@@ -63,7 +65,7 @@ def make_variant(
                 if honours_retry_after and hinted is not None:
                     wait = float(hinted) / 1000
                 if logs:
-                    log.warning(
+                    logger.warning(
                         "retry %d after %s in %.2f s", attempt + 1, type(err).__name__, wait
                     )
                 if sleeps:
@@ -79,6 +81,20 @@ def test_solution_notebook_passes(solution_from_notebook) -> None:
 
 def test_reference_variant_passes() -> None:
     assert_passes(NAME, make_variant())
+
+
+def test_logging_through_the_course_logger_passes_and_prints_nothing_during_the_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    course = setup_logging()  # "course" does not propagate: the check must still see its lines
+    try:
+        assert_passes(NAME, make_variant(logger=course.getChild("retry")))
+        assert capsys.readouterr().out == ""
+        assert [h for h in course.handlers if getattr(h, "_course_handler", False)]
+    finally:
+        for handler in list(course.handlers):
+            course.removeHandler(handler)
+        course.propagate = True
 
 
 def test_equal_jitter_with_growth_passes() -> None:

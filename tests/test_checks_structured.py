@@ -14,6 +14,7 @@ from course_utils.checks import assert_fails, assert_passes
 from course_utils.checks.structured import RULES
 from course_utils.errors import classify
 from course_utils.pricing import DEFAULT_MODEL
+from course_utils.results import Result
 
 NAME = "safe_generate"
 NOTEBOOK = "03_safe_generate.ipynb"
@@ -99,6 +100,32 @@ def test_full_jitter_with_an_unseeded_rng_always_passes() -> None:
 
 def test_reference_variant_passes() -> None:
     assert_passes(NAME, make_variant())
+
+
+def test_results_built_with_the_shared_record_pass() -> None:
+    """The solution's way: Result.from_response / from_error, then .to_dict() (message None)."""
+
+    def safe_generate(
+        client: openai.OpenAI, prompt: str, *, max_retries: int = 3, sleep: Any = time.sleep
+    ) -> dict:
+        started, attempts = time.monotonic(), 0
+        while True:
+            attempts += 1
+            try:
+                response = client.responses.create(model=DEFAULT_MODEL, input=prompt)
+            except openai.APIError as err:
+                if classify(err).retriable and attempts <= max_retries:
+                    sleep(0.5 * 2 ** (attempts - 1) + random.uniform(0, 0.5))
+                    continue
+                took = time.monotonic() - started
+                failure = Result.from_error(7, prompt, err, attempts=attempts, latency_s=took)
+                return failure.to_dict()
+            took = time.monotonic() - started
+            return Result.from_response(
+                7, prompt, response, attempts=attempts, latency_s=took
+            ).to_dict()
+
+    assert_passes(NAME, safe_generate)
 
 
 def _without(key: str) -> Callable[[dict], dict]:

@@ -1,8 +1,9 @@
 """Exercise 3, ``safe_generate``: never raise for API errors, return the course's result fields.
 
 The result is a plain dict holding the fields of the course's shared result record
-(``course_utils.results.Result``; ``Result(...).to_dict()`` builds one), so the mini project
-and the runner read exercise 3's output as they read their own.
+(``course_utils.results.Result``; ``Result.from_response(...).to_dict()`` and
+``Result.from_error(...).to_dict()`` build one), so the mini project and the runner read
+exercise 3's output as they read their own. The check judges the outcome fields only.
 """
 
 from __future__ import annotations
@@ -46,15 +47,18 @@ HINTS = (
     "Return one dict shape for every outcome, with the keys ok, output, error_type, message, "
     "attempts, usage and latency_s: a caller (a batch job, a UI, the mini project) reads the "
     "same fields every time. Types: ok a bool, output a str or None, error_type a str or None, "
-    "message a str, attempts an int, usage a dict or None, latency_s a number of seconds.",
-    "On success: ok=True, output=response.output_text, error_type=None, message='', "
-    "usage={'input_tokens': response.usage.input_tokens, 'output_tokens': "
-    "response.usage.output_tokens} (or `response.usage.model_dump()`), and latency_s from "
-    "`time.monotonic()` taken before and after.",
-    "Wrap the call in `try: ... except openai.APIError as err:` and use "
-    "`course_utils.errors.classify(err)`: its `.category` is the error_type and its `.advice` "
-    "(or str(err)) a good message. On failure output=None and usage=None, and never put the "
-    "API key in the message.",
+    "message a str or None, attempts an int, usage a dict or None, latency_s a number of "
+    "seconds. `Result.from_response(...)` / `Result.from_error(...)` give a record: return "
+    "its `.to_dict()`.",
+    "On success: ok=True, output=response.output_text, error_type=None, "
+    "usage=usage_dict(response.usage) (the billed input_tokens and output_tokens), and "
+    "latency_s from `time.monotonic()` taken before and after. "
+    "`Result.from_response(prompt_id, prompt, response, attempts=..., latency_s=...)` "
+    "fills all of these in.",
+    "Wrap the call in `try: ... except openai.APIError as err:` and return the failure: "
+    "`Result.from_error(prompt_id, prompt, err, attempts=..., latency_s=...).to_dict()` "
+    "classifies it for you (error_type = classify(err).category, message = its advice, "
+    "output and usage None). Never put the API key in the message.",
     "Retry only when `classify(err).retriable` is True (a 429 rate_limit_exceeded, a 5xx, a "
     "dropped connection, a timeout); an auth, bad-request, quota or context-length error is "
     "returned as a failure after the first attempt.",
@@ -90,7 +94,7 @@ def _shape(run: SimRun, faults: list[str | None]) -> dict[str, Any]:
         "ok": isinstance(r["ok"], bool),
         "output": r["output"] is None or isinstance(r["output"], str),
         "error_type": r["error_type"] is None or isinstance(r["error_type"], str),
-        "message": isinstance(r["message"], str),
+        "message": r["message"] is None or isinstance(r["message"], str),
         "attempts": isinstance(r["attempts"], int) and not isinstance(r["attempts"], bool),
         "usage": r["usage"] is None or isinstance(r["usage"], Mapping),
         "latency_s": _number(r["latency_s"]) and r["latency_s"] >= 0,
@@ -138,7 +142,7 @@ def _expect_failure(run: SimRun, category: str, label: str, attempts: int) -> No
             f"`{name}` reported attempts={r['attempts']} but sent {run.attempts} request(s).",
             rule=5,
         )
-    if not r["message"].strip():
+    if not r["message"] or not r["message"].strip():
         raise Incorrect(f"`{name}` gave no message after {label}; say what went wrong.", rule=3)
     if run.api_key and run.api_key in r["message"]:
         raise Incorrect(
