@@ -80,6 +80,8 @@ def test_decorrelated_follows_the_chain_and_restarts_per_call():
     assert delays(schedule, 5, 3) == expected
     assert delays(schedule, 5, 3) == expected  # each call of delays() starts a fresh chain
     assert schedule.fresh() is not schedule
+    wrapped = decorrelated(exponential(1, 2, 20))  # the wrapper form: base 1 s, cap 20 s
+    assert delays(wrapped, 5, 3) == expected
 
 
 def test_schedules_add():
