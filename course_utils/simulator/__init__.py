@@ -19,7 +19,7 @@ Conventions lesson authors can rely on:
   (exact; a scripted ``rate_limit`` fault uses ``fault_retry_after_ms``, 100 by default);
 - a 429 ``insufficient_quota`` (faults ``quota``, ``quota_credit``, ``quota_spend_limit``) carries
   no retry hint and no ``x-should-retry``, exactly like the service, so the SDK's built-in
-  retries repeat it (a trap the retry lesson shows);
+  retries repeat it (a trap worth showing learners: waiting never fixes a quota);
 - fault ``rate_limit_long`` is a 429 with ``retry-after: 300``: above the SDK's 120 s ceiling, so
   the SDK raises at once instead of waiting;
 - a bug in the simulator itself is a 500 ``simulator_internal_error`` with the traceback in the
