@@ -12,7 +12,6 @@ white background of their own, so they stay readable in JupyterLab's dark theme.
 
 from __future__ import annotations
 
-import functools
 import heapq
 import math
 import random
@@ -233,34 +232,6 @@ def per_slot(
 # --- figures (drawing only) --------------------------------------------------------------------
 
 
-def _shown_as_png_in_notebooks() -> None:
-    """Make a ``Figure`` left as a cell's value render as a PNG in a Jupyter kernel.
-
-    IPython registers its figure formatter only when pyplot loads a backend; these figures
-    never touch pyplot, so in a fresh kernel they would print as ``<Figure size ...>``. Does
-    nothing outside IPython, or when a figure format is already registered (yours wins).
-    """
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with the course's requirements
-        return
-    shell = get_ipython()
-    formatters = getattr(getattr(shell, "display_formatter", None), "formatters", None)
-    if not formatters:
-        return
-    for mime in ("image/png", "image/svg+xml", "image/jpeg"):
-        try:
-            formatters[mime].lookup_by_type(Figure)
-            return
-        except KeyError:
-            continue
-    from IPython.core.pylabtools import print_figure
-
-    formatters["image/png"].for_type(
-        Figure, functools.partial(print_figure, fmt="png", base64=True, bbox_inches="tight")
-    )
-
-
 def _slot_bars(ax: Any, times: Sequence[float], ok: Sequence[bool], slot_s: float) -> None:
     starts, accepted, rejected = per_slot(times, ok, slot_s)
     ax.bar(
@@ -279,7 +250,6 @@ def _slot_bars(ax: Any, times: Sequence[float], ok: Sequence[bool], slot_s: floa
 
 def retry_timeline_figure(run: RetryRun, *, slot_s: float = 0.5, takeaway: str = "") -> Figure:
     """(a) each client's attempts on a timeline; (b) requests reaching the server per slot."""
-    _shown_as_png_in_notebooks()
     fig = Figure(figsize=(9, 6.2), facecolor="white")
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     by_client: dict[int, list[Attempt]] = {}
@@ -326,7 +296,6 @@ def requests_figure(
     requests against the limit's ceiling (``rpm`` given)."""
     if not events:
         raise ValueError("no requests in the log: send some first (sim.requests is empty)")
-    _shown_as_png_in_notebooks()
     fig = Figure(figsize=(9, 5.4), facecolor="white")
     top, bottom = fig.subplots(2, 1, sharex=True)
     times = [e.time_s for e in events]

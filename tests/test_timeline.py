@@ -132,19 +132,3 @@ def test_retry_timeline_figure_is_titled_and_labelled():
     assert bottom.get_xlabel() == "time since the first request (s)"
     assert bottom.get_ylabel() == "requests per 0.5 s"
     assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)  # its own white: readable in dark theme
-
-
-def test_figures_render_as_png_in_a_fresh_ipython_kernel():
-    """Without pyplot, IPython has no formatter for Figure: a figure function registers one."""
-    from IPython.core.interactiveshell import InteractiveShell
-    from matplotlib.figure import Figure
-
-    shell = InteractiveShell.instance()
-    try:
-        for formatter in shell.display_formatter.formatters.values():
-            formatter.pop(Figure, None)
-        fig = retry_timeline_figure(simulate_retries(3, exponential(), 1))
-        data, _ = shell.display_formatter.format(fig)
-        assert "image/png" in data
-    finally:
-        InteractiveShell.clear_instance()
