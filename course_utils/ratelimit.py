@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .backoff import parse_retry_after
+from .errors import classify
 
 __all__ = [
     "RateLimitHeaders",
@@ -428,8 +429,6 @@ class RateLimiter:
 
         Returns the pause in seconds (0 for anything that is not a transient 429).
         """
-        from .errors import classify
-
         headers = getattr(getattr(exc, "response", None), "headers", None)
         if headers is None or classify(exc).category != "rate_limit":
             return 0.0
