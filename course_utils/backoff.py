@@ -481,15 +481,14 @@ def retry_call(
                 "elapsed_s": round(clock() - started, 3),
             }
             if delay is None:
-                log.warning("attempt %d failed, not retrying: %s", attempt, reason, extra=extra)
+                log.warning("giving up after attempt %d: %s", attempt, reason, extra=extra)
                 raise
             log.warning(
-                "attempt %d failed (%s); retry %d of %d in %.2f s",
-                attempt,
-                reason,
+                "retry %d of %d in %.2f s: %s",
                 attempt,
                 policy.max_retries,
                 delay,
+                reason,
                 extra={**extra, "wait_s": round(delay, 3)},
             )
             sleep(delay)

@@ -331,7 +331,7 @@ def test_retry_call_fails_fast_on_a_permanent_error(sim, caplog):
         )  # fmt: skip
     assert waits == [] and len(sim.requests) == 1
     (line,) = [rec for rec in caplog.records if rec.name == "course.retry"]
-    assert "not retrying: quota is not transient" in line.getMessage()
+    assert "giving up after attempt 1: quota is not transient" in line.getMessage()
 
 
 def test_retry_call_reraises_the_last_error_after_max_retries(sim):
