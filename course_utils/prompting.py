@@ -1,4 +1,4 @@
-"""Measuring prompts: one call's tokens, cost and latency, styles, JSON answers, token spans.
+"""Measuring prompts: one call's tokens, cost and latency, JSON answers, token spans, chunks.
 
 Lessons 01-02, the PromptComparer widget and Exercise 1 all read the same ``PromptRun``
 record, so a number a learner sees in a notebook is the number a test checks.
@@ -20,9 +20,7 @@ Prompt = str | Sequence[Mapping[str, str]]
 
 __all__ = [
     "CONCISE_TECHNIQUES",
-    "STYLES",
     "PromptRun",
-    "ResponseStyle",
     "RunComparison",
     "Technique",
     "TokenSpan",
@@ -31,8 +29,8 @@ __all__ = [
     "load_long_document",
     "parse_json_answer",
     "preflight_chunks",
+    "request_overhead_tokens",
     "run_prompt",
-    "style_request",
     "token_spans",
 ]
 
@@ -130,14 +128,24 @@ class RunComparison:
         return self.a.total_tokens / max(self.b.total_tokens, 1)
 
     @property
+    def percent_saved(self) -> float:
+        """How much smaller B's total is, as a percentage of A's (negative: B is larger)."""
+        return 100 * self.tokens_saved / max(self.a.total_tokens, 1)
+
+    @property
     def cost_saved_per_1000_usd(self) -> float:
         """What B saves over 1,000 requests, in USD."""
         return (self.a.cost_usd - self.b.cost_usd) * 1000
 
     def summary(self) -> str:
         """One line a learner can read aloud: tokens, ratio and money over 1,000 calls."""
-        if self.tokens_saved >= 0:
-            verdict = f"B uses {self.tokens_saved:,} fewer tokens ({self.token_ratio:.1f}x less)"
+        if self.tokens_saved > 0:
+            verdict = (
+                f"B uses {self.tokens_saved:,} fewer tokens than A "
+                f"({self.percent_saved:.0f}% fewer)"
+            )
+        elif self.tokens_saved == 0:
+            verdict = "B uses as many tokens as A"
         else:
             verdict = f"B uses {-self.tokens_saved:,} more tokens than A"
         money = self.cost_saved_per_1000_usd
@@ -160,33 +168,6 @@ def compare_runs(a: PromptRun, b: PromptRun) -> RunComparison:
     if not isinstance(a, PromptRun) or not isinstance(b, PromptRun):
         raise TypeError("compare_runs needs two PromptRun records, as returned by run_prompt()")
     return RunComparison(a, b)
-
-
-# --- response styles (homework) ---------------------------------------------------------------
-
-
-class ResponseStyle(NamedTuple):
-    """An answer length: the instruction that asks for it and the cap that enforces it."""
-
-    instruction: str
-    max_output_tokens: int
-
-
-STYLES: dict[str, ResponseStyle] = {
-    "short": ResponseStyle("Answer in one sentence.", 60),
-    "medium": ResponseStyle("Answer in 3 bullet points, under 80 words.", 160),
-    "long": ResponseStyle("Answer in 6 bullet points with one short code example.", 400),
-}
-
-
-def style_request(style: str) -> ResponseStyle:
-    """The instruction and output cap for ``style`` (short, medium or long)."""
-    try:
-        return STYLES[style]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown style {style!r}: choose one of {', '.join(map(repr, STYLES))}"
-        ) from None
 
 
 # --- JSON answers -----------------------------------------------------------------------------
@@ -381,8 +362,43 @@ def load_long_document() -> str:
     return resources.files("course_utils").joinpath("data/long_document.txt").read_text("utf-8")
 
 
-def preflight_chunks(text: str, budget_tokens: int, model: str = DEFAULT_MODEL) -> list[str]:
-    """``[text]`` when it fits ``budget_tokens``; otherwise sentence-aligned chunks that do."""
-    if count_tokens(text, model) <= budget_tokens:
+def request_overhead_tokens(instructions: str | None = None, model: str = DEFAULT_MODEL) -> int:
+    """Input tokens a request bills before any of its text: the instructions and chat wrapper.
+
+    A Responses request ``input=text, instructions=instructions`` is billed as a developer
+    message (when there are instructions) and a user message, each in the chat wrapper, plus the
+    tokens that start the reply; this is all of that except ``text`` itself, so the request
+    bills exactly ``request_overhead_tokens(...) + count_tokens(text)``.
+    """
+    messages = [{"role": "developer", "content": instructions}] if instructions else []
+    messages.append({"role": "user", "content": ""})
+    return count_message_tokens(messages, model)
+
+
+def preflight_chunks(
+    text: str,
+    budget_tokens: int,
+    model: str = DEFAULT_MODEL,
+    *,
+    instructions: str | None = None,
+) -> list[str]:
+    """Split ``text`` so that each request for a chunk bills at most ``budget_tokens`` input.
+
+    The budget is for the whole request, as the service bills it: send each chunk as
+    ``client.responses.create(model=model, input=chunk, instructions=instructions)``. The
+    instructions and the chat wrapper come off the budget first; the rest is the room for text.
+    Returns ``[text]`` when it fits in one request, otherwise chunks cut at sentence ends.
+    """
+    if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int):
+        raise TypeError(f"budget_tokens must be a whole number of tokens, got {budget_tokens!r}")
+    overhead = request_overhead_tokens(instructions, model)
+    room = budget_tokens - overhead
+    if room < 1:
+        raise ValueError(
+            f"a budget of {budget_tokens:,} input tokens leaves no room for text: the "
+            f"instructions and the chat wrapper alone bill {overhead:,} tokens. Raise the "
+            "budget or shorten the instructions."
+        )
+    if count_tokens(text, model) <= room:
         return [text]
-    return chunk_text(text, budget_tokens, model)
+    return chunk_text(text, room, model)

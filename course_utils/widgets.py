@@ -104,10 +104,11 @@ class PromptComparer:
         )
         self.run_button = w.Button(description="Run both", button_style="primary", icon="play")
         self.run_button.on_click(self._on_run)
-        self.status = w.HTML(value="Press <b>Run both</b> to send both prompts.")
-        answer_box = w.Layout(width="100%", height="180px")
-        self.answer_a = w.Textarea(description="Answer A", disabled=True, layout=answer_box)
-        self.answer_b = w.Textarea(description="Answer B", disabled=True, layout=answer_box)
+        self.status = w.HTML(value=_IDLE_STATUS)
+        # Answers are plain, selectable text (HTML), not disabled text boxes: a disabled box
+        # draws its text grey on white, which is hard to read.
+        self.answer_a = w.HTML(layout=w.Layout(width="100%")).add_class("course-answer")
+        self.answer_b = w.HTML(layout=w.Layout(width="100%")).add_class("course-answer")
         self.stats_a = w.HTML()
         self.stats_b = w.HTML()
         self.chart = w.Output()
@@ -152,9 +153,33 @@ class PromptComparer:
         finally:
             self.run_button.disabled = False
 
+    def clear(self) -> None:
+        """Remove the last answers, numbers and chart, so nothing stale stays on screen."""
+        self.runs = None
+        self.answer_a.value = self.answer_b.value = ""
+        self.stats_a.value = self.stats_b.value = ""
+        self.chart.outputs = ()
+
     def run(self) -> tuple[PromptRun, PromptRun] | None:
-        """Send both prompts with the chosen model and cap; fill in answers, stats and chart."""
+        """Send both prompts with the chosen model and cap; fill in answers, stats and chart.
+
+        On any error the old results are cleared and the status line says what went wrong
+        (which prompt, for an empty one); ``self.error`` holds the same text.
+        """
         self.error = None
+        self.clear()
+        empty = [
+            name
+            for name, box in (("Prompt A", self.prompt_a), ("Prompt B", self.prompt_b))
+            if not box.value.strip()
+        ]
+        if empty:
+            verb, where = ("is", "it") if len(empty) == 1 else ("are", "each")
+            self._fail(
+                f"{' and '.join(empty)} {verb} empty: type a prompt into {where} and press Run "
+                "both again."
+            )
+            return None
         try:
             cap = int(self.max_output_tokens.value)
             runs = tuple(
@@ -162,13 +187,12 @@ class PromptComparer:
                 for p in (self.prompt_a.value, self.prompt_b.value)
             )
         except Exception as exc:  # the widget must explain, never show a traceback
-            self.runs = None
-            self.error = friendly_error(exc)
-            self.status.value = f'<span style="color:#b00020">⚠ {html.escape(self.error)}</span>'
+            self._fail(friendly_error(exc))
             return None
         a, b = runs
         self.runs = (a, b)
-        self.answer_a.value, self.answer_b.value = a.output_text, b.output_text
+        self.answer_a.value = _answer_html("Answer A", a)
+        self.answer_b.value = _answer_html("Answer B", b)
         self.stats_a.value, self.stats_b.value = _stats_html(a), _stats_html(b)
         self.status.value = html.escape(compare_runs(a, b).summary())
         fig = comparer_figure(["A", "B"], [a.input_tokens, b.input_tokens],
@@ -183,9 +207,31 @@ class PromptComparer:
         )
         return self.runs
 
+    def _fail(self, message: str) -> None:
+        """Show ``message`` as the widget's status (results are already cleared)."""
+        self.error = message
+        self.status.value = f'<span style="color:#b00020">⚠ Problem: {html.escape(message)}</span>'
+
+
+_IDLE_STATUS = "Press <b>Run both</b> to send both prompts."
+
 
 def _half() -> w.Layout:
     return w.Layout(width="50%")
+
+
+def _answer_html(label: str, run: PromptRun) -> str:
+    """The answer as readable, wrapped text under its label (escaped; empty text explained)."""
+    if run.output_text:
+        body = html.escape(run.output_text)
+    else:
+        body = "<i>(no text: the output cap was used up before any answer was written)</i>"
+    return (
+        f"<b>{label}</b>"
+        '<div style="white-space:pre-wrap;line-height:1.4;max-height:260px;overflow:auto;'
+        "border:1px solid #c8c8c8;border-radius:4px;padding:6px 8px;margin:4px 0;"
+        f'color:var(--jp-content-font-color1, #111)">{body}</div>'
+    )
 
 
 def _stats_html(run: PromptRun) -> str:
