@@ -18,6 +18,8 @@ _EXPORTS = {
     "encoding_for": "tokens",
     "chunk_text": "tokens",
     "truncate_to_tokens": "tokens",
+    "count_request_input": "tokens",
+    "estimate_request_tokens": "tokens",
     # pricing
     "DEFAULT_MODEL": "pricing",
     "estimate_cost": "pricing",
@@ -36,6 +38,15 @@ _EXPORTS = {
     # errors
     "CATEGORIES": "errors",
     "classify": "errors",
+    "categories_markdown": "errors",
+    "is_retriable": "errors",
+    "CourseError": "errors",
+    # results (one record schema: exercise 3, runner, batch)
+    "Result": "results",
+    "results_markdown": "results",
+    "usage_dict": "results",
+    # logging
+    "setup_logging": "logs",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",

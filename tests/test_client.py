@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import openai
 import pytest
 
@@ -111,3 +115,18 @@ def test_bad_latency_scale(monkeypatch) -> None:
     monkeypatch.setenv("COURSE_SIM_LATENCY_SCALE", "fast")
     with pytest.raises(ConfigError, match="COURSE_SIM_LATENCY_SCALE"):
         course_client._latency_scale()
+
+
+def test_live_client_never_loads_the_simulator() -> None:
+    """Live code must not depend on the fake server: a fresh interpreter's live get_client()
+    leaves every course_utils.simulator module unimported."""
+    code = (
+        "import sys; from course_utils import get_client; get_client(); "
+        "print(sorted(m for m in sys.modules if m.startswith('course_utils.simulator')))"
+    )
+    env = {**os.environ, "COURSE_BACKEND": "openai", "OPENAI_API_KEY": TEST_KEY}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
