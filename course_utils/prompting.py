@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, NamedTuple
 
+from .chunking import chunk_text
 from .pricing import DEFAULT_MODEL, estimate_cost
-from .tokens import chunk_text, count_message_tokens, count_tokens, encoding_for
+from .tokens import count_request_input, count_tokens, encoding_for
 
 Prompt = str | Sequence[Mapping[str, str]]
 
@@ -258,10 +259,9 @@ class Technique:
 
 
 def _prompt_tokens(prompt: Prompt, model: str) -> int:
-    """Input tokens as billed: a string is sent as one user message, wrapper tokens included."""
-    if isinstance(prompt, str):
-        prompt = [{"role": "user", "content": prompt}]
-    return count_message_tokens(prompt, model)
+    """Input tokens as billed for ``input=prompt`` (the foundation's one request count)."""
+    body = {"model": model, "input": prompt if isinstance(prompt, str) else list(prompt)}
+    return count_request_input(body)
 
 
 _RULES = (
@@ -367,12 +367,14 @@ def request_overhead_tokens(instructions: str | None = None, model: str = DEFAUL
 
     A Responses request ``input=text, instructions=instructions`` is billed as a developer
     message (when there are instructions) and a user message, each in the chat wrapper, plus the
-    tokens that start the reply; this is all of that except ``text`` itself, so the request
-    bills exactly ``request_overhead_tokens(...) + count_tokens(text)``.
+    tokens that start the reply. This is all of that except ``text`` itself, counted by the
+    foundation's ``count_request_input``, so the request bills exactly
+    ``request_overhead_tokens(...) + count_tokens(text)``.
     """
-    messages = [{"role": "developer", "content": instructions}] if instructions else []
-    messages.append({"role": "user", "content": ""})
-    return count_message_tokens(messages, model)
+    body: dict[str, Any] = {"model": model, "input": ""}
+    if instructions:
+        body["instructions"] = instructions
+    return count_request_input(body)
 
 
 def preflight_chunks(
