@@ -14,13 +14,14 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 from .chunking import chunk_text
-from .pricing import DEFAULT_MODEL, estimate_cost
+from .pricing import DEFAULT_MODEL, UnknownModelError, estimate_cost, get_model
 from .tokens import count_request_input, count_tokens, encoding_for
 
 Prompt = str | Sequence[Mapping[str, str]]
 
 __all__ = [
     "CONCISE_TECHNIQUES",
+    "EFFORT_ORDER",
     "PromptRun",
     "RunComparison",
     "Technique",
@@ -28,6 +29,7 @@ __all__ = [
     "TruncatedAnswerError",
     "compare_runs",
     "load_long_document",
+    "lowest_effort",
     "parse_json_answer",
     "preflight_chunks",
     "request_overhead_tokens",
@@ -53,6 +55,13 @@ class PromptRun:
     cost_usd: float
     latency_s: float
     max_output_tokens: int | None = None
+    reasoning_tokens: int = 0  # hidden reasoning, already inside output_tokens
+    reasoning_effort: str | None = None  # the effort it ran at (None: not a reasoning model)
+
+    @property
+    def answer_tokens(self) -> int:
+        """Output tokens of the visible answer: output minus hidden reasoning."""
+        return self.output_tokens - self.reasoning_tokens
 
     @property
     def total_tokens(self) -> int:
@@ -65,6 +74,30 @@ class PromptRun:
         return self.status == "incomplete"
 
 
+# From least to most hidden reasoning: the SDK's ``ReasoningEffort`` values in order.
+EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+def lowest_effort(model: str) -> str | None:
+    """The least reasoning ``model`` takes (``"none"``/``"minimal"``); None if it cannot reason.
+
+    Read from the course catalogue. A small output cap on a reasoning model should run at this
+    effort: at a higher one the hidden reasoning can use up the whole cap before any answer is
+    written. An id the catalogue lacks gets None (send no effort; the server decides).
+    """
+    try:
+        info = get_model(model)
+    except (UnknownModelError, TypeError):
+        return None
+    if not info.reasoning or not info.reasoning_efforts:
+        return None
+    return min(info.reasoning_efforts, key=_effort_rank)
+
+
+def _effort_rank(effort: str) -> int:
+    return EFFORT_ORDER.index(effort) if effort in EFFORT_ORDER else len(EFFORT_ORDER)
+
+
 def run_prompt(
     client: Any,
     prompt: Prompt,
@@ -72,12 +105,14 @@ def run_prompt(
     model: str = DEFAULT_MODEL,
     max_output_tokens: int | None = None,
     instructions: str | None = None,
+    reasoning_effort: str | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> PromptRun:
     """Send ``prompt`` (text or chat messages) through ``client.responses.create``; measure it.
 
     Tokens come from the server's ``usage`` (never a local estimate), cost from the course
     catalogue, latency from ``clock`` around the call (injectable for tests).
+    ``reasoning_effort`` is sent as ``reasoning={"effort": ...}`` (None: the model's default).
     """
     if isinstance(prompt, str):
         if not prompt.strip():
@@ -92,11 +127,15 @@ def run_prompt(
         kwargs["max_output_tokens"] = max_output_tokens
     if instructions:
         kwargs["instructions"] = instructions
+    if reasoning_effort is not None:
+        kwargs["reasoning"] = {"effort": reasoning_effort}
     started = clock()
     response = client.responses.create(**kwargs)
     latency = clock() - started
     usage = response.usage
     details = getattr(response, "incomplete_details", None)
+    output_details = getattr(usage, "output_tokens_details", None)
+    reasoning = getattr(response, "reasoning", None)
     return PromptRun(
         prompt=prompt,
         model=model,
@@ -108,6 +147,8 @@ def run_prompt(
         cost_usd=estimate_cost(model, usage.input_tokens, usage.output_tokens),
         latency_s=latency,
         max_output_tokens=getattr(response, "max_output_tokens", max_output_tokens),
+        reasoning_tokens=getattr(output_details, "reasoning_tokens", None) or 0,
+        reasoning_effort=getattr(reasoning, "effort", None) or reasoning_effort,
     )
 
 

@@ -15,8 +15,15 @@ import ipywidgets as w
 from IPython.display import HTML
 
 from .plots import comparer_figure, figure_png
-from .pricing import DEFAULT_MODEL, list_models
-from .prompting import PromptRun, compare_runs, run_prompt, token_spans
+from .pricing import DEFAULT_MODEL, get_model, list_models
+from .prompting import (
+    EFFORT_ORDER,
+    PromptRun,
+    compare_runs,
+    lowest_effort,
+    run_prompt,
+    token_spans,
+)
 
 __all__ = ["PromptComparer", "friendly_error", "show_tokens", "token_html"]
 
@@ -99,6 +106,11 @@ class PromptComparer:
         self.model = w.Dropdown(
             options=[m.id for m in list_models()], value=model, description="Model"
         )
+        # Reasoning models spend hidden tokens inside the output cap: the comparer starts at
+        # the least reasoning the model takes, so a small cap still leaves room for an answer.
+        self.effort = w.Dropdown(description="Reasoning", layout=w.Layout(width="210px"))
+        self.model.observe(self._follow_model, names="value")
+        self._follow_model()
         self.max_output_tokens = w.IntSlider(
             value=max_output_tokens, min=16, max=1000, step=8, description="Max output"
         )
@@ -120,7 +132,7 @@ class PromptComparer:
                         w.VBox([self.prompt_b], layout=_half()),
                     ]
                 ),
-                w.HBox([self.model, self.max_output_tokens, self.run_button]),
+                w.HBox([self.model, self.effort, self.max_output_tokens, self.run_button]),
                 self.status,
                 w.HBox(
                     [
@@ -143,6 +155,18 @@ class PromptComparer:
 
             self._client = get_client()
         return self._client
+
+    def _follow_model(self, _change: Any = None) -> None:
+        """Offer the chosen model's reasoning efforts, starting at its lowest (none if it
+        does not reason)."""
+        lowest = lowest_effort(self.model.value)
+        if lowest is None:
+            self.effort.options = [("n/a (no reasoning)", "")]
+            self.effort.value, self.effort.disabled = "", True
+            return
+        efforts = get_model(self.model.value).reasoning_efforts
+        self.effort.options = [(e, e) for e in sorted(efforts, key=EFFORT_ORDER.index)]
+        self.effort.value, self.effort.disabled = lowest, False
 
     def _on_run(self, _button: Any = None) -> None:
         """Button callback: run both prompts and show the results (errors as a message)."""
@@ -182,8 +206,13 @@ class PromptComparer:
             return None
         try:
             cap = int(self.max_output_tokens.value)
+            settings = {
+                "model": self.model.value,
+                "max_output_tokens": cap,
+                "reasoning_effort": self.effort.value or None,
+            }
             runs = tuple(
-                run_prompt(self.client, p, model=self.model.value, max_output_tokens=cap)
+                run_prompt(self.client, p, **settings)
                 for p in (self.prompt_a.value, self.prompt_b.value)
             )
         except Exception as exc:  # the widget must explain, never show a traceback
@@ -240,8 +269,13 @@ def _stats_html(run: PromptRun) -> str:
         if run.truncated
         else ""
     )
+    reasoning = (
+        f" (of which {run.reasoning_tokens:,} hidden reasoning, effort {run.reasoning_effort})"
+        if run.reasoning_effort is not None
+        else ""
+    )
     return (
-        f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens · "
+        f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens{reasoning} · "
         f"${run.cost_usd:.6f} (${run.cost_usd * 1000:.3f} per 1,000) · "
         f"{run.latency_s * 1000:.0f} ms{cut}</small>"
     )

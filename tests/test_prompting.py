@@ -13,6 +13,7 @@ from course_utils.prompting import (
     TruncatedAnswerError,
     compare_runs,
     load_long_document,
+    lowest_effort,
     parse_json_answer,
     preflight_chunks,
     request_overhead_tokens,
@@ -188,3 +189,46 @@ def test_preflight_rejects_a_budget_with_no_room_for_text():
         preflight_chunks("Some text.", overhead, instructions=INSTRUCTION)
     with pytest.raises(TypeError, match="whole number"):
         preflight_chunks("Some text.", 1500.0)  # type: ignore[arg-type]
+
+
+# --- reasoning models ---------------------------------------------------------------------------
+
+
+def test_lowest_effort_comes_from_the_catalogue():
+    from course_utils.pricing import list_models
+
+    assert lowest_effort("gpt-5.4-mini") == "none"
+    assert lowest_effort("gpt-5-mini") == "minimal"
+    assert lowest_effort("gpt-4.1-mini") is None
+    assert lowest_effort("not-in-the-catalogue") is None
+    for m in list_models():
+        assert (lowest_effort(m.id) is None) == (not m.reasoning), m.id
+        if m.reasoning:
+            assert lowest_effort(m.id) in m.reasoning_efforts
+
+
+def test_reasoning_tokens_are_read_and_count_against_the_cap(sim):
+    client = sim.client(max_retries=0)
+    question = "Explain tokens in language models in 3 bullet points, under 60 words."
+    low = run_prompt(client, question, model="gpt-5-mini", max_output_tokens=200,
+                     reasoning_effort="minimal")  # fmt: skip
+    assert low.status == "completed" and low.output_text and low.reasoning_effort == "minimal"
+    assert 0 < low.reasoning_tokens < low.output_tokens
+    assert low.answer_tokens == low.output_tokens - low.reasoning_tokens
+    high = run_prompt(client, question, model="gpt-5-mini", max_output_tokens=200,
+                      reasoning_effort="medium")  # fmt: skip
+    assert high.truncated and high.output_text == ""
+    assert high.reasoning_tokens == high.output_tokens == 200
+    plain = run_prompt(client, question, model="gpt-4.1-mini")
+    assert plain.reasoning_tokens == 0 and plain.reasoning_effort is None
+
+
+def test_every_catalogue_model_answers_a_small_cap_at_its_lowest_effort(sim):
+    """What the comparer sends by default: never an empty answer on a 200-token cap."""
+    from course_utils.pricing import list_models
+
+    client = sim.client(max_retries=0)
+    for m in list_models():
+        run = run_prompt(client, CONCISE, model=m.id, max_output_tokens=200,
+                         reasoning_effort=lowest_effort(m.id))  # fmt: skip
+        assert run.status == "completed" and run.output_text, m.id

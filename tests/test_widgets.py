@@ -143,3 +143,33 @@ def test_without_a_client_it_uses_the_course_backend():
     comparer = PromptComparer(max_output_tokens=64)
     a, b = comparer.run()
     assert comparer.error is None and a.output_tokens <= 64 and b.status == "completed"
+
+
+def test_effort_follows_the_model_and_starts_at_its_lowest():
+    comparer = PromptComparer(client=object())
+    assert comparer.effort.value == "none" and not comparer.effort.disabled
+    comparer.model.value = "gpt-5-mini"
+    assert comparer.effort.value == "minimal"
+    assert list(comparer.effort.options) == [(e, e) for e in ("minimal", "low", "medium", "high")]
+    comparer.model.value = "gpt-4.1-mini"
+    assert comparer.effort.disabled and comparer.effort.value == ""
+
+
+def test_small_cap_on_a_reasoning_model_still_answers_and_shows_reasoning(sim):
+    comparer = PromptComparer(sim.client(max_retries=0), model="gpt-5-mini")
+    a, b = comparer.run()
+    assert a.reasoning_effort == b.reasoning_effort == "minimal"
+    assert b.status == "completed" and b.output_text
+    assert "hidden reasoning, effort minimal" in comparer.stats_b.value
+    sent = [r for r in sim.requests if r.path.endswith("/responses")]
+    assert len(sent) == 2
+    comparer.effort.value = "high"
+    comparer.run()
+    assert comparer.runs[1].output_text == "" and "no text" in comparer.answer_b.value
+
+
+def test_no_effort_is_sent_to_a_model_that_does_not_reason(sim):
+    comparer = PromptComparer(sim.client(max_retries=0), model="gpt-4.1-mini")
+    a, _ = comparer.run()
+    assert comparer.error is None and a.reasoning_effort is None
+    assert "hidden reasoning" not in comparer.stats_a.value
