@@ -18,6 +18,8 @@ _EXPORTS = {
     "encoding_for": "tokens",
     "chunk_text": "tokens",
     "truncate_to_tokens": "tokens",
+    "count_request_input": "tokens",
+    "estimate_request_tokens": "tokens",
     # pricing
     "DEFAULT_MODEL": "pricing",
     "estimate_cost": "pricing",

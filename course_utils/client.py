@@ -27,7 +27,7 @@ import openai
 from . import config
 from .pricing import UnknownModelError, estimate_cost, get_model, list_models
 from .simulator import Simulator
-from .simulator.model import DEFAULT_OUTPUT_RESERVE_TOKENS, count_input, request_messages
+from .tokens import DEFAULT_OUTPUT_RESERVE_TOKENS, count_request_input, requested_output_cap
 
 __all__ = [
     "DEFAULT_SIM_LATENCY_SCALE",
@@ -69,14 +69,6 @@ def _price_model(model: str) -> str:
         return max(list_models(), key=lambda m: (m.output, m.input)).id
 
 
-def _output_cap(body: dict) -> int:
-    for name in ("max_output_tokens", "max_completion_tokens", "max_tokens"):
-        value = body.get(name)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-            return value
-    return DEFAULT_OUTPUT_RESERVE_TOKENS
-
-
 def _request_json(request: httpx2.Request) -> dict | None:
     """The JSON body of a generating POST (Responses or Chat), else None."""
     if request.method != "POST" or not request.url.path.endswith(_GENERATING_PATHS):
@@ -100,15 +92,14 @@ class SpendGuard:
         """Worst-case USD of one request body, and a short account of how it was reached."""
         model = body.get("model") if isinstance(body.get("model"), str) else ""
         priced = _price_model(model)
+        endpoint = "chat" if path.endswith("/chat/completions") else "responses"
         try:
-            if path.endswith("/chat/completions"):
-                messages = body.get("messages") or []
-            else:
-                messages = request_messages(body.get("input") or "", body.get("instructions"))
-            input_tokens = count_input(messages, priced)
+            input_tokens = count_request_input(body, priced, endpoint)
         except (TypeError, ValueError):  # an odd body: the service rejects it; estimate by size
             input_tokens = len(json.dumps(body)) // 2
-        cap = _output_cap(body)
+        cap = requested_output_cap(body)
+        if cap is None:
+            cap = DEFAULT_OUTPUT_RESERVE_TOKENS
         what = f"{priced}: {input_tokens:,} input + up to {cap:,} output tokens"
         return estimate_cost(priced, input_tokens, cap), what
 

@@ -20,6 +20,7 @@ __all__ = [
     "estimate_cost",
     "get_model",
     "list_models",
+    "model_or_default",
 ]
 
 TOKENS_PER_PRICE_UNIT = 1_000_000
@@ -83,6 +84,19 @@ def get_model(model: str) -> ModelInfo:
             f"{model!r} is not in the course's model catalogue (course_utils/data/models.toml). "
             f"Known models: {known}. Add a row there to price a new model."
         ) from None
+
+
+def model_or_default(model: str) -> ModelInfo:
+    """The catalogue row for ``model``, or the default model's for an id the catalogue lacks.
+
+    The course simulator accepts any model id (a retired name must never break a lesson) and
+    counts and shapes an unknown one as the default model; request accounting in ``tokens`` uses
+    the same rule, so its counts equal the simulator's ``usage``.
+    """
+    try:
+        return get_model(model)
+    except (UnknownModelError, TypeError):
+        return get_model(DEFAULT_MODEL)
 
 
 def _check_count(name: str, value: object) -> int:

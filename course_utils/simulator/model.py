@@ -19,7 +19,13 @@ from dataclasses import dataclass
 from functools import cache
 
 from ..pricing import DEFAULT_MODEL, ModelInfo, UnknownModelError, get_model
-from ..tokens import count_message_tokens, count_tokens, truncate_to_tokens
+from ..tokens import (
+    DEFAULT_OUTPUT_RESERVE_TOKENS,
+    count_message_tokens,
+    count_tokens,
+    truncate_to_tokens,
+)
+from ..tokens import content_text as text_of  # the one content reader, kept under its old name
 
 __all__ = [
     "DEFAULT_OUTPUT_RESERVE_TOKENS",
@@ -28,15 +34,8 @@ __all__ = [
     "count_input",
     "generate",
     "profile",
-    "request_messages",
     "text_of",
 ]
-
-# A request that sets no output cap reserves this many output tokens against the TPM limit (and
-# the live spend cap estimates with it). The service reserves the model's own default; the
-# catalogue's 128k maximum would make a small TPM limit refuse every uncapped request, so the
-# course picks a figure of the size of a long answer instead.
-DEFAULT_OUTPUT_RESERVE_TOKENS = 1024
 
 _NUMBERS = {
     "a": 1, "an": 1, "one": 1, "single": 1, "a single": 1, "two": 2, "three": 3, "four": 4,
@@ -139,32 +138,8 @@ def profile(model: str) -> ModelInfo:
 
 
 def count_input(messages: Sequence[Mapping[str, object]], model: str) -> int:
-    """Input tokens as the simulator bills them: the chat count under the model's encoding."""
+    """Input tokens as the simulator bills them (request accounting lives in ``tokens``)."""
     return count_message_tokens(messages, profile(model).id)
-
-
-def text_of(content: object) -> str:
-    """The text of a message's content (a string or a list of text parts), for reading prompts."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(
-            p if isinstance(p, str) else str(p.get("text", "")) if isinstance(p, Mapping) else ""
-            for p in content
-        )
-    return ""
-
-
-def request_messages(input: object, instructions: object = None) -> list[dict]:
-    """A Responses request as chat messages: instructions first (developer), a string as user."""
-    messages: list[dict] = []
-    if instructions:
-        messages.append({"role": "developer", "content": str(instructions)})
-    if isinstance(input, str):
-        messages.append({"role": "user", "content": input})
-    else:
-        messages.extend(dict(m) for m in input)  # type: ignore[union-attr]
-    return messages
 
 
 MAX_ITEMS = 50  # a requested count of bullets/sentences/array items is clamped to 1..MAX_ITEMS

@@ -24,17 +24,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..pricing import list_models
+from ..tokens import count_request_input, output_reserve, request_messages
 from .errors import SimError, bad_request, error_body, mask_key
 from .faults import FAULT_HEADER, FaultPlan
 from .limits import RateLimiter, format_duration
-from .model import (
-    DEFAULT_OUTPUT_RESERVE_TOKENS,
-    Answer,
-    count_input,
-    generate,
-    profile,
-    request_messages,
-)
+from .model import Answer, generate, profile
 
 if TYPE_CHECKING:
     import openai
@@ -281,14 +275,13 @@ def _no_streaming(body: dict) -> None:
         )
 
 
-def _messages_from_responses(body: dict) -> list[dict]:
+def _check_responses_input(body: dict) -> None:
     input = _require(body, "input")
     if not isinstance(input, str):
         _check_messages(input, "input")
     instructions = body.get("instructions")
     if instructions is not None and not isinstance(instructions, str):
         raise bad_request("Invalid 'instructions': expected a string.", "instructions")
-    return request_messages(input, instructions)
 
 
 def _output_format(fmt: object) -> tuple[bool, dict | None]:
@@ -723,15 +716,15 @@ class Simulator:
             self._release.wait(seconds)
 
     def _answer(
-        self, call: Call, model: str, messages: list[dict], cap: int | None, fmt: object, param: str
+        self, call: Call, model: str, endpoint: str, cap: int | None, fmt: object, param: str
     ) -> tuple[Answer, dict[str, str]]:
         """The shared core of the generating endpoints: count, check, reserve, generate, wait."""
         info = profile(model)
-        input_tokens = _count(messages, model, param)
+        input_tokens = _count(call.body, model, endpoint, param)
+        messages = request_messages(call.body, endpoint)
         if input_tokens > info.context_window:
             raise _context_error(model, input_tokens, param)
-        reserve = cap if cap is not None else min(DEFAULT_OUTPUT_RESERVE_TOKENS, info.max_output)
-        headers = self._admit(call, model, input_tokens + reserve)
+        headers = self._admit(call, model, input_tokens + output_reserve(model, cap))
         json_mode, schema = _output_format(fmt)
         answer = generate(
             messages, model, cap, json_mode=json_mode, schema=schema, input_tokens=input_tokens
@@ -740,10 +733,11 @@ class Simulator:
         return answer, headers
 
 
-def _count(messages: list[dict], model: str, param: str) -> int:
-    """Input tokens, or the service's 400 for content the simulator cannot read."""
+def _count(body: dict, model: str, endpoint: str, param: str) -> int:
+    """Input tokens (``tokens.count_request_input``), or the service's 400 for content the
+    simulator cannot read."""
     try:
-        return count_input(messages, model)
+        return count_request_input(body, model, endpoint)
     except TypeError as err:
         raise bad_request(
             f"Invalid '{param}': {err}. The simulator reads text content only (strings or "
@@ -789,13 +783,13 @@ def responses_create(sim: Simulator, call: Call) -> Reply:
     """POST /v1/responses."""
     body = call.body
     model = _model(body)
-    messages = _messages_from_responses(body)
+    _check_responses_input(body)
     _no_streaming(body)
     cap = _int_param(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS)
     _check_temperature(body)
     text_cfg = body.get("text") if isinstance(body.get("text"), dict) else {}
     fmt = text_cfg.get("format")
-    answer, headers = sim._answer(call, model, messages, cap, fmt, "input")
+    answer, headers = sim._answer(call, model, "responses", cap, fmt, "input")
     status = "incomplete" if answer.truncated else "completed"
     out = {
         "id": f"resp_{uuid.uuid4().hex}",
@@ -843,8 +837,8 @@ def responses_create(sim: Simulator, call: Call) -> Reply:
 def responses_input_tokens(sim: Simulator, call: Call) -> Reply:
     """POST /v1/responses/input_tokens: the service's own count of a request's input."""
     model = _model(call.body)
-    messages = _messages_from_responses(call.body)
-    tokens = _count(messages, model, "input")
+    _check_responses_input(call.body)
+    tokens = _count(call.body, model, "responses", "input")
     body = {"object": "response.input_tokens", "input_tokens": tokens}
     return Reply(200, body, input_tokens=tokens)
 
@@ -853,15 +847,13 @@ def chat_completions(sim: Simulator, call: Call) -> Reply:
     """POST /v1/chat/completions."""
     body = call.body
     model = _model(body)
-    messages = _check_messages(_require(body, "messages"), "messages")
+    _check_messages(_require(body, "messages"), "messages")
     _no_streaming(body)
     cap = _int_param(body, "max_completion_tokens", 1)
     legacy = _int_param(body, "max_tokens", 1)
     cap = cap if cap is not None else legacy
     _check_temperature(body)
-    answer, headers = sim._answer(
-        call, model, messages, cap, body.get("response_format"), "messages"
-    )
+    answer, headers = sim._answer(call, model, "chat", cap, body.get("response_format"), "messages")
     out = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
