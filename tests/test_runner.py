@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -324,3 +325,175 @@ def test_is_final_follows_the_error_table():
     for category, final in table:
         failed = Result.from_json(_result(1, ok=False, error_type=category))
         assert is_final(failed) is final, category
+
+
+# --- runs against a real simulator process ------------------------------------------------------
+
+
+def prompts_file(tmp: Path, n: int, name: str = "p.txt") -> tuple[Path, list[int]]:
+    path = write_txt(tmp / name, [f"Explain idea number {i} in one sentence." for i in range(n)])
+    return path, list(range(1, n + 1))
+
+
+def test_a_run_writes_one_record_per_prompt_and_the_summary(tmp_path, simulator):
+    sim = simulator()
+    shipped = ROOT / "course_utils" / "data" / "prompts.txt"
+    out = tmp_path / "results.jsonl"
+    done = run_runner(str(shipped), "-o", str(out), url=sim.url)  # progress bar on
+    assert done.returncode == 0, done.stderr
+    ids = [item.id for item in iter_prompts(shipped)]
+    recs = assert_one_record_per_id(out, ids)
+    assert all(r["ok"] and r["output"] and r["usage"]["input_tokens"] > 0 for r in recs)
+    assert done.stdout.splitlines()[0] == f"{len(ids)} succeeded, 0 failed"
+    assert "ok=24, failed=0, retrying=0" in done.stderr  # the progress bar's counts
+    assert SIM_KEY not in done.stdout + done.stderr + out.read_text("utf-8")
+
+
+def test_fail_rate_loses_and_duplicates_nothing(tmp_path, simulator):
+    sim = simulator("--fail-rate", "0.3", "--seed", "5")
+    prompts, ids = prompts_file(tmp_path, 60)
+    out = tmp_path / "r.jsonl"
+    done = run_runner(str(prompts), "-o", str(out), "--max-retries", "12", "--seed", "1",
+                      "--no-progress", url=sim.url)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    recs = assert_one_record_per_id(out, ids)
+    assert all(r["ok"] for r in recs)
+    assert sum(r["attempts"] for r in recs) > len(ids)  # faults happened and were retried
+    assert done.stdout.startswith("60 succeeded, 0 failed")
+
+
+def test_kill_9_mid_run_then_resume_gives_exactly_one_record_per_id(tmp_path, simulator):
+    sim = simulator("--latency-ms", "80")
+    prompts, ids = prompts_file(tmp_path, 80)
+    out = tmp_path / "r.jsonl"
+    proc = subprocess.Popen(
+        runner_cmd(str(prompts), "-o", str(out), "--concurrency", "4", "--no-progress"),
+        env=runner_env(sim.url), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if out.exists() and out.read_bytes().count(b"\n") >= 12:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run finished before it could be killed: slow it down"
+    proc.kill()  # SIGKILL: no cleanup, no flush beyond what was already written
+    proc.wait()
+    written = records(out)
+    assert 12 <= len(written) < len(ids)
+    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.url)
+    assert done.returncode == 0, done.stderr
+    recs = assert_one_record_per_id(out, ids)
+    assert all(r["ok"] for r in recs)
+    assert f"{len(written)} prompt(s) were already done" in done.stdout
+
+
+def test_resume_repairs_a_torn_last_line(tmp_path, simulator):
+    sim = simulator()
+    prompts, ids = prompts_file(tmp_path, 3)
+    items = list(iter_prompts(prompts))
+    out = tmp_path / "r.jsonl"
+    whole = _result(1, prompt=items[0].prompt) + "\n"
+    out.write_text(whole + _result(2, prompt=items[1].prompt)[:50], "utf-8")  # a torn write
+    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.url)
+    assert done.returncode == 0, done.stderr
+    assert "its last line was cut off" in done.stderr
+    recs = assert_one_record_per_id(out, ids)
+    assert out.read_text("utf-8").startswith(whole)  # the good record is kept as it was
+    assert recs[0]["id"] == 1
+
+
+def test_a_quota_error_stops_the_run_and_resume_finishes_it(tmp_path, simulator):
+    sim = simulator()
+    lines = [{"id": f"q{i}", "prompt": f"Explain idea {i} in one sentence."} for i in range(30)]
+    faulty = [dict(line) for line in lines]
+    faulty[8]["extra_headers"] = {"X-Sim-Fault": "quota"}  # the account runs dry at prompt q8
+    first = tmp_path / "run1.jsonl"
+    first.write_text("".join(json.dumps(x) + "\n" for x in faulty), "utf-8")
+    out = tmp_path / "r.jsonl"
+    done = run_runner(str(first), "-o", str(out), "--concurrency", "2", "--no-progress",
+                      url=sim.url)  # fmt: skip
+    assert done.returncode == 1
+    ids = [x["id"] for x in lines]
+    recs = assert_one_record_per_id(out, ids)
+    by_id = {r["id"]: r for r in recs}
+    assert by_id["q8"]["error_type"] == "quota" and by_id["q8"]["attempts"] == 1
+    skipped = [r for r in recs if r["attempts"] == 0]
+    assert skipped, "nothing was recorded as not attempted"
+    assert all(r["error_type"] == "quota" and "Not attempted" in r["message"] for r in skipped)
+    assert sum(r["attempts"] for r in recs) <= 8 + 1 + 2  # stopped sending (2 were in flight)
+    assert "quota: " in done.stdout and "stopped early after a quota error" in done.stdout
+    # The account is fixed (the fault header is gone): --resume sends what is left.
+    fixed = tmp_path / "run2.jsonl"
+    fixed.write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
+    done = run_runner(str(fixed), "-o", str(out), "--resume", "--no-progress", url=sim.url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    recs = assert_one_record_per_id(out, ids)
+    assert all(r["ok"] for r in recs)
+
+
+def test_a_rejected_key_stops_at_once_and_is_never_printed(tmp_path, simulator):
+    sim = simulator()
+    prompts, ids = prompts_file(tmp_path, 12)
+    out = tmp_path / "r.jsonl"
+    wrong = "sim-wrong-key-0123456789"
+    done = run_runner(str(prompts), "-o", str(out), "--no-progress", url=sim.url, key=wrong)
+    assert done.returncode == 1
+    recs = assert_one_record_per_id(out, ids)
+    assert sum(r["attempts"] for r in recs) == 1  # the first answer was a 401: nothing more sent
+    assert {r["error_type"] for r in recs} == {"auth"}
+    text = done.stdout + done.stderr + out.read_text("utf-8")
+    assert wrong not in text and SIM_KEY not in text
+
+
+def test_limits_are_learned_from_headers_and_paced_without_429s(tmp_path, simulator):
+    # 100 RPM: the first 100 requests fit the server's burst, the rest must be paced.
+    sim = simulator("--rpm", "100", "--tpm", "1000000")
+    prompts, ids = prompts_file(tmp_path, 104)
+    out = tmp_path / "r.jsonl"
+    done = run_runner(str(prompts), "-o", str(out), "--no-progress", url=sim.url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    recs = assert_one_record_per_id(out, ids)
+    assert all(r["attempts"] == 1 for r in recs), "a request was refused: pacing failed"
+    assert "limits: 100 RPM, 1,000,000 TPM (learned from x-ratelimit-* headers)" in done.stdout
+    assert "0 answered 429" in done.stdout
+    # Straight away, a second run: the server's bucket is nearly empty now. The runner must
+    # start from the allowance the first answer reports, not from a full bucket.
+    time.sleep(1.0)
+    more, more_ids = prompts_file(tmp_path, 4, "more.txt")
+    done = run_runner(str(more), "-o", str(tmp_path / "r2.jsonl"), "--no-progress", url=sim.url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    recs = assert_one_record_per_id(tmp_path / "r2.jsonl", more_ids)
+    assert all(r["attempts"] == 1 for r in recs) and "0 answered 429" in done.stdout
+
+
+LONG = " ".join(f"Sentence {i} explains one more detail about rate limits." for i in range(60))
+
+
+@pytest.mark.parametrize(
+    ("mode", "ok", "expected"),
+    [
+        ("chunk", True, "Chunked before sending"),
+        ("truncate", True, "Truncated before sending"),
+        ("fail", False, "Not sent: the request is"),
+    ],
+)
+def test_on_long_prompts_are_handled_before_sending(tmp_path, simulator, mode, ok, expected):
+    sim = simulator()
+    prompts = write_txt(tmp_path / "p.txt", ["A short question?", LONG])
+    out = tmp_path / "r.jsonl"
+    done = run_runner(str(prompts), "-o", str(out), "--on-long", mode, "--max-input-tokens",
+                      "200", "--no-progress", url=sim.url)  # fmt: skip
+    assert done.returncode == (0 if ok else 1), done.stderr
+    recs = {r["id"]: r for r in assert_one_record_per_id(out, [1, 2])}
+    assert recs[1]["ok"] and recs[1]["message"] is None
+    long = recs[2]
+    assert long["ok"] is ok and expected in long["message"]
+    if mode == "chunk":
+        parts = int(long["message"].split(" parts")[0].rsplit(" ", 1)[-1])
+        assert parts >= 3 and long["attempts"] == parts
+        assert long["output"].count("\n\n") >= parts - 1
+        assert long["usage"]["input_tokens"] > 600  # every part was sent and billed
+    elif mode == "truncate":
+        assert long["attempts"] == 1 and long["usage"]["input_tokens"] <= 200
+    else:
+        assert long["error_type"] == "context_length" and long["attempts"] == 0

@@ -126,8 +126,8 @@ class Progress:
 
     def _show(self) -> None:
         if self.bar is not None:
-            self.bar.set_postfix(
-                ok=self.ok, failed=self.failed, retrying=self.retrying, refresh=False
+            self.bar.set_postfix_str(
+                f"ok={self.ok}, failed={self.failed}, retrying={self.retrying}", refresh=False
             )
 
     def done(self, ok: bool) -> None:
@@ -233,8 +233,8 @@ class _Engine:
             return
         self.stop_category = category
         self.summary.stopped = (
-            f"a {category} error on prompt {item.id!r}, which no retry fixes: {advice} "
-            "The prompts not yet sent are recorded as not attempted; fix the cause, then run "
+            f"after a {category} error on prompt {item.id!r}, which no retry fixes. {advice} "
+            "Every prompt not yet sent is recorded as not attempted: fix the cause, then run "
             "again with --resume to send them."
         )
         self.stop_event.set()
@@ -410,7 +410,7 @@ class _Engine:
         return Result(
             id=item.id, prompt=item.prompt, ok=False, output=None,
             error_type=self.stop_category or "unexpected",
-            message=f"Not attempted: the run stopped before sending it. {self.summary.stopped}",
+            message=f"Not attempted: the run stopped {self.summary.stopped}",
             attempts=0, usage=None, latency_s=0.0,
         )  # fmt: skip
 
@@ -464,7 +464,7 @@ class _Engine:
             error_type=self.stop_category or "unexpected",
             message=(
                 f"Stopped before {f'part {part} of {parts}' if parts > 1 else 'its next attempt'} "
-                f"was sent; --resume sends the whole prompt again. {self.summary.stopped}"
+                f"was sent: the run stopped {self.summary.stopped}"
             ),
             attempts=attempts, usage=None, latency_s=time.monotonic() - started,
         )  # fmt: skip

@@ -102,5 +102,5 @@ class RunSummary:
             pace += f"; ceiling {self.ceiling_rpm:,.0f}/min"
         out.append(pace + f"), {self.retries} retried, {self.rate_limited} answered 429")
         if self.stopped:
-            out.append(f"stopped early: {self.stopped}")
+            out.append(f"stopped early {self.stopped}")
         return "\n".join(out)
