@@ -35,6 +35,28 @@ _EXPORTS = {
     "BudgetExceeded": "client",
     # simulator
     "Simulator": "simulator",
+    # retries and backoff (lesson 03)
+    "JITTERS": "backoff",
+    "SDK_RETRY": "backoff",
+    "RetryPolicy": "backoff",
+    "decorrelated": "backoff",
+    "delays": "backoff",
+    "equal_jitter": "backoff",
+    "exponential": "backoff",
+    "fixed": "backoff",
+    "full_jitter": "backoff",
+    "make_schedule": "backoff",
+    "no_jitter": "backoff",
+    "parse_retry_after": "backoff",
+    "retry_call": "backoff",
+    "sdk_jitter": "backoff",
+    # client-side rate limiting (lesson 03)
+    "RateLimitHeaders": "ratelimit",
+    "RateLimiter": "ratelimit",
+    "ScaledClock": "ratelimit",
+    "parse_duration": "ratelimit",
+    "rate_limited": "ratelimit",
+    "read_rate_limit_headers": "ratelimit",
     # errors
     "CATEGORIES": "errors",
     "classify": "errors",
