@@ -22,9 +22,12 @@ from typing import Any
 import openai
 
 from .. import config
+from ..backoff import RetryPolicy, exponential, full_jitter, parse_retry_after
 from ..client import BudgetExceeded
-from ..errors import classify
+from ..errors import CourseError, classify
+from ..logs import get_logger
 from ..pricing import DEFAULT_MODEL, model_or_default
+from ..ratelimit import RateLimiter, ScaledClock
 from ..results import Result, usage_dict
 from ..tokens import (
     chunk_text,
@@ -85,6 +88,7 @@ class _Settings:
     timeout_s: float = DEFAULT_TIMEOUT_S
     seed: int | None = None
     timeline: bool = False
+    clock: ScaledClock | None = None  # a simulated clock shared with an in-process Simulator
 
 
 @dataclass
@@ -150,42 +154,27 @@ class Progress:
             self.bar.close()
 
 
-def _limit_headers(
-    headers: Mapping[str, str], learn_rpm: bool, learn_tpm: bool, first: bool
-) -> dict[str, str]:
-    """The rate-limit headers the limiter should learn from.
-
-    Only limits the user did not give; and the *remaining* allowance only from the first answer:
-    after that the limiter's own count is exact (it reserves what the server reserves), while a
-    later answer's ``remaining`` predates the requests sent since and would overstate the room.
-    """
-    keep = {}
-    for kind, learn in (("requests", learn_rpm), ("tokens", learn_tpm)):
-        if not learn:
-            continue
-        names = [f"x-ratelimit-limit-{kind}"]
-        if first:
-            names += [f"x-ratelimit-remaining-{kind}", f"x-ratelimit-reset-{kind}"]
-        for name in names:
-            value = headers.get(name)
-            if value is not None:
-                keep[name] = value
-    return keep
+class _TooLarge(CourseError, ValueError):
+    """A request larger than the TPM limit: the limiter can never let it go."""
 
 
 class _Engine:
     """The asyncio core: a pool of workers pulling prompts, one limiter pacing them all."""
 
     def __init__(self, job: _Job, client: openai.AsyncOpenAI, progress: Progress, sink: Sink):
-        from ..backoff import RetryPolicy, exponential, full_jitter
-        from ..ratelimit import RateLimiter
-
         s = job.settings
         self.job, self.s, self.client, self.progress, self.sink = job, s, client, progress, sink
         self.summary = job.summary
-        self.learn_rpm, self.learn_tpm = s.rpm is None, s.tpm is None
-        self.learned = False  # the first answer's headers have been read
-        self.limiter = RateLimiter(rpm=s.rpm, tpm=s.tpm)
+        clock = s.clock
+        self.now: Callable[[], float] = clock if clock is not None else time.monotonic
+        self.sleep_async: Callable[[float], Awaitable[Any]] = (
+            clock.sleep_async if clock is not None else asyncio.sleep
+        )
+        self.limiter = RateLimiter(
+            rpm=s.rpm, tpm=s.tpm, clock=self.now,
+            sleep=clock.sleep if clock is not None else time.sleep,
+            async_sleep=self.sleep_async,
+        )  # fmt: skip
         self.policy = RetryPolicy(
             max_retries=s.max_retries,
             schedule=full_jitter(exponential(base_s=0.5, factor=2.0, cap_s=8.0)),
@@ -195,32 +184,40 @@ class _Engine:
         self.stop_event = asyncio.Event()
         self.stop_category: str | None = None
         self.pause_epoch = 0
-        self.started = time.monotonic()
+        self.started = self.now()
         self.timeline = job.summary.timeline
-        self.log = _runner_logger()
+        self.log = get_logger("runner")
 
     # -- limits ----------------------------------------------------------------------------
 
     def _learn(self, headers: Any) -> None:
-        if not (self.learn_rpm or self.learn_tpm) or headers is None:
+        """Feed an answer's ``x-ratelimit-*`` headers to the limiter.
+
+        A limit not given is learned from the first answer, together with the allowance the
+        server says is left (so the pool starts from the server's bucket, burst included); after
+        that the limiter only ever lowers what it thinks is left, which keeps it honest when
+        other clients share the key.
+        """
+        if headers is None:
             return
-        wanted = _limit_headers(headers, self.learn_rpm, self.learn_tpm, first=not self.learned)
-        if not wanted:
-            return
-        self.limiter.update_from_headers(wanted)
-        if not self.learned:
-            self.learned = True
-            rpm = wanted.get("x-ratelimit-limit-requests")
-            tpm = wanted.get("x-ratelimit-limit-tokens")
-            if rpm is not None and self.learn_rpm:
-                self.summary.rpm = float(rpm)
-            if tpm is not None and self.learn_tpm:
-                self.summary.tpm = float(tpm)
-            self.summary.limits_source = (
-                "given"
-                if not (self.learn_rpm or self.learn_tpm)
-                else "learned from x-ratelimit-* headers"
-            )
+        self.limiter.update_from_headers(headers)
+        self.summary.rpm = float(self.limiter.rpm) if self.limiter.rpm else None
+        self.summary.tpm = float(self.limiter.tpm) if self.limiter.tpm else None
+        given = [x for x in (self.s.rpm, self.s.tpm) if x is not None]
+        lowered = (self.s.rpm is not None and self.limiter.rpm != self.s.rpm) or (
+            self.s.tpm is not None and self.limiter.tpm != self.s.tpm
+        )
+        if len(given) == 2:
+            source = "given"
+        elif given:
+            source = "given in part, the rest learned from x-ratelimit-* headers"
+        elif self.summary.rpm or self.summary.tpm:
+            source = "learned from x-ratelimit-* headers"
+        else:
+            source = "none"
+        if lowered:
+            source += ", lowered to what the server reports"
+        self.summary.limits_source = source
 
     # -- stopping --------------------------------------------------------------------------
 
@@ -333,8 +330,11 @@ class _Engine:
         retrying = False
         try:
             while True:
-                if not await self._until_stopped(self.limiter.acquire_async(tokens)):
-                    return _Outcome(False, attempts, error=error)
+                try:
+                    if not await self._until_stopped(self.limiter.acquire_async(tokens)):
+                        return _Outcome(False, attempts, error=error)
+                except ValueError as exc:  # larger than the TPM limit: it can never be sent
+                    return _Outcome(False, attempts, error=_TooLarge(str(exc)))
                 if retrying:
                     self.progress.retry(-1)
                     retrying = False
@@ -342,7 +342,7 @@ class _Engine:
                 self.summary.requests += 1
                 self.summary.reserved_tokens += tokens
                 epoch = self.pause_epoch
-                sent = time.monotonic()
+                sent = self.now()
                 status: int | None = None
                 try:
                     raw = await self.client.responses.with_raw_response.create(**body)
@@ -377,6 +377,12 @@ class _Engine:
                 delay = self.policy.delay_for(error, attempts, self.rng)
                 if delay is None or self.stopping:
                     return _Outcome(False, attempts, error=error)
+                if info.category == "rate_limit":
+                    # The pool waits what the server asked (retry-after); the limiter, not
+                    # random jitter, then spreads the retries: they leave one by one, paced.
+                    response = getattr(error, "response", None)
+                    hint = parse_retry_after(response.headers) if response is not None else None
+                    delay = hint if hint is not None else delay
                 self.summary.retries += 1
                 self.progress.retry(+1)
                 retrying = True
@@ -395,7 +401,7 @@ class _Engine:
                     if epoch == self.pause_epoch:
                         self.pause_epoch += 1
                         self.limiter.pause(delay)
-                elif not await self._until_stopped(asyncio.sleep(delay)):
+                elif not await self._until_stopped(self.sleep_async(delay)):
                     return _Outcome(False, attempts, error=error)
         finally:
             if retrying:
@@ -403,7 +409,7 @@ class _Engine:
 
     def _record_attempt(self, sent: float, status: int | None, category: str | None) -> None:
         if self.timeline is not None:
-            now = time.monotonic()
+            now = self.now()
             self.timeline.append(Attempt(sent - self.started, now - self.started, status, category))
 
     def _not_attempted(self, item: PromptItem) -> Result:
@@ -415,7 +421,7 @@ class _Engine:
         )  # fmt: skip
 
     async def _process(self, item: PromptItem) -> Result:
-        started = time.monotonic()
+        started = self.now()
         plan = self._plan(item)
         if isinstance(plan, Result):
             return plan
@@ -453,7 +459,7 @@ class _Engine:
         return Result(
             id=item.id, prompt=item.prompt, ok=True, output=CHUNK_JOINER.join(outputs),
             error_type=None, message=" ".join(notes) or None, attempts=attempts, usage=usage,
-            latency_s=time.monotonic() - started, request_id=request_id,
+            latency_s=self.now() - started, request_id=request_id,
         )  # fmt: skip
 
     def _stopped_midway(
@@ -466,7 +472,7 @@ class _Engine:
                 f"Stopped before {f'part {part} of {parts}' if parts > 1 else 'its next attempt'} "
                 f"was sent: the run stopped {self.summary.stopped}"
             ),
-            attempts=attempts, usage=None, latency_s=time.monotonic() - started,
+            attempts=attempts, usage=None, latency_s=self.now() - started,
         )  # fmt: skip
 
     def _failure(
@@ -480,6 +486,12 @@ class _Engine:
     ) -> Result:
         error = outcome.error
         assert error is not None
+        if isinstance(error, _TooLarge):
+            return Result(
+                id=item.id, prompt=item.prompt, ok=False, output=None,
+                error_type="context_length", message=f"Not sent: {error}", attempts=attempts,
+                usage=None, latency_s=self.now() - started,
+            )  # fmt: skip
         info = classify(error)
         message = info.advice
         if parts > 1:
@@ -491,7 +503,7 @@ class _Engine:
         return Result(
             id=item.id, prompt=item.prompt, ok=False, output=None, error_type=info.category,
             message=message, attempts=attempts, usage=None,
-            latency_s=time.monotonic() - started, request_id=info.request_id,
+            latency_s=self.now() - started, request_id=info.request_id,
         )  # fmt: skip
 
     def _emit(self, result: Result) -> None:
@@ -517,12 +529,12 @@ class _Engine:
 
     async def run(self) -> None:
         items = (item for item in self.job.items() if item.key not in self.job.skip)
-        if self.learn_rpm or self.learn_tpm:
-            # One prompt alone first: its answer's headers give the limits and the allowance
-            # left, so the pool starts from the server's own bucket instead of guessing.
-            first = next(items, None)
-            if first is not None:
-                self._emit(await self._process(first))
+        # One prompt alone first: its answer's headers give the limits not given and the
+        # allowance left right now, so the pool starts from the server's own bucket (its burst
+        # included) instead of assuming a full one or an empty one.
+        first = next(items, None)
+        if first is not None:
+            self._emit(await self._process(first))
         workers = [asyncio.ensure_future(self._worker(items)) for _ in range(self.s.concurrency)]
         try:
             await asyncio.gather(*workers)
@@ -532,12 +544,6 @@ class _Engine:
         if self.stopping:
             for item in items:
                 self._emit(self._not_attempted(item))
-
-
-def _runner_logger() -> Any:
-    from ..logs import get_logger
-
-    return get_logger("runner")
 
 
 # --- clients ------------------------------------------------------------------------------------
@@ -722,7 +728,7 @@ async def execute(job: _Job, client: Any, progress: Progress) -> RunSummary:
     try:
         await engine.run()
     finally:
-        job.summary.elapsed_s = time.monotonic() - engine.started
+        job.summary.elapsed_s = engine.now() - engine.started
         sink.close()
         progress.close()
         if owned:
@@ -767,6 +773,7 @@ def run_prompts(
     overwrite: bool = False,
     progress: bool = True,
     timeline: bool = False,
+    clock: ScaledClock | None = None,
 ) -> RunSummary:
     """Run every prompt concurrently at the rate-limit ceiling; one ``Result`` per prompt.
 
@@ -780,6 +787,7 @@ def run_prompts(
         concurrency=concurrency, rpm=rpm, tpm=tpm, max_retries=max_retries,
         max_output_tokens=max_output_tokens, on_long=on_long,
         max_input_tokens=max_input_tokens, timeout_s=timeout_s, seed=seed, timeline=timeline,
+        clock=clock,
     )  # fmt: skip
     bar = Progress(job.total - len(job.skip), progress)  # made here: Jupyter shows it here
     try:
