@@ -33,6 +33,10 @@ _EXPORTS = {
     "get_simulator": "client",
     "backend_banner": "client",
     "BudgetExceeded": "client",
+    # spend (live mode: one total per learner)
+    "spent_usd": "spend",
+    "remaining_usd": "spend",
+    "reset_spend": "spend",
     # simulator
     "Simulator": "simulator",
     # retries and backoff (lesson 03)

@@ -160,8 +160,9 @@ def exercise(
 
 def get_exercise(name: object) -> Exercise:
     """The declared exercise called ``name``, or a ValueError listing the ones that exist."""
-    if callable(name) and getattr(name, "__name__", None) in EXERCISES:
-        name = name.__name__  # hint(generate_with_retry) works as well as the name
+    fn_name = getattr(name, "__name__", None)
+    if callable(name) and fn_name in EXERCISES:
+        name = fn_name  # hint(generate_with_retry) works as well as the name
     if isinstance(name, str) and name in EXERCISES:
         return EXERCISES[name]
     known = ", ".join(repr(n) for n in sorted(EXERCISES)) or "(none)"

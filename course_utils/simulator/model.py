@@ -279,9 +279,9 @@ def _value(schema: object, name: str, w: _Writer, depth: int = 0) -> object:
         hi = int(_schema_number(schema, "maximum", max(lo, 10)))
         return w.rng.randint(lo, max(lo, hi))
     if kind == "number":
-        lo = float(_schema_number(schema, "minimum", 0.0))
-        hi = float(_schema_number(schema, "maximum", max(lo, 1.0)))
-        return round(w.rng.uniform(lo, max(lo, hi)), 2)
+        low = float(_schema_number(schema, "minimum", 0.0))
+        high = float(_schema_number(schema, "maximum", max(low, 1.0)))
+        return round(w.rng.uniform(low, max(low, high)), 2)
     if kind == "boolean":
         return w.rng.random() < 0.7
     if kind == "null":
