@@ -135,8 +135,11 @@ def pacing(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 def cli_env(url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COURSE_"))}
-    env.update(PYTHONPATH=str(ROOT), COURSE_BACKEND="openai", OPENAI_BASE_URL=url,
-               OPENAI_API_KEY=KEY, COURSE_BUDGET_USD="1000000")  # fmt: skip
+    ledger = Path(tempfile.gettempdir()) / "runner-bench-spend.json"  # simulator dollars only
+    env.update(
+        PYTHONPATH=str(ROOT), COURSE_BACKEND="openai", OPENAI_BASE_URL=url, OPENAI_API_KEY=KEY,
+        COURSE_BUDGET_USD="1000000", COURSE_SPEND_LEDGER=str(ledger),
+    )  # fmt: skip
     return env
 
 

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from course_utils.runner import (
 from course_utils.runner.outputs import apply_resume, plan_resume
 
 ROOT = Path(__file__).resolve().parents[1]
+LEDGER = Path(tempfile.gettempdir()) / f"course-runner-tests-{os.getpid()}-spend.json"
 SIM_KEY = "sim-test-key-runner"  # the key the test simulator demands (a fake, never a real one)
 
 
@@ -90,6 +92,7 @@ def runner_env(url: str = "http://127.0.0.1:9/v1", key: str = SIM_KEY) -> dict[s
         OPENAI_BASE_URL=url,
         OPENAI_API_KEY=key,
         COURSE_BUDGET_USD="1000",  # the live spend guard is on; these are simulator dollars
+        COURSE_SPEND_LEDGER=str(LEDGER),  # ... counted in a ledger of the tests' own
     )
     return env
 

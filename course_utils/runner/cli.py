@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 
 from .. import config
+from ..client import backend_banner
 from ..pricing import DEFAULT_MODEL
 from .engine import (
     DEFAULT_CONCURRENCY,
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
             on_long=args.on_long, max_input_tokens=args.max_input_tokens,
             timeout_s=args.timeout, seed=args.seed,
         )  # fmt: skip
+        print(backend_banner(), file=sys.stderr, flush=True)
         for note in job.summary.notes:
             print(note, file=sys.stderr, flush=True)
         bar = Progress(job.total - len(job.skip), not args.no_progress)

@@ -23,12 +23,13 @@ import openai
 
 from .. import config
 from ..backoff import RetryPolicy, exponential, full_jitter, parse_retry_after
-from ..client import BudgetExceeded
+from ..client import get_simulator
 from ..errors import CourseError, classify
 from ..logs import get_logger
 from ..pricing import DEFAULT_MODEL, model_or_default
 from ..ratelimit import RateLimiter, ScaledClock
 from ..results import Result, usage_dict
+from ..spend import BudgetExceeded, spend_guard
 from ..tokens import (
     chunk_text,
     count_request_input,
@@ -123,7 +124,7 @@ class Progress:
         self.ok = self.failed = self.retrying = 0
         self.bar: Any = None
         if enabled:
-            from tqdm.auto import tqdm  # type: ignore[import-untyped]
+            from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, unit="prompt", desc="prompts", dynamic_ncols=True)
             self._show()
@@ -553,8 +554,9 @@ def _async_client(client: Any, timeout_s: float) -> tuple[openai.AsyncOpenAI, bo
     """An ``AsyncOpenAI`` for the run, and whether the runner owns (and closes) it.
 
     ``None`` means the course's backend (``COURSE_BACKEND``): the shared simulator, or the live
-    API under the course's spend cap. A synchronous ``openai.OpenAI`` (e.g. ``get_client()``
-    or ``sim.client()``) is converted: same base URL and key; the runner does its own retries.
+    API under the course's spend cap. A synchronous ``openai.OpenAI`` (``get_client()``,
+    ``sim.client()``) is converted: same base URL and key, no SDK retries (the runner retries).
+    Requests to the live endpoint always carry the spend guard, however the client was made.
     """
     if isinstance(client, openai.AsyncOpenAI):
         return client, False
@@ -565,28 +567,25 @@ def _async_client(client: Any, timeout_s: float) -> tuple[openai.AsyncOpenAI, bo
         )
     live = config.backend() == "openai"
     kwargs: dict[str, Any] = {"max_retries": 0, "timeout": timeout_s}
+    if client is None and not live:
+        client = get_simulator().client()  # read its URL and key, then let it go
+        client.close()
     if client is not None:
         kwargs.update(base_url=str(client.base_url), api_key=client.api_key)
-    elif not live:
-        from ..client import get_simulator
-        from ..simulator.server import DEFAULT_CLIENT_KEY
-
-        kwargs.update(base_url=get_simulator().base_url, api_key=DEFAULT_CLIENT_KEY)
-    elif not os.environ.get("OPENAI_API_KEY", "").strip():
+    elif not config.api_key_set():
         raise InputError(
             "COURSE_BACKEND=openai needs an API key, and OPENAI_API_KEY is not set. Set it, or "
             "unset COURSE_BACKEND to run against the offline simulator."
         )
-    if live:
+    base = str(kwargs.get("base_url") or config.live_base_url()).rstrip("/")
+    if live and base == config.live_base_url().rstrip("/"):
         kwargs["http_client"] = _guarded_async_http_client()
     return openai.AsyncOpenAI(**kwargs), True
 
 
 def _guarded_async_http_client() -> Any:
-    """The live spend guard (``client.SpendGuard``) as hooks on an async HTTP client."""
-    from ..client import _spend_guard
-
-    guard = _spend_guard()
+    """The live spend guard (``spend.SpendGuard``) as hooks on an async HTTP client."""
+    guard = spend_guard()
 
     async def check(request: Any) -> None:
         guard.check(request)
