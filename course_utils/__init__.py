@@ -94,6 +94,9 @@ _EXPORTS = {
     "check": "checks",
     "hint": "checks",
     "solution": "checks",
+    # notebook demo helpers
+    "scripted_faults": "demo",
+    "side_by_side": "demo",
 }
 
 __all__ = sorted(_EXPORTS)
