@@ -513,18 +513,10 @@ TokensArg = int | Callable[..., int] | None
 
 def _default_tokens(*args: Any, **kwargs: Any) -> int:
     """The request's reservation from its keyword arguments (a Responses or Chat body)."""
-    import importlib
+    from .tokens import estimate_request_tokens
 
-    estimate = getattr(
-        importlib.import_module(".tokens", __package__), "estimate_request_tokens", None
-    )
-    if estimate is None:  # the foundation's estimator is not in this version of the course
-        raise TypeError(
-            "rate_limited(tpm=...) needs tokens=: a number or a function of the call's "
-            "arguments that returns the tokens one call reserves (input + output cap)"
-        )
     endpoint = "chat" if "messages" in kwargs else "responses"
-    return int(estimate(kwargs, endpoint=endpoint))
+    return estimate_request_tokens(kwargs, endpoint=endpoint)
 
 
 def rate_limited(
