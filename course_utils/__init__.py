@@ -82,6 +82,10 @@ _EXPORTS = {
     "usage_dict": "results",
     # logging
     "setup_logging": "logs",
+    # the mini project: a prompt runner at the rate-limit ceiling (lesson 05)
+    "run_prompts": "runner",
+    "read_results": "runner",
+    "RunSummary": "runner",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",
