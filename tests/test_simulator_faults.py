@@ -340,6 +340,16 @@ def test_the_route_table_says_which_routes_generate() -> None:
         ("POST", "/v1/responses/input_tokens"): False,
         ("POST", "/v1/chat/completions"): True,
         ("GET", "/v1/models"): False,
+        # the Batch API: a batch's lines take faults one by one in its worker, not its routes
+        ("POST", "/v1/files"): False,
+        ("GET", "/v1/files"): False,
+        ("GET", "/v1/files/{file_id}"): False,
+        ("DELETE", "/v1/files/{file_id}"): False,
+        ("GET", "/v1/files/{file_id}/content"): False,
+        ("POST", "/v1/batches"): False,
+        ("GET", "/v1/batches"): False,
+        ("GET", "/v1/batches/{batch_id}"): False,
+        ("POST", "/v1/batches/{batch_id}/cancel"): False,
     }
     assert all(key == (r.method, r.path) for key, r in ROUTES.items())
 

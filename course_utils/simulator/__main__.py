@@ -8,6 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 
+from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT
 from .server import HOLD_MAX_S, Simulator
 
 __all__ = ["build_parser", "main"]
@@ -58,6 +59,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--hold-max-s", type=_positive_seconds, default=HOLD_MAX_S,
         help=f"seconds a 'timeout' fault holds a request, then drops it (default {HOLD_MAX_S:g})",
     )  # fmt: skip
+    p.add_argument(
+        "--batch-time-scale", type=_positive_seconds, default=DEFAULT_BATCH_TIME_SCALE,
+        help="simulated seconds of batch work per real second (default %(default)g: a 24h "
+        "completion window lasts 24 s)",
+    )  # fmt: skip
+    p.add_argument(
+        "--batch-enqueued-tokens", type=_positive_int, default=DEFAULT_ENQUEUED_TOKEN_LIMIT,
+        help="input tokens one key may have enqueued per model in unfinished batches "
+        "(default %(default)s)",
+    )  # fmt: skip
     return p
 
 
@@ -76,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         api_key=args.api_key,
         latency_scale=args.latency_scale,
         hold_max_s=args.hold_max_s,
+        batch_time_scale=args.batch_time_scale,
+        batch_enqueued_tokens=args.batch_enqueued_tokens,
     )
     try:
         sim.start()

@@ -46,6 +46,8 @@ class Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], serve: Serve) -> None:
         self.serve = serve
+        # (method, target) -> the largest body to read; a route may allow more (an upload)
+        self.body_limit: Callable[[str, str], int] = lambda method, target: MAX_BODY_BYTES
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -119,11 +121,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "JSON body with a correct Content-Length (HTTP clients such as the SDK do this).",
                 "Content-Length",
             )
-        elif length > MAX_BODY_BYTES:
+        elif length > (limit := self.server.body_limit(self.command, self.path)):
             error = SimError(
                 413,
                 f"The request body is {length:,} bytes; the course simulator accepts at most "
-                f"{MAX_BODY_BYTES:,}. Send a smaller input.",
+                f"{limit:,}. Send a smaller input.",
                 code="request_too_large",
             )
         if error is not None:
@@ -140,11 +142,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._write_json(reply)
 
     def _write_json(self, reply: Reply) -> None:
-        """Send ``reply`` as one JSON document with a Content-Length."""
-        data = json.dumps(reply.body, separators=(",", ":")).encode()
+        """Send ``reply`` as one JSON document (or its raw ``content``) with a Content-Length."""
+        raw = reply.content
+        data = raw if raw is not None else json.dumps(reply.body, separators=(",", ":")).encode()
+        kind = reply.content_type if raw is not None else "application/json"
         try:
             self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(data)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)

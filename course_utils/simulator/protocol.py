@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .batch_worker import BatchService
 
 __all__ = [
     "Call",
@@ -49,6 +52,9 @@ class Reply:
     action: str = "respond"
     input_tokens: int | None = None
     output_tokens: int | None = None
+    # Not JSON: the body as bytes (a file's content), sent with ``content_type``.
+    content: bytes | None = None
+    content_type: str = "application/octet-stream"
 
 
 @dataclass
@@ -62,6 +68,8 @@ class Call:
     body: dict
     raw: bytes
     request_id: str
+    params: dict[str, str] = field(default_factory=dict)  # path parameters: {"file_id": ...}
+    query: str = ""  # the query string, without "?" (list endpoints read after= and limit=)
 
     @property
     def model(self) -> str | None:
@@ -79,6 +87,11 @@ class Host(Protocol):
 
     def wait_latency(self, call: Call, model: str | None, output_tokens: int) -> None:
         """Wait the simulated latency of an answer of ``output_tokens`` tokens."""
+        ...
+
+    @property
+    def batch(self) -> BatchService:
+        """The files and batches of the Batch API (``batch_worker.BatchService``)."""
         ...
 
 

@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .endpoints import ROUTES, route_for
+from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT, BatchService
+from .endpoints import ROUTES, allowed_methods, match_route, route_for
 from .errors import (
     ORG,
     RATE_LIMIT_DOCS,
@@ -31,10 +32,10 @@ from .errors import (
     retry_headers,
 )
 from .faults import FAULT_HEADER, FaultPlan, fault_reply
-from .http import Server
+from .http import MAX_BODY_BYTES, Server
 from .limits import RateLimiter, format_duration
 from .model import profile
-from .protocol import Call, Reply, RequestRecord
+from .protocol import Call, Endpoint, Reply, RequestRecord
 
 if TYPE_CHECKING:
     import openai
@@ -49,6 +50,19 @@ __all__ = [
 DEFAULT_CLIENT_KEY = "sim-course-key"
 HOLD_MAX_S = 30.0  # default: a "timeout" fault holds the request at most this long
 MAX_EXTRA_LATENCY_MS = 30_000  # the largest X-Sim-Latency-Ms a request may ask for
+
+
+def _batch_endpoint(url: str) -> Endpoint | None:
+    """The endpoint an online POST to ``url`` reaches (a batch line runs through it)."""
+    route = route_for("POST", url)
+    return route.endpoint if route is not None else None
+
+
+def _body_limit(method: str, target: str) -> int:
+    """The largest body ``method target`` may send: the route's own limit, if it sets one."""
+    found = match_route(method, urlsplit(target).path.rstrip("/") or "/")
+    limit = found[0].max_body_bytes if found is not None else None
+    return limit if limit is not None else MAX_BODY_BYTES
 
 
 def _bearer(headers: Any) -> str | None:
@@ -77,6 +91,8 @@ class Simulator:
         fault_retry_after_ms: int = 100,
         clock: Callable[[], float] = time.monotonic,
         hold_max_s: float = HOLD_MAX_S,
+        batch_time_scale: float = DEFAULT_BATCH_TIME_SCALE,
+        batch_enqueued_tokens: int = DEFAULT_ENQUEUED_TOKEN_LIMIT,
     ) -> None:
         if (
             isinstance(hold_max_s, bool)
@@ -101,6 +117,11 @@ class Simulator:
         self.limiter = RateLimiter(rpm, tpm, clock)
         self.faults = FaultPlan(fail_rate, seed)
         self.server_errors: list[str] = []
+        # The Batch API's files and jobs; its lines run through the same endpoints (route_for).
+        self.batch = BatchService(
+            self.faults, time_scale=batch_time_scale, enqueued_token_limit=batch_enqueued_tokens,
+            endpoint_for=_batch_endpoint, on_crash=self.server_errors.append,
+        )  # fmt: skip
         self._log: list[RequestRecord] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -124,6 +145,8 @@ class Simulator:
                 "pick another --port, or 0 for any free port"
             ) from err
         self._release = threading.Event()
+        server.body_limit = _body_limit
+        self.batch.start()
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
@@ -138,6 +161,7 @@ class Simulator:
         if server is None:
             return
         self._release.set()
+        self.batch.stop()  # the batch workers first: they hold no connection
         server.shutdown()
         server.close_connections()
         server.server_close()
@@ -154,6 +178,7 @@ class Simulator:
             self.server_errors.clear()
         self.faults.reset()
         self.limiter.reset()
+        self.batch.reset()
 
     def __enter__(self) -> Simulator:
         return self.start()  # a running simulator raises: `with` must not stop someone else's
@@ -238,28 +263,35 @@ class Simulator:
         body_error: SimError | None = None,
     ) -> Reply:
         started = self._clock()
-        path = urlsplit(target).path.rstrip("/") or "/"
+        url = urlsplit(target)
+        path = url.path.rstrip("/") or "/"
+        multipart = (headers.get("Content-Type") or "").lower().startswith("multipart/form-data")
         try:
-            body = json.loads(raw) if raw else {}
+            body = json.loads(raw) if raw and not multipart else {}
         except ValueError:
             body = None
         call = Call(
             method, path, headers, _bearer(headers), body if isinstance(body, dict) else {},
-            raw, f"req_{uuid.uuid4().hex}",
+            raw, f"req_{uuid.uuid4().hex}", query=url.query,
         )  # fmt: skip
         fault = None
         try:
             try:
                 if body_error is not None:
                     raise body_error
-                route = route_for(method, path)
-                if route is None:
+                found = match_route(method, path)
+                if found is None:
                     raise self._not_found(method, path)
+                route, call.params = found
                 fault = self._next_fault(headers, route.generating)
                 if fault is not None:
                     reply = fault_reply(fault, call, self.fault_retry_after_ms / 1000)
                 else:
                     self._authenticate(call.key)
+                    if multipart and not route.multipart:
+                        raise bad_request(
+                            f"{method} {path} takes a JSON body, not multipart/form-data.",
+                        )
                     if body is None or (raw and not isinstance(body, dict)):
                         raise bad_request(
                             "We could not parse the JSON body of your request: send a JSON "
@@ -301,7 +333,7 @@ class Simulator:
 
     def _not_found(self, method: str, path: str) -> SimError:
         routes = ", ".join(f"{m} {p}" for m, p in ROUTES)
-        allowed = [m for m, p in ROUTES if p == path]
+        allowed = allowed_methods(path)
         if allowed:
             return SimError(
                 405,
