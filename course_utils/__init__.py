@@ -86,6 +86,10 @@ _EXPORTS = {
     "run_prompts": "runner",
     "read_results": "runner",
     "RunSummary": "runner",
+    # the Batch API path (lesson 08): the same prompts through the provider's batch engine
+    "run_batch": "runner",
+    "batch_input_file": "batch",
+    "results_cost_usd": "batch",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",

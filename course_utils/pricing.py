@@ -12,6 +12,8 @@ from functools import cache
 from importlib import resources
 
 __all__ = [
+    "BATCH_PRICES_READ_ON",
+    "BATCH_PRICES_SOURCE",
     "DEFAULT_MODEL",
     "PRICES_READ_ON",
     "PRICES_SOURCE",
@@ -52,6 +54,10 @@ class ModelInfo:
     reasoning: bool = False
     reasoning_efforts: tuple[str, ...] = ()  # the `reasoning.effort` values the model takes
     default_reasoning_effort: str | None = None  # used when a request sets no effort
+    # Batch API prices (USD per 1M tokens); None: the catalogue has no batch price for it.
+    batch_input: float | None = None
+    batch_cached_input: float | None = None
+    batch_output: float | None = None
 
 
 @cache
@@ -73,6 +79,8 @@ def _catalogue() -> tuple[dict, dict[str, ModelInfo]]:
 DEFAULT_MODEL: str = _catalogue()[0]["default_model"]
 PRICES_READ_ON: str = _catalogue()[0]["prices_read_on"]
 PRICES_SOURCE: str = _catalogue()[0]["source"]
+BATCH_PRICES_READ_ON: str = _catalogue()[0]["batch_prices_read_on"]
+BATCH_PRICES_SOURCE: str = _catalogue()[0]["batch_source"]
 
 
 def list_models() -> list[ModelInfo]:
@@ -117,14 +125,30 @@ def _check_count(name: str, value: object) -> int:
 
 
 def estimate_cost(
-    model: str, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    cached_input_tokens: int = 0,
+    *,
+    batch: bool = False,
 ) -> float:
     """Cost in USD of one request with these token counts, from the catalogue prices.
 
     ``cached_input_tokens`` is the part of ``input_tokens`` served from the prompt cache (billed
     at the cached rate), as reported in ``usage.input_tokens_details.cached_tokens``.
+    ``batch=True`` prices the request as one line of a Batch API job (half price for the
+    catalogue's models); a model with no batch price raises ``ValueError``.
     """
     info = get_model(model)
+    rates = (info.input, info.cached_input, info.output)
+    if batch:
+        if info.batch_input is None or info.batch_cached_input is None or info.batch_output is None:
+            raise ValueError(
+                f"{model!r} has no Batch API price in the course catalogue "
+                "(course_utils/data/models.toml: batch_input, batch_cached_input, batch_output); "
+                "price it online (batch=False) or add the batch prices"
+            )
+        rates = (info.batch_input, info.batch_cached_input, info.batch_output)
     input_tokens = _check_count("input_tokens", input_tokens)
     output_tokens = _check_count("output_tokens", output_tokens)
     cached = _check_count("cached_input_tokens", cached_input_tokens)
@@ -133,9 +157,6 @@ def estimate_cost(
             f"cached_input_tokens ({cached}) cannot exceed input_tokens ({input_tokens}): "
             "cached tokens are a part of the input"
         )
-    usd = (
-        (input_tokens - cached) * info.input
-        + cached * info.cached_input
-        + output_tokens * info.output
-    )
+    input_rate, cached_rate, output_rate = rates
+    usd = (input_tokens - cached) * input_rate + cached * cached_rate + output_tokens * output_rate
     return usd / TOKENS_PER_PRICE_UNIT

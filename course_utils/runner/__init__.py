@@ -47,6 +47,7 @@ checks) grow with the input. ``bench/runner.py`` measures it.
 
 from __future__ import annotations
 
+from .batchmode import run_batch
 from .cli import build_parser, main
 from .engine import (
     DEFAULT_CONCURRENCY,
@@ -78,6 +79,7 @@ __all__ = [
     "main",
     "prepare",
     "read_results",
+    "run_batch",
     "run_prompts",
     "run_prompts_async",
     "scan_prompts",

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from .. import config
 from ..client import backend_banner
 from ..pricing import DEFAULT_MODEL
+from .batchmode import main_batch
 from .engine import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_OUTPUT_TOKENS,
@@ -122,6 +123,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--overwrite", action="store_true", help="delete an existing output and start afresh"
     )
+    p.add_argument(
+        "--batch",
+        action="store_true",
+        help="send the prompts through the Batch API instead: half price, no per-minute limits, "
+        "results within 24h; Ctrl+C leaves the batches running (--resume collects them)",
+    )
+    p.add_argument(
+        "--cancel",
+        action="store_true",
+        help="with --batch: cancel this output's batches in flight and write what they finished",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("-v", "--verbose", action="store_true", help="log every retry decision")
     return p
@@ -129,7 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (0 all ok, 1 some failed, 2 bad usage or input)."""
-    args = build_parser().parse_args(argv)  # bad usage: argparse exits 2 with the usage line
+    parser = build_parser()
+    args = parser.parse_args(argv)  # bad usage: argparse exits 2 with the usage line
+    if args.cancel and not args.batch:
+        parser.error("--cancel stops batches: use it with --batch")
+    if args.batch:
+        return main_batch(args, parser)
     if args.verbose:
         from ..logs import setup_logging
 
