@@ -257,9 +257,9 @@ def shown(value: object, width: int = 60) -> str:
         name="check:repr",
     )  # fmt: skip
     if not box.finished:
-        return f"a {type(value).__name__} whose repr() did not finish in {REPR_TIME_LIMIT_S:g} s"
+        return f"an object of type {type(value).__name__} whose repr() did not finish in time"
     if box.error is not None or not isinstance(box.value, str):
-        return f"a {type(value).__name__} (its repr() failed)"
+        return f"an object of type {type(value).__name__} (its repr() failed)"
     text: str = box.value
     return text if len(text) <= width else text[: width - 1] + "…"
 
