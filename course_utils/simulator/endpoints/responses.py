@@ -17,7 +17,7 @@ from ..params import (
 from ..protocol import Call, Host, Reply
 from .generation import answer
 
-__all__ = ["create", "usage"]
+__all__ = ["create", "output_items", "usage"]
 
 
 def usage(result: Answer) -> dict:
@@ -26,9 +26,29 @@ def usage(result: Answer) -> dict:
         "input_tokens": result.input_tokens,
         "input_tokens_details": {"cached_tokens": 0, "cache_write_tokens": 0},
         "output_tokens": result.output_tokens,
-        "output_tokens_details": {"reasoning_tokens": 0},
+        "output_tokens_details": {"reasoning_tokens": result.reasoning_tokens},
         "total_tokens": result.input_tokens + result.output_tokens,
     }
+
+
+def output_items(result: Answer, status: str) -> list[dict]:
+    """The ``output`` list: a reasoning item when hidden reasoning was spent, then the message
+    (none when the cap ran out during reasoning, as on the service: ``output_text`` is "")."""
+    items: list[dict] = []
+    if result.reasoning_tokens:
+        items.append({"type": "reasoning", "id": f"rs_{uuid.uuid4().hex}", "summary": []})
+    if result.text or not result.truncated:
+        text = {"type": "output_text", "text": result.text, "annotations": [], "logprobs": []}
+        items.append(
+            {
+                "type": "message",
+                "id": f"msg_{uuid.uuid4().hex}",
+                "status": status,
+                "role": "assistant",
+                "content": [text],
+            }
+        )
+    return items
 
 
 def create(host: Host, call: Call) -> Reply:
@@ -55,24 +75,17 @@ def create(host: Host, call: Call) -> Reply:
         "max_output_tokens": cap,
         "metadata": body.get("metadata") or {},
         "model": model,
-        "output": [
-            {
-                "type": "message",
-                "id": f"msg_{uuid.uuid4().hex}",
-                "status": status,
-                "role": "assistant",
-                "content": [
-                    {"type": "output_text", "text": result.text, "annotations": [], "logprobs": []}
-                ],
-            }
-        ],
+        "output": output_items(result, status),
         "parallel_tool_calls": True,
         "previous_response_id": None,
-        "reasoning": {"effort": None, "summary": None},
+        "reasoning": {"effort": result.reasoning_effort, "summary": None},
         "service_tier": "default",
         "store": False,
         "temperature": body.get("temperature", 1.0),
-        "text": {"format": fmt if isinstance(fmt, dict) else {"type": "text"}},
+        "text": {
+            "format": fmt if isinstance(fmt, dict) else {"type": "text"},
+            "verbosity": result.verbosity,
+        },
         "tool_choice": "auto",
         "tools": [],
         "top_p": body.get("top_p", 1.0),
