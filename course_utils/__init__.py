@@ -49,6 +49,10 @@ _EXPORTS = {
     "cost_per_1000_figure": "plots",
     "PromptComparer": "widgets",
     "show_tokens": "widgets",
+    "Quiz": "widgets",
+    "Checklist": "widgets",
+    "QUESTIONS": "quiz",
+    "CHECKLIST": "quiz",
     # exercises
     "check": "checks",
     "hint": "checks",
