@@ -18,6 +18,8 @@ _EXPORTS = {
     "encoding_for": "tokens",
     "chunk_text": "tokens",
     "truncate_to_tokens": "tokens",
+    "count_request_input": "tokens",
+    "estimate_request_tokens": "tokens",
     # pricing
     "DEFAULT_MODEL": "pricing",
     "estimate_cost": "pricing",
@@ -31,11 +33,59 @@ _EXPORTS = {
     "get_simulator": "client",
     "backend_banner": "client",
     "BudgetExceeded": "client",
+    # spend (live mode: one total per learner)
+    "spent_usd": "spend",
+    "remaining_usd": "spend",
+    "reset_spend": "spend",
     # simulator
     "Simulator": "simulator",
+    # retries and backoff (lesson 03)
+    "JITTERS": "backoff",
+    "SDK_RETRY": "backoff",
+    "RetryPolicy": "backoff",
+    "decorrelated": "backoff",
+    "delays": "backoff",
+    "equal_jitter": "backoff",
+    "exponential": "backoff",
+    "fixed": "backoff",
+    "full_jitter": "backoff",
+    "make_schedule": "backoff",
+    "no_jitter": "backoff",
+    "parse_retry_after": "backoff",
+    "retry_call": "backoff",
+    "sdk_jitter": "backoff",
+    # client-side rate limiting (lesson 03)
+    "RateLimitHeaders": "ratelimit",
+    "RateLimiter": "ratelimit",
+    "ScaledClock": "ratelimit",
+    "parse_duration": "ratelimit",
+    "rate_limited": "ratelimit",
+    "read_rate_limit_headers": "ratelimit",
+    # timelines of requests and their figures (lesson 03)
+    "ceiling": "timeline",
+    "events_from_log": "timeline",
+    "outcome_counts": "timeline",
+    "requests_figure": "timeline",
+    "retry_timeline_figure": "timeline",
+    "simulate_retries": "timeline",
+    "throughput_ratio": "timeline",
+    "RetryTimeline": "widgets",
     # errors
     "CATEGORIES": "errors",
     "classify": "errors",
+    "categories_markdown": "errors",
+    "is_retriable": "errors",
+    "CourseError": "errors",
+    # results (one record schema: exercise 3, runner, batch)
+    "Result": "results",
+    "results_markdown": "results",
+    "usage_dict": "results",
+    # logging
+    "setup_logging": "logs",
+    # the mini project: a prompt runner at the rate-limit ceiling (lesson 05)
+    "run_prompts": "runner",
+    "read_results": "runner",
+    "RunSummary": "runner",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",
@@ -57,6 +107,9 @@ _EXPORTS = {
     "check": "checks",
     "hint": "checks",
     "solution": "checks",
+    # notebook demo helpers
+    "scripted_faults": "demo",
+    "side_by_side": "demo",
 }
 
 __all__ = sorted(_EXPORTS)

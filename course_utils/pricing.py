@@ -20,6 +20,7 @@ __all__ = [
     "estimate_cost",
     "get_model",
     "list_models",
+    "model_or_default",
 ]
 
 TOKENS_PER_PRICE_UNIT = 1_000_000
@@ -47,13 +48,22 @@ class ModelInfo:
     verified: bool
     sim_first_token_ms: float
     sim_ms_per_output_token: float
+    # Reasoning models spend hidden reasoning tokens (billed as output) before answering.
+    reasoning: bool = False
+    reasoning_efforts: tuple[str, ...] = ()  # the `reasoning.effort` values the model takes
+    default_reasoning_effort: str | None = None  # used when a request sets no effort
 
 
 @cache
 def _catalogue() -> tuple[dict, dict[str, ModelInfo]]:
     text = resources.files("course_utils").joinpath("data/models.toml").read_text("utf-8")
     raw = tomllib.loads(text)
-    models = {mid: ModelInfo(id=mid, **row) for mid, row in raw["models"].items()}
+    models = {
+        mid: ModelInfo(
+            id=mid, **{**row, "reasoning_efforts": tuple(row.get("reasoning_efforts", ()))}
+        )
+        for mid, row in raw["models"].items()
+    }
     meta = raw["catalogue"]
     if meta["default_model"] not in models:
         raise ValueError(f"models.toml: default_model {meta['default_model']!r} has no row")
@@ -83,6 +93,19 @@ def get_model(model: str) -> ModelInfo:
             f"{model!r} is not in the course's model catalogue (course_utils/data/models.toml). "
             f"Known models: {known}. Add a row there to price a new model."
         ) from None
+
+
+def model_or_default(model: str) -> ModelInfo:
+    """The catalogue row for ``model``, or the default model's for an id the catalogue lacks.
+
+    The course simulator accepts any model id (a retired name must never break a lesson) and
+    counts and shapes an unknown one as the default model; request accounting in ``tokens`` uses
+    the same rule, so its counts equal the simulator's ``usage``.
+    """
+    try:
+        return get_model(model)
+    except (UnknownModelError, TypeError):
+        return get_model(DEFAULT_MODEL)
 
 
 def _check_count(name: str, value: object) -> int:

@@ -49,6 +49,16 @@ def _clean_shared_simulator() -> Iterator[None]:
         shared.reset()
 
 
+@pytest.fixture(autouse=True)
+def _private_spend_ledger(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:
+    """Live-mode spend goes to a ledger of this test's own, never the learner's real one."""
+    from course_utils import spend
+
+    path = tmp_path_factory.mktemp("spend") / "spend.json"
+    monkeypatch.setenv("COURSE_SPEND_LEDGER", str(path))
+    monkeypatch.setattr(spend, "_guard", None)
+
+
 @pytest.fixture
 def make_sim() -> Iterator[Callable[..., Simulator]]:
     """Start a dedicated Simulator(**kwargs) for this test; stopped and checked afterwards."""

@@ -43,3 +43,49 @@ def test_sdk_defaults_are_read_from_the_installed_sdk():
     assert config.SDK_DEFAULT_MAX_RETRIES == sdk.DEFAULT_MAX_RETRIES
     assert config.SDK_INITIAL_RETRY_DELAY_S == sdk.INITIAL_RETRY_DELAY
     assert config.SDK_MAX_RETRY_DELAY_S == sdk.MAX_RETRY_DELAY
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("", 0.02), ("0", 0.0), ("1", 1.0), ("0.5", 0.5)])
+def test_sim_latency_scale(monkeypatch, raw, expected):
+    monkeypatch.setenv("COURSE_SIM_LATENCY_SCALE", raw)
+    assert config.sim_latency_scale() == expected
+
+
+@pytest.mark.parametrize("raw", ["fast", "-1", "nan", "inf"])
+def test_bad_latency_scale(monkeypatch, raw):
+    monkeypatch.setenv("COURSE_SIM_LATENCY_SCALE", raw)
+    with pytest.raises(config.ConfigError, match="COURSE_SIM_LATENCY_SCALE"):
+        config.sim_latency_scale()
+
+
+def test_spend_ledger_path_default_and_override(monkeypatch, tmp_path):
+    monkeypatch.delenv("COURSE_SPEND_LEDGER")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert config.spend_ledger_path() == tmp_path / "course_utils" / "spend.json"
+    monkeypatch.setenv("COURSE_SPEND_LEDGER", str(tmp_path / "mine.json"))
+    assert config.spend_ledger_path() == tmp_path / "mine.json"
+
+
+def test_live_base_url_and_key_presence(monkeypatch):
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    assert config.live_base_url() == "https://api.openai.com/v1"
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://localhost:8000/v1")
+    assert config.live_base_url() == "http://localhost:8000/v1"
+    monkeypatch.setenv("OPENAI_API_KEY", "  ")
+    assert config.api_key_set() is False
+
+
+def test_every_setting_goes_through_one_helper():
+    """No module but config reads a COURSE_* variable itself. (The SDK's OPENAI_* variables are
+    the SDK's: logs reads the key only to redact it; tiktoken's cache variables are vocab's.)"""
+    import pathlib
+    import re
+
+    root = pathlib.Path(config.__file__).parent
+    readers = re.compile(r"os\.environ(?:\.get)?[\[(]\s*['\"]COURSE_")
+    offenders = [
+        str(p.relative_to(root))
+        for p in root.rglob("*.py")
+        if p.name != "config.py" and readers.search(p.read_text("utf-8"))
+    ]
+    assert offenders == []

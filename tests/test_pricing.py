@@ -13,6 +13,7 @@ from course_utils.pricing import (
     estimate_cost,
     get_model,
     list_models,
+    model_or_default,
 )
 
 # USD per 1M input / output tokens, from the public copies of the price page.
@@ -78,3 +79,9 @@ def test_unknown_model_lists_the_known_ones():
 def test_estimate_cost_bad_input(args, error, match):
     with pytest.raises(error, match=match):
         estimate_cost(*args)
+
+
+def test_model_or_default_keeps_known_ids_and_maps_the_rest_to_the_default():
+    assert model_or_default("gpt-5.4").id == "gpt-5.4"
+    assert model_or_default("a-retired-name").id == DEFAULT_MODEL
+    assert model_or_default(None).id == DEFAULT_MODEL  # type: ignore[arg-type]

@@ -10,8 +10,16 @@ import openai
 import pytest
 
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import FAULT_KINDS, TRANSIENT_FAULTS, Simulator
-from course_utils.simulator import server as sim_server
+from course_utils.simulator import (
+    FAULT_KINDS,
+    FAULTS,
+    ROUTES,
+    TRANSIENT_FAULTS,
+    FaultSpec,
+    Route,
+    Simulator,
+)
+from course_utils.simulator.faults import LONG_RETRY_AFTER_S
 
 STATUS_FAULTS = [
     ("rate_limit", openai.RateLimitError, 429, "rate_limit_exceeded"),
@@ -21,6 +29,12 @@ STATUS_FAULTS = [
     ("bad_request", openai.BadRequestError, 400, "invalid_value"),
     ("auth", openai.AuthenticationError, 401, "invalid_api_key"),
     ("context_length", openai.BadRequestError, 400, "context_length_exceeded"),
+    ("rate_limit_long", openai.RateLimitError, 429, "rate_limit_exceeded"),
+    ("quota_credit", openai.RateLimitError, 429, "credit_balance_exhausted"),
+    ("quota_spend_limit", openai.RateLimitError, 429, "project_spend_limit_exceeded"),
+    ("permission", openai.PermissionDeniedError, 403, "unsupported_country_region_territory"),
+    ("conflict", openai.ConflictError, 409, "conflict"),
+    ("unprocessable", openai.UnprocessableEntityError, 422, "unprocessable_entity"),
 ]
 
 
@@ -63,14 +77,30 @@ def test_rate_limit_fault_carries_retry_after(sim: Simulator) -> None:
     assert info.value.type == "requests"
 
 
-def test_quota_is_not_marked_unretriable_so_the_sdk_retries_it(make_sim) -> None:
+@pytest.mark.parametrize("kind", ["quota", "quota_credit", "quota_spend_limit"])
+def test_quota_is_not_marked_unretriable_so_the_sdk_retries_it(make_sim, kind) -> None:
     # The lesson's trap: the SDK looks only at the 429 status and retries insufficient_quota.
     sim = make_sim()
-    sim.queue_faults(["quota", "quota"])
+    sim.queue_faults([kind, kind])
     with pytest.raises(openai.RateLimitError) as info:
         _ask(sim.client(max_retries=1))
     assert "x-should-retry" not in info.value.response.headers
-    assert [r.outcome for r in sim.requests] == ["quota", "quota"]
+    assert "retry-after" not in info.value.response.headers
+    assert info.value.type == "insufficient_quota"
+    assert [r.outcome for r in sim.requests] == [kind, kind]
+
+
+def test_long_rate_limit_is_raised_by_the_sdk_at_once(make_sim) -> None:
+    """retry-after 300 s is above the SDK's 120 s ceiling: it raises without retrying."""
+    sim = make_sim()
+    sim.queue_faults(["rate_limit_long"] * 3)
+    with pytest.raises(openai.RateLimitError) as info:
+        _ask(sim.client(max_retries=2))
+    headers = info.value.response.headers
+    assert headers["retry-after"] == "300" and headers["retry-after-ms"] == "300000"
+    assert LONG_RETRY_AFTER_S == 300 and "5m0s" in info.value.message
+    assert len(sim.requests) == 1  # no retry
+    assert sim.pending_faults == ["rate_limit_long"] * 2
 
 
 def test_sdk_retries_transient_faults_and_succeeds(sim: Simulator) -> None:
@@ -221,7 +251,7 @@ def test_internal_errors_surface(make_sim, monkeypatch) -> None:
     def broken(sim: Simulator, call: object) -> object:
         return 1 / 0
 
-    monkeypatch.setitem(sim_server.ROUTES, ("GET", "/v1/broken"), broken)
+    monkeypatch.setitem(ROUTES, ("GET", "/v1/broken"), Route("GET", "/v1/broken", broken))
     sim = make_sim()
     with pytest.raises(openai.InternalServerError) as info:
         sim.client(max_retries=2).get("/broken", cast_to=object)
@@ -252,3 +282,87 @@ def test_reset_releases_a_held_request(make_sim) -> None:
     assert not worker.is_alive()
     # Released, the server drops the connection: a connection error, not the 60 s timeout.
     assert len(errors) == 1 and type(errors[0]) is openai.APIConnectionError
+
+
+# --- the fault table ----------------------------------------------------------------------------
+
+
+def test_fault_kinds_and_transient_faults_come_from_the_table() -> None:
+    assert tuple(FAULTS) == FAULT_KINDS
+    assert FAULT_KINDS[:9] == (  # the first nine, in the order fail_rate and lessons know
+        "rate_limit", "quota", "server_error", "overloaded", "timeout", "disconnect",
+        "bad_request", "auth", "context_length",
+    )  # fmt: skip
+    assert TRANSIENT_FAULTS == ("rate_limit", "server_error", "overloaded", "disconnect")
+    for kind, spec in FAULTS.items():
+        assert spec.kind == kind
+        if spec.action == "respond":
+            assert 400 <= spec.status <= 599 and spec.type and spec.code
+
+
+@pytest.mark.parametrize(
+    ("row", "match"),
+    [
+        ({"kind": "x", "status": 429}, "needs an error status and type"),
+        ({"kind": "x", "type": "server_error"}, "needs an error status and type"),
+        ({"kind": "x", "action": "explode"}, "unknown action"),
+    ],
+)
+def test_a_bad_table_row_fails_when_it_is_built(row, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        FaultSpec(**row)
+
+
+@pytest.mark.parametrize("kind", [k for k, s in FAULTS.items() if s.action == "respond"])
+def test_every_status_fault_sends_its_table_row(sim: Simulator, kind: str) -> None:
+    spec = FAULTS[kind]
+    r = httpx2.post(
+        f"{sim.base_url}/chat/completions",
+        json={"model": DEFAULT_MODEL, "messages": [{"role": "user", "content": "hi"}]},
+        headers={"Authorization": "Bearer sk-course-key-abcdef", "X-Sim-Fault": kind},
+    )
+    error = r.json()["error"]
+    assert (r.status_code, error["type"], error["code"]) == (spec.status, spec.type, spec.code)
+    assert "{" not in error["message"]  # every template field was filled in
+    assert ("retry-after" in r.headers) == (spec.retry_after_s is not None)
+    if kind == "context_length":
+        assert error["param"] == "messages"  # the chat request's input parameter
+    if kind == "auth":
+        assert "sk-course-key-abcdef" not in error["message"] and "***" in error["message"]
+
+
+# --- the route table ----------------------------------------------------------------------------
+
+
+def test_the_route_table_says_which_routes_generate() -> None:
+    assert {key: r.generating for key, r in ROUTES.items()} == {
+        ("POST", "/v1/responses"): True,
+        ("POST", "/v1/responses/input_tokens"): False,
+        ("POST", "/v1/chat/completions"): True,
+        ("GET", "/v1/models"): False,
+    }
+    assert all(key == (r.method, r.path) for key, r in ROUTES.items())
+
+
+def test_a_route_added_to_the_table_is_served_and_its_flag_decides_faults(
+    make_sim, monkeypatch
+) -> None:
+    from course_utils.simulator.protocol import Reply
+
+    def ping(host: object, call: object) -> Reply:
+        return Reply(200, {"pong": True})
+
+    monkeypatch.setitem(ROUTES, ("GET", "/v1/ping"), Route("GET", "/v1/ping", ping))
+    sim = make_sim()
+    client = sim.client(max_retries=0)
+    sim.queue_faults(["server_error"])
+    assert client.get("/ping", cast_to=object) == {"pong": True}  # not generating: no fault
+    assert sim.pending_faults == ["server_error"]
+    monkeypatch.setitem(
+        ROUTES, ("GET", "/v1/ping"), Route("GET", "/v1/ping", ping, generating=True)
+    )
+    with pytest.raises(openai.InternalServerError):
+        client.get("/ping", cast_to=object)
+    assert sim.pending_faults == []
+    r = httpx2.get(f"{sim.base_url}/nope", headers={"Authorization": "Bearer k"})
+    assert "GET /v1/ping" in r.json()["error"]["message"]  # a 404 lists the table's routes

@@ -121,7 +121,10 @@ def test_public_surface() -> None:
 
     for name in pkg.__all__:
         assert hasattr(pkg, name), name
-    for mod in ("errors", "faults", "limits", "model", "server", "__main__"):
+    modules = ("errors", "faults", "limits", "model", "server", "__main__", "protocol", "http")
+    modules += ("params", "endpoints", "endpoints.generation", "endpoints.responses")
+    modules += ("endpoints.chat", "endpoints.models", "endpoints.input_tokens")
+    for mod in modules:
         module = importlib.import_module(f"course_utils.simulator.{mod}")
         assert module.__all__, mod
         for name in module.__all__:

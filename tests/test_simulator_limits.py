@@ -15,8 +15,7 @@ from course_utils.simulator.limits import (
     DEFAULT_REPORTED_TPM,
     RateLimiter,
 )
-from course_utils.simulator.model import DEFAULT_OUTPUT_RESERVE_TOKENS
-from course_utils.tokens import count_message_tokens
+from course_utils.tokens import DEFAULT_OUTPUT_RESERVE_TOKENS, count_message_tokens
 
 PROMPT = "Explain rate limits in one sentence."
 

@@ -1,25 +1,12 @@
-"""course_utils.tokens: counting, message overhead, chunking and truncation with real tiktoken."""
+"""course_utils.tokens: counting, message overhead and one request's token account."""
 
 from __future__ import annotations
 
-import os
-import re
-import warnings
-
 import pytest
 import tiktoken
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from course_utils import tokens
-from course_utils.tokens import (
-    chunk_text,
-    count_message_tokens,
-    count_tokens,
-    encoding_for,
-    encoding_name_for,
-    truncate_to_tokens,
-)
+from course_utils.tokens import count_message_tokens, count_tokens, encoding_for
 
 
 def test_count_tokens_matches_raw_tiktoken():
@@ -39,33 +26,6 @@ def test_empty_text_is_zero_tokens():
 def test_special_token_text_counts_as_plain_text():
     # tiktoken's encode() would raise on this; learners paste such strings, so count them as text.
     assert count_tokens("<|endoftext|>", "gpt-5") > 1
-
-
-@pytest.mark.parametrize(
-    ("model", "expected"),
-    [
-        ("gpt-5.4-mini", "o200k_base"),  # from the catalogue
-        ("gpt-4o-2024-08-06", "o200k_base"),  # tiktoken's prefix table
-        ("gpt-4", "cl100k_base"),
-        ("o3-mini", "o200k_base"),
-    ],
-)
-def test_encoding_name_for_known_models(model, expected):
-    assert encoding_name_for(model) == expected
-
-
-def test_unknown_model_falls_back_with_a_note_not_a_keyerror():
-    with pytest.warns(UserWarning, match="does not know the model 'my-new-model-x'"):
-        name = encoding_name_for("my-new-model-x")
-    assert name == "o200k_base"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the note is given once, not on every count
-        assert count_tokens("hello", "my-new-model-x") == 1
-
-
-def test_encoding_for_accepts_encoding_names_and_caches():
-    assert encoding_for("cl100k_base").name == "cl100k_base"
-    assert encoding_for("gpt-5") is encoding_for("gpt-5-mini")
 
 
 @pytest.mark.parametrize("bad", [None, 42, b"bytes", ["a"]])
@@ -117,129 +77,161 @@ def test_messages_bad_shapes_get_clear_errors():
         count_message_tokens([{"role": "user", "content": [42]}])
 
 
-# --- chunking ---------------------------------------------------------------------------------
+# --- one request's account ----------------------------------------------------------------------
 
-SENTENCES = "One short sentence. Another one follows! Does a third ask? Yes.\nA heading\nMore."
-
-
-def test_chunks_break_between_sentences_when_they_fit():
-    chunks = chunk_text(SENTENCES, 8, "gpt-5")
-    assert "".join(chunks) == SENTENCES
-    assert all(count_tokens(c, "gpt-5") <= 8 for c in chunks)
-    for c in chunks[:-1]:
-        assert re.search(r"([.!?]|heading)$", c), c  # every cut follows a sentence end or a line
-
-
-def test_one_chunk_when_everything_fits():
-    assert chunk_text(SENTENCES, 10_000) == [SENTENCES]
-
-
-def test_empty_text_gives_no_chunks():
-    assert chunk_text("", 5) == []
-
-
-def test_long_sentence_is_cut_between_words():
-    sentence = "word " * 50 + "end."
-    chunks = chunk_text(sentence, 10, "gpt-5")
-    assert "".join(chunks) == sentence
-    assert all(count_tokens(c, "gpt-5") <= 10 for c in chunks)
-    assert all(not c.startswith("wor") or c.startswith("word") for c in chunks)  # no split words
-
-
-def test_one_huge_word_is_cut_at_token_level():
-    word = "x" * 500
-    chunks = chunk_text(word, 7, "gpt-5")
-    assert "".join(chunks) == word
-    assert all(1 <= count_tokens(c, "gpt-5") <= 7 for c in chunks)
-
-
-def test_budget_smaller_than_one_character_is_a_clear_error():
-    emoji = "🧑🏽‍🚀"  # several tokens for one visible symbol
-    need = count_tokens(emoji[0], "gpt-5")
-    assert need > 1
-    with pytest.raises(ValueError, match="too small"):
-        chunk_text(emoji, 1, "gpt-5")
-
-
-@pytest.mark.parametrize(("bad", "error"), [(0, ValueError), (-3, ValueError), (2.5, TypeError)])
-def test_chunk_text_rejects_bad_budgets(bad, error):
-    with pytest.raises(error, match="max_tokens"):
-        chunk_text("some text", bad)
-
-
-sentence_st = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40
-).map(lambda s: s.strip() + ".")
-
-
-@settings(
-    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-@given(
-    text=st.one_of(
-        st.text(max_size=400),
-        st.lists(sentence_st, max_size=12).map(" ".join),
+RESPONSES_BODIES = [
+    pytest.param({"model": "gpt-5.4-mini", "input": "What is a token?"}, id="string"),
+    pytest.param(
+        {"model": "gpt-5.4", "input": "Be brief.", "instructions": "You teach Python."},
+        id="instructions",
     ),
-    max_tokens=st.integers(min_value=1, max_value=60),
-)
-def test_chunk_text_properties(text, max_tokens):
-    try:
-        chunks = chunk_text(text, max_tokens, "gpt-5")
-    except ValueError as exc:
-        # Allowed only when some single character needs more tokens than the budget.
-        assert "too small" in str(exc)
-        assert any(count_tokens(ch, "gpt-5") > max_tokens for ch in text)
-        return
-    assert "".join(chunks) == text  # nothing lost, nothing reordered
-    assert all(chunks)
-    assert all(count_tokens(c, "gpt-5") <= max_tokens for c in chunks)
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    sentences=st.lists(
-        st.text(alphabet="abcdefghij klmnop", min_size=1, max_size=30).map(
-            lambda s: s.strip() or "a"
-        ),
-        min_size=1,
-        max_size=10,
+    pytest.param(
+        {
+            "model": "gpt-5.4-nano",
+            "input": [
+                {"role": "user", "content": "Hi, I am planning a trip."},
+                {"role": "assistant", "content": "Lovely! Where to?"},
+                {"role": "user", "content": "Lisbon, in May.", "name": "ada"},
+            ],
+        },
+        id="conversation",
     ),
-    max_tokens=st.integers(min_value=12, max_value=40),
+    pytest.param(
+        {
+            "model": "gpt-5.4-mini",
+            "input": [
+                {
+                    "type": "message",
+                    "role": "user",
+                    "content": [
+                        {"type": "input_text", "text": "Summarise this: "},
+                        {"type": "input_text", "text": "tokens cost money 🙂"},
+                    ],
+                }
+            ],
+            "max_output_tokens": 40,
+        },
+        id="input-parts",
+    ),
+    pytest.param({"model": "a-model-nobody-knows", "input": "Hello there."}, id="unknown-model"),
+]
+CHAT_BODIES = [
+    pytest.param(
+        {
+            "model": "gpt-5.4-mini",
+            "messages": [
+                {"role": "developer", "content": "Answer in one sentence."},
+                {"role": "user", "content": "Why do APIs rate limit?", "name": "bob"},
+            ],
+        },
+        id="chat",
+    ),
+    pytest.param(
+        {
+            "model": "gpt-5.4",
+            "messages": [{"role": "user", "content": [{"type": "text", "text": "Hi!"}]}],
+            "max_completion_tokens": 25,
+        },
+        id="chat-parts",
+    ),
+]
+
+
+@pytest.mark.parametrize("body", RESPONSES_BODIES)
+def test_count_request_input_equals_the_simulators_usage(sim, body):
+    client = sim.client(max_retries=0)
+    expected = tokens.count_request_input(body)
+    assert client.responses.create(**body).usage.input_tokens == expected
+    counted = client.responses.input_tokens.count(
+        model=body["model"], input=body["input"], instructions=body.get("instructions")
+    )
+    assert counted.input_tokens == expected
+
+
+@pytest.mark.parametrize("body", CHAT_BODIES)
+def test_count_request_input_equals_the_simulators_chat_usage(sim, body):
+    usage = sim.client(max_retries=0).chat.completions.create(**body).usage
+    assert usage.prompt_tokens == tokens.count_request_input(body, endpoint="chat")
+
+
+@pytest.mark.parametrize(
+    ("body", "endpoint"),
+    [
+        *(pytest.param(p.values[0], "responses", id=p.id) for p in RESPONSES_BODIES),
+        *(pytest.param(p.values[0], "chat", id=p.id) for p in CHAT_BODIES),
+    ],
 )
-def test_sentence_boundaries_respected_when_every_sentence_fits(sentences, max_tokens):
-    text = " ".join(s + "." for s in sentences)
-    pieces = tokens._split_at(text, tokens._SENTENCE_END)
-    if any(count_tokens(p, "gpt-5") > max_tokens for p in pieces):
-        return  # a sentence over budget must be split inside; covered elsewhere
-    boundaries = {sum(len(p) for p in pieces[:i]) for i in range(len(pieces) + 1)}
-    chunks = chunk_text(text, max_tokens, "gpt-5")
-    cuts = {sum(len(c) for c in chunks[:i]) for i in range(len(chunks) + 1)}
-    assert cuts <= boundaries
+def test_estimate_request_tokens_is_what_the_tpm_bucket_reserves(
+    make_sim, fake_clock, body, endpoint
+):
+    tpm = 1_000_000
+    client = make_sim(tpm=tpm, clock=fake_clock).client(max_retries=0)  # the clock stands still
+    api = client.responses if endpoint == "responses" else client.chat.completions
+    headers = api.with_raw_response.create(**body).headers
+    reserved = tpm - int(headers["x-ratelimit-remaining-tokens"])
+    assert reserved == tokens.estimate_request_tokens(body, endpoint)
 
 
-# --- truncation -------------------------------------------------------------------------------
+def test_request_messages_puts_instructions_first_as_developer():
+    body = {"model": "m", "input": "Hi", "instructions": "Be brief."}
+    assert tokens.request_messages(body) == [
+        {"role": "developer", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+    ]
+    chat = {"messages": [{"role": "user", "content": "Hi"}]}
+    assert tokens.request_messages(chat, "chat") == chat["messages"]
+    assert tokens.request_messages(chat, "chat") is not chat["messages"]  # a copy
 
 
-def test_truncate_keeps_the_longest_fitting_prefix():
-    text = "The quick brown fox jumps over the lazy dog. " * 5
-    out = truncate_to_tokens(text, 12, "gpt-5")
-    assert text.startswith(out)
-    assert count_tokens(out, "gpt-5") <= 12
-    assert count_tokens(text[: len(out) + 1], "gpt-5") > 12 or len(out) == len(text)
+@pytest.mark.parametrize(
+    ("body", "endpoint", "error", "match"),
+    [
+        ({"model": "m"}, "responses", ValueError, "needs 'input'"),
+        ({"model": "m", "input": [{"content": "no role"}]}, "responses", TypeError, r"input\[0\]"),
+        ({"model": "m", "input": "x", "instructions": 3}, "responses", TypeError, "instructions"),
+        ({"model": "m"}, "chat", ValueError, "needs 'messages'"),
+        ({"model": "m", "messages": "hi"}, "chat", TypeError, "list of messages"),
+        ({"model": "m", "input": "x"}, "completions", ValueError, "'responses'.*'chat'"),
+        ("not a dict", "responses", TypeError, "JSON object"),
+    ],
+)
+def test_request_messages_explains_bad_bodies(body, endpoint, error, match):
+    with pytest.raises(error, match=match):
+        tokens.request_messages(body, endpoint)
 
 
-def test_truncate_never_breaks_a_character():
-    text = "naïve café 🙂🙂🙂 日本語のテキスト"
-    for n in range(0, count_tokens(text) + 2):
-        out = truncate_to_tokens(text, n)
-        assert text.startswith(out)
-        assert count_tokens(out) <= n
+def test_count_request_input_needs_a_model():
+    with pytest.raises(TypeError, match="names no model"):
+        tokens.count_request_input({"input": "hi"})
+    assert tokens.count_request_input({"input": "hi"}, model="gpt-5.4") > 0
 
 
-def test_truncate_zero_and_short_text():
-    assert truncate_to_tokens("hello", 0) == ""
-    assert truncate_to_tokens("hello", 100) == "hello"
-    with pytest.raises(ValueError, match="at least 0"):
-        truncate_to_tokens("hello", -1)
+def test_image_parts_are_a_clear_type_error():
+    body = {"model": "gpt-5.4", "input": [{"role": "user", "content": [{"type": "input_image"}]}]}
+    with pytest.raises(TypeError, match="content parts"):
+        tokens.count_request_input(body)
+
+
+@pytest.mark.parametrize(
+    ("body", "endpoint", "cap"),
+    [
+        ({"max_output_tokens": 50}, "responses", 50),
+        ({"max_completion_tokens": 20, "max_tokens": 90}, "chat", 20),
+        ({"max_tokens": 90}, "chat", 90),
+        ({"max_tokens": 90}, "responses", None),  # not a Responses parameter
+        ({"max_tokens": 90}, None, 90),  # endpoint unknown: any of the three
+        ({"max_output_tokens": 0}, None, 0),
+        ({}, None, None),
+        ({"max_output_tokens": -5}, None, None),  # the service refuses it: no cap to reserve
+        ({"max_output_tokens": True}, None, None),
+        ({"max_output_tokens": "50"}, None, None),
+    ],
+)
+def test_requested_output_cap(body, endpoint, cap):
+    assert tokens.requested_output_cap(body, endpoint) == cap
+
+
+def test_output_reserve_is_the_cap_else_the_default_within_the_models_maximum():
+    assert tokens.output_reserve("gpt-5.4", 77) == 77
+    assert tokens.output_reserve("gpt-5.4") == tokens.DEFAULT_OUTPUT_RESERVE_TOKENS
+    assert tokens.output_reserve("no-such-model") == tokens.DEFAULT_OUTPUT_RESERVE_TOKENS

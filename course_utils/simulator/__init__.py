@@ -4,6 +4,12 @@
 with exact tiktoken usage, per-key RPM/TPM limits with the service's headers, and faults on
 demand (``X-Sim-Fault``, ``queue_faults``, ``fail_rate``).
 
+Layout: ``server`` (the ``Simulator``: lifecycle, pipeline, auth, admission, request log),
+``protocol`` (``Call``, ``Reply``, ``RequestRecord``), ``http`` (bytes <-> ``Reply``),
+``params`` (the API's 400s), ``endpoints`` (one module per endpoint family and the one route
+table), ``faults`` (the table of fault kinds), ``limits`` (RPM/TPM buckets), ``model`` (the
+simulated model). It imports nothing above the foundation (``pricing``, ``tokens``).
+
 Conventions lesson authors can rely on:
 - every response carries ``x-request-id`` and the six ``x-ratelimit-*`` headers; with no
   ``rpm``/``tpm`` the limits are reported (30,000 RPM, 150,000,000 TPM) but never enforced;
@@ -11,8 +17,11 @@ Conventions lesson authors can rely on:
   ``max_completion_tokens``, else 1,024) against TPM; nothing is refunded afterwards;
 - a 429 ``rate_limit_exceeded`` carries ``retry-after`` (whole seconds) and ``retry-after-ms``
   (exact; a scripted ``rate_limit`` fault uses ``fault_retry_after_ms``, 100 by default);
-- a 429 ``insufficient_quota`` carries no retry hint and no ``x-should-retry``, exactly like the
-  service, so the SDK's built-in retries repeat it (a trap the retry lesson shows);
+- a 429 ``insufficient_quota`` (faults ``quota``, ``quota_credit``, ``quota_spend_limit``) carries
+  no retry hint and no ``x-should-retry``, exactly like the service, so the SDK's built-in
+  retries repeat it (a trap worth showing learners: waiting never fixes a quota);
+- fault ``rate_limit_long`` is a 429 with ``retry-after: 300``: above the SDK's 120 s ceiling, so
+  the SDK raises at once instead of waiting;
 - a bug in the simulator itself is a 500 ``simulator_internal_error`` with the traceback in the
   message and ``x-should-retry: false``, and is kept in ``Simulator.server_errors``;
 - ``stream: true`` gets a 400 saying streaming is not simulated yet.
@@ -20,14 +29,20 @@ Conventions lesson authors can rely on:
 
 from __future__ import annotations
 
-from .faults import FAULT_KINDS, TRANSIENT_FAULTS
+from .endpoints import ROUTES, Route
+from .faults import FAULT_KINDS, FAULTS, TRANSIENT_FAULTS, FaultSpec
 from .limits import TokenBucket, format_duration
-from .server import RequestRecord, Simulator
+from .protocol import RequestRecord
+from .server import Simulator
 
 __all__ = [
+    "FAULTS",
     "FAULT_KINDS",
+    "ROUTES",
     "TRANSIENT_FAULTS",
+    "FaultSpec",
     "RequestRecord",
+    "Route",
     "Simulator",
     "TokenBucket",
     "format_duration",

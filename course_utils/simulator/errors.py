@@ -6,14 +6,33 @@ turns the status into its exception class and reads ``code``/``type``/``param`` 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 __all__ = [
+    "CONTEXT_LENGTH_MESSAGE",
+    "INVALID_KEY_MESSAGE",
+    "ORG",
+    "RATE_LIMIT_DOCS",
     "SimError",
     "bad_request",
     "error_body",
+    "invalid_key",
     "mask_key",
+    "retry_headers",
 ]
+
+ORG = "org-course-simulator"  # the organization rate-limit messages name
+RATE_LIMIT_DOCS = "Visit https://platform.openai.com/account/rate-limits to learn more."
+# str.format templates shared by the real checks and the injected faults that imitate them.
+INVALID_KEY_MESSAGE = (
+    "Incorrect API key provided: {key}. Check the key you set in OPENAI_API_KEY (or passed as "
+    "api_key=) against the one the server expects."
+)
+CONTEXT_LENGTH_MESSAGE = (
+    "Your input exceeds the context window of this model ({tokens:,} tokens; {model} takes at "
+    "most {window:,}). Shorten or chunk the input and try again."
+)
 
 
 @dataclass
@@ -53,3 +72,22 @@ def mask_key(key: str | None) -> str:
     if len(key) < 12:
         return "***"
     return f"{key[:5]}***{key[-2:]}"
+
+
+def invalid_key(key: str | None) -> SimError:
+    """The 401 ``invalid_api_key`` for a key the server does not accept (shown masked)."""
+    return SimError(
+        401,
+        INVALID_KEY_MESSAGE.format(key=mask_key(key)),
+        "invalid_request_error",
+        code="invalid_api_key",
+        outcome="auth",
+    )
+
+
+def retry_headers(seconds: float) -> dict[str, str]:
+    """``retry-after`` (whole seconds, at least 1) and the exact ``retry-after-ms``."""
+    return {
+        "retry-after": str(max(1, math.ceil(seconds))),
+        "retry-after-ms": str(max(1, math.ceil(seconds * 1000))),
+    }

