@@ -61,3 +61,15 @@ def test_accuracy_follows_the_tier_and_is_deterministic(tier: str) -> None:
     assert [classify(t, LABELS, "m", tier) for t in texts[:50]] == [
         classify(t, LABELS, "m", tier) for t in texts[:50]
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("The app crashes when I upload a photo.", "bug"),
+        ("Could you add a dark mode?", "feature"),
+        ("How do I export my data?", "question"),
+    ],
+)
+def test_common_ticket_labels_are_recognised(text: str, label: str) -> None:
+    assert _lexicon_label(text, ("bug", "feature", "question")) == label

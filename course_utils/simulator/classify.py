@@ -41,7 +41,16 @@ _NEG = (
 )
 _POSITIVE = frozenset(" ".join(_POS).split())
 _NEGATIVE = frozenset(" ".join(_NEG).split())
-_SENTIMENT = ("positive", "negative", "mixed")
+# Words that point at a few common support-ticket labels, for learners' own tasks in lesson 06.
+_LABEL_HINTS = {
+    label: frozenset(words.split())
+    for label, words in {
+        "bug": "crash crashes crashed error broken fails failed freeze bug wrong",
+        "feature": "add could would please support wish request option mode",
+        "question": "how what where when why which can",
+        "billing": "charge charged invoice refund payment price card",
+    }.items()
+}
 
 
 def parse_classification(prompt: str) -> tuple[tuple[str, ...], str] | None:
@@ -70,7 +79,13 @@ def _lexicon_label(text: str, labels: tuple[str, ...]) -> str:
             return "positive"
         return "mixed" if "mixed" in labels else ("negative" if neg else "positive")
     named = [label for label in labels if label in words]
-    return named[0] if named else labels[0]
+    if named:
+        return named[0]
+    hits = {label: len(words & _LABEL_HINTS.get(label, frozenset())) for label in labels}
+    if "?" in text and "question" in hits:
+        hits["question"] += 1
+    best = max(labels, key=lambda label: hits[label])
+    return best if hits[best] else labels[0]
 
 
 def classify(text: str, labels: tuple[str, ...], model: str, tier: str) -> str:
