@@ -37,6 +37,7 @@ from ..tokens import (
     truncate_to_tokens,
 )
 from ..tokens import content_text as text_of  # the one content reader, kept under its old name
+from .classify import classify, parse_classification
 from .knowledge import (
     CLOSERS,
     COMPARISONS,
@@ -1275,6 +1276,16 @@ def compose(
     return w.flexible(2 if length <= 0 else 4, short and length > 0)
 
 
+def _label(messages: Sequence[Mapping[str, object]], model: str) -> str | None:
+    """The label a classification request asks for (lesson 06's benchmark), else None."""
+    parts = [text_of(m.get("content")) for m in messages if m.get("role") != "assistant"]
+    task = parse_classification("\n".join(parts))
+    if task is None:
+        return None
+    labels, text = task
+    return classify(text, labels, model, profile(model).tier)
+
+
 def generate(
     messages: Sequence[Mapping[str, object]],
     model: str,
@@ -1298,7 +1309,9 @@ def generate(
         input_tokens = count_message_tokens(messages, counting_model)
     effort = resolve_effort(model, reasoning_effort)
     verbosity = resolve_verbosity(model, verbosity)
-    text = compose(messages, model, json_mode=json_mode, schema=schema, verbosity=verbosity)
+    text = _label(messages, model) or compose(
+        messages, model, json_mode=json_mode, schema=schema, verbosity=verbosity
+    )
     visible = count_tokens(text, counting_model)
     hidden = reasoning_tokens(_seed(model, messages), effort, input_tokens, visible)
     truncated = False
