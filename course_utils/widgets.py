@@ -275,3 +275,114 @@ def _stats_html(run: PromptRun) -> str:
         f"${run.cost_usd:.6f} (${run.cost_usd * 1000:.3f} per 1,000) · "
         f"{run.latency_s * 1000:.0f} ms{cut}</small>"
     )
+
+
+# --- RetryTimeline (lesson 03) -----------------------------------------------------------------
+# Imports stay inside the class so this section stands alone; the logic and the figure are
+# plain functions in ``timeline`` and ``backoff``.
+
+__all__ += ["RetryTimeline"]
+
+
+class RetryTimeline:
+    """Many clients retrying the same failure: move a control, see the herd form or spread.
+
+    Controls (each with a fixed description, so tests and screen readers can find it): base
+    delay, factor, cap, max retries, jitter kind and number of clients. The figure is an
+    ``Image`` whose bytes are replaced in place on every change (no clearing, no flicker); the
+    summary line under it says the same numbers in words.
+    """
+
+    RATE_PER_S = 4.0  # the simulated server: 4 requests a second, bursts of 4
+    BURST = 4
+
+    def __init__(
+        self,
+        *,
+        base_s: float = 1.0,
+        factor: float = 2.0,
+        cap_s: float = 8.0,
+        max_retries: int = 4,
+        jitter: str = "none",
+        clients: int = 20,
+        seed: int = 0,
+    ) -> None:
+        from .backoff import JITTERS
+
+        self.seed = seed
+        self.run_result: Any = None
+        style = {"description_width": "initial"}
+        wide = w.Layout(width="320px")
+        self.base = w.FloatSlider(
+            value=base_s, min=0.1, max=4.0, step=0.1, description="Base delay (s)",
+            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+        )  # fmt: skip
+        self.factor = w.FloatSlider(
+            value=factor, min=1.0, max=4.0, step=0.5, description="Factor",
+            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+        )  # fmt: skip
+        self.cap = w.FloatSlider(
+            value=cap_s, min=0.5, max=60.0, step=0.5, description="Cap (s)",
+            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+        )  # fmt: skip
+        self.max_retries = w.IntSlider(
+            value=max_retries, min=0, max=10, description="Max retries",
+            continuous_update=False, style=style, layout=wide,
+        )  # fmt: skip
+        self.jitter = w.Dropdown(
+            options=list(JITTERS), value=jitter, description="Jitter", style=style, layout=wide
+        )
+        self.clients = w.IntSlider(
+            value=clients, min=1, max=60, description="Clients",
+            continuous_update=False, style=style, layout=wide,
+        )  # fmt: skip
+        self.image = w.Image(format="png", layout=w.Layout(width="900px", max_width="100%"))
+        self.summary = w.HTML()
+        self.controls = (
+            self.base, self.factor, self.cap, self.max_retries, self.jitter, self.clients
+        )  # fmt: skip
+        for control in self.controls:
+            control.observe(self._on_change, names="value")
+        self.widget = w.VBox(
+            [
+                w.HBox([w.VBox([self.jitter, self.clients, self.max_retries]),
+                        w.VBox([self.base, self.factor, self.cap])]),
+                self.summary,
+                self.image,
+            ]
+        )  # fmt: skip
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _on_change(self, _change: Any = None) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Re-run the simulation for the current controls and replace the figure and summary."""
+        from .backoff import make_schedule
+        from .plots import figure_png
+        from .timeline import retry_timeline_figure, simulate_retries
+
+        try:
+            schedule = make_schedule(
+                str(self.jitter.value), float(self.base.value), float(self.factor.value),
+                float(self.cap.value),
+            )  # fmt: skip
+            run = simulate_retries(
+                int(self.clients.value), schedule, int(self.max_retries.value),
+                rate_per_s=self.RATE_PER_S, burst=self.BURST, seed=self.seed,
+            )  # fmt: skip
+        except (ValueError, TypeError) as exc:  # the widget explains, never a traceback
+            self.summary.value = f"<b>⚠ {html.escape(str(exc))}</b>"
+            return
+        self.run_result = run
+        worst = run.busiest_slot(0.5)
+        self.summary.value = (
+            f'<div role="status" aria-live="polite">{html.escape(run.summary())} '
+            f"Busiest half-second: {worst} requests against a server that refills "
+            f"{self.RATE_PER_S * 0.5:g}.</div>"
+        )
+        fig = retry_timeline_figure(run, slot_s=0.5)
+        self.image.value = figure_png(fig)

@@ -238,7 +238,7 @@ def _run_cells(path: Path) -> str:
 def test_solution_check_cell_prints_pass(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_BACKEND", "simulator")
     text = _run_cells(path)
-    assert "✅" in text and "❌" not in text
+    assert "✅ PASS" in text and "❌" not in text and "FAIL" not in text
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
@@ -247,5 +247,5 @@ def test_untouched_exercise_runs_and_says_not_started(
 ) -> None:
     monkeypatch.setenv("COURSE_BACKEND", "simulator")
     text = _run_cells(ROOT / "exercises" / path.name)
-    assert "not started yet" in text
-    assert "✅" not in text and "❌" not in text
+    assert "⏳ NOT STARTED" in text and "not written yet" in text
+    assert "✅" not in text and "❌" not in text and "Traceback" not in text

@@ -31,6 +31,7 @@ __all__ = [
     "LONG_CLOSER",
     "META",
     "NO_SUBJECT",
+    "NO_SUBJECT_ONE_SENTENCE",
     "PYTHON_SUBJECTS",
     "SUBJECTS",
     "TIPS_INTROS",
@@ -1243,8 +1244,8 @@ SUBJECTS: tuple[Subject, ...] = (
         facts=(
             "A lambda can hold only one expression((, whose value it returns "
             "automatically)).",
-            "Lambdas often appear as arguments((, as in `sorted(words, key=lambda w: "
-            "len(w))`)).",
+            "Lambdas often appear as arguments((, as in `sorted(pairs, key=lambda p: "
+            "p[1])`)).",
             "Anything a lambda does, a normal `def` can do((, with a name and a docstring)).",
         ),
         tips=(
@@ -2500,10 +2501,14 @@ UNKNOWN_ONE_SENTENCE = (
     "course's subjects, such as tokens, rate limits, retries and beginner Python."
 )
 NO_SUBJECT: tuple[str, ...] = (
-    "Which subject would you like me to explain?",
+    "Which subject should I explain?",
     f"I am the course's simulated model, and I know this course's subjects, such as "
     f"{COURSE_SUBJECTS}.",
     "Ask about one of them, and say how long an answer you want.",
+)
+
+NO_SUBJECT_ONE_SENTENCE = (
+    "Which of the course's subjects, such as tokens, rate limits or retries, should I explain?"
 )
 
 # Greetings. ``GREETING_WORDS`` is cut to the number of words a prompt asks for.
@@ -2511,18 +2516,18 @@ GREETING = (
     "Hello! I am the course's simulated model: ask me about tokens, prompts, rate limits, "
     "retries or error handling."
 )
-GREETING_WORDS = (
-    "Hello",
+GREETING_WORDS = (  # GREETING_WORDS[n - 1] has n words
     "Hi!",
     "Hello there!",
     "Hi there, learner!",
     "Hello and welcome, learner!",
     "Hello, and welcome to class!",
     "Hello, and welcome to the course!",
+    "Hello, and a warm welcome to class!",
     "Hello, and welcome to the course on tokens!",
+    "Hello, and a warm welcome to the course, learner!",
     "Hello, and welcome to the course on tokens and limits!",
     "Hello, and welcome to the course on tokens, limits and errors!",
-    "Hello, and a warm welcome to the course on tokens, limits and errors!",
 )
 META: tuple[str, ...] = (
     "I am the course's simulated model: a small offline stand-in that answers like a language "

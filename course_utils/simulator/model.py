@@ -46,6 +46,7 @@ from .knowledge import (
     LONG_CLOSER,
     META,
     NO_SUBJECT,
+    NO_SUBJECT_ONE_SENTENCE,
     PYTHON_SUBJECTS,
     SUBJECTS,
     TIPS_INTROS,
@@ -291,6 +292,11 @@ _SUMMARISE = re.compile(
     r"\b(?:summari[sz]e|summari[sz]ing|summary|tl;?dr|key points of|main points of|condense|"
     r"what is (?:this|the following) (?:text|section|passage|document) about)\b"
 )
+_CODE_FIRST = re.compile(
+    r"^\W*(?:please\s+)?(?:show|write|give|share)\b(?:\s+me)?[^.?!]{0,40}?\b(?:code|function|"
+    r"snippet|script|program|one-liner|example)s?\b",
+    re.IGNORECASE,
+)
 _LIST_VERB = re.compile(r"(?:^|[.!?:]\s+|\n)\s*(?:please\s+)?(?:list|enumerate)\b")
 _QUESTION_LABEL = re.compile(r"(?im)^\s*(?:question|q)\s*:\s*(.+)$")
 
@@ -450,6 +456,7 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
             r"avoid|need)\s+(?P<x>.+)",
         ),
         ("why", r"^(?:the )?(?:reasons? )?why (?P<x>.+)"),
+        ("why", r"^why (?:is|are|was|were|did|does|do) (?P<x>.+)"),
         (
             "how",
             r"^how (?:does|do|did|can|could) (?P<x>.+?) (?:work|function|operate|help|"
@@ -464,6 +471,7 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
             r"(?:use |add |apply |choose )?(?P<x>.+)",
         ),
         ("what", r"^what (?:does|do) (?P<x>.+?) (?:mean|do|stand for|refer to|look like)\b"),
+        ("what", r"^what (?!is\b|are\b|'s\b)(?P<x>.+?) (?:is|are)\b"),
         (
             "what",
             r"^what(?:'s| is| are| was| were)(?: exactly| actually| really| meant by)?\s+"
@@ -501,6 +509,7 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
         ("what", r"^(?:about|regarding|re|on|concerning)\s+(?P<x>.+)"),
     )
 ]
+_VERB_ASK = next(p for _, p in _ASKS if p.pattern.startswith(r"^(?:explain(?:ing)?|"))
 _CUT = re.compile(
     r"[?!;:\n]|\.(?:\s|$)|,\s|\s+(?:and|or) (?:why|how|what|when|where|give|show|keep|use|"
     r"return|answer|include|explain|describe|list|make|add|then)\b|"
@@ -519,6 +528,9 @@ _TRAIL = re.compile(
     r"here|there|today|used for|for)|\s*[\"'`]+)$",
     re.IGNORECASE,
 )
+_PREPOSITIONS = frozenset(("in", "as", "with", "for", "to", "on", "at", "by", "from", "into"))
+_WH = frozenset(("how", "who", "where", "when", "which", "whether", "whom", "whose"))
+_SENTENCE_END = re.compile(r"[?!;\n]|\.(?:\s|$)")
 _CLEAN_LEAD = re.compile(r"^(?:[\"'`]+|(?:me|us|to me|for me|about)\s+)", re.IGNORECASE)
 _FLIP = {"my": "your", "our": "your", "i": "you", "we": "you", "me": "you", "us": "you",
          "myself": "yourself", "mine": "yours", "i'm": "you're", "am": "are"}  # fmt: skip
@@ -549,28 +561,39 @@ def _tidy(phrase: str) -> str:
         phrase = new
 
 
+_CONSTRAINT_ONLY = re.compile(
+    r"^\W*(?:answer|reply|respond|keep|return|use|be|format|write|limit|no more|"
+    r"under|in|one|two|three|\d)\b.{0,60}\b(?:words?|sentences?|bullets?|points?|json|"
+    r"brief|short|concise|lines?|examples?|tokens?)\W*$|^\W*(?:be (?:brief|concise)|"
+    r"briefly|one sentence|json only|thanks)\W*$",
+    re.IGNORECASE,
+)
+_ROLE = re.compile(
+    r"^\W*(?:(?:you are|you're|act as|pretend|answer only|only answer|never|always|"
+    r"keep answers|keep replies|use plain|do not|don't|avoid|respond only|reply only)\b|"
+    r"be \w+\W*$)",
+    re.IGNORECASE,
+)
+
+
+def _ask_sentence(question: str) -> str:
+    """The sentence of a request that carries its subject (not a format rule or a role)."""
+    parts = [s.strip() for s in re.split(r"(?<=[.?!])\s+|\n", question.strip()) if s.strip()]
+    useful = [s for s in parts if not _CONSTRAINT_ONLY.match(s) and not _ROLE.match(s)]
+    return (useful or parts or [question])[0]
+
+
 def _subject_phrase(question: str) -> tuple[str, list[str]]:
     """The question's angle ("what", "why", "how", ...) and the phrases naming its subject."""
     angle = "what"
-    first = re.split(r"(?<=[.?!])\s+|\n", question.strip())
-    candidates = [s for s in first if s.strip()] or [question]
-    # Skip leading sentences that only state a format ("Answer in 3 bullet points.").
-    constraint_only = re.compile(
-        r"^\W*(?:answer|reply|respond|keep|return|use|be|format|write|limit|no more|"
-        r"under|in|one|two|three|\d)\b.{0,60}\b(?:words?|sentences?|bullets?|points?|json|"
-        r"brief|short|concise|lines?|examples?|tokens?)\W*$|^\W*(?:be (?:brief|concise)|"
-        r"briefly|one sentence|json only|thanks)\W*$",
-        re.IGNORECASE,
-    )
-    chosen = next((s for s in candidates if not constraint_only.match(s)), candidates[0])
-    text = chosen.strip()
+    text = _ask_sentence(question)
     phrases: list[str] = []
-    for _ in range(4):
+    for step in range(5):
         text = _strip_leads(text)
         for kind, pattern in _ASKS:
             m = pattern.match(text)
-            if not m:
-                continue
+            if not m or (step and pattern is _VERB_ASK):
+                continue  # a verb opens a request only once: "explain list ..." names "list"
             if kind == "compare":
                 a, b = _tidy(m.group("a")), _tidy(m.group("b"))
                 if a and b:
@@ -583,7 +606,7 @@ def _subject_phrase(question: str) -> tuple[str, list[str]]:
                 text = "how to " + m.group("x")
                 phrases = [_tidy(text)]
                 return angle, [p for p in phrases if p]
-            text = _tidy(m.group("x"))
+            text = _SENTENCE_END.split(m.group("x"), maxsplit=1)[0]
             break
         else:
             break
@@ -595,7 +618,7 @@ def _subject_phrase(question: str) -> tuple[str, list[str]]:
 def _named(phrase: str, at_start: bool) -> str | None:
     """``phrase`` fit to stand in an honest answer ("you" for "I"), or None when it is not."""
     words = phrase.split()
-    if not words or len(words) > 12:
+    if not words or len(words) > 12 or words[0].lower() in _PREPOSITIONS:
         return None
     flipped = [_FLIP.get(w.lower(), w) if w.lower() in _FLIP else w for w in words]
     if at_start and flipped[0][:1].isupper() and flipped[0][1:].islower():
@@ -701,6 +724,7 @@ class _Content:
     items: list[str] = field(default_factory=list)
     honest: bool = False  # an "I don't know" answer: stays short whatever the prompt asks
     code_ok: bool = True
+    angle: str = "what"  # what the question asks: what / why / how / howto / example / ...
 
 
 def _subject_pool(s: Subject, angle: str, extra: set[str]) -> list[_Sentence]:
@@ -751,18 +775,18 @@ def _interleave(*pools: list[_Sentence]) -> list[_Sentence]:
 def _known(subjects: list[Subject], angle: str, question: str) -> _Content:
     extra = _content_words(question)
     for s in subjects:
-        for alias in s.aliases:
-            extra -= _content_words(alias)
+        extra -= _content_words(s.title) | {_stem(s.key)}
     if len(subjects) == 1:
         s = subjects[0]
-        return _Content(s.title, _subject_pool(s, angle, extra), [s], list(s.items))
+        pool = _subject_pool(s, angle, extra)
+        return _Content(s.title, pool, [s], list(s.items), angle=angle)
     a, b = subjects[:2]
     pools = [_subject_pool(s, "what", set()) for s in (a, b)]
     pool = _interleave(*pools)
     cmp = COMPARISONS.get(frozenset((a.key, b.key)))
     if cmp:
         pool.insert(0 if angle == "compare" else 2, _Sentence(cmp, cmp))
-    return _Content(f"{a.title} and {b.title}", pool, [a, b], list(a.items))
+    return _Content(f"{a.title} and {b.title}", pool, [a, b], list(a.items), angle=angle)
 
 
 def _sentences_of(text: str) -> list[str]:
@@ -802,23 +826,41 @@ def _from_material(ask: _Ask, summarise: bool) -> _Content | None:
     wanted = _content_words(ask.question)
     if not wanted:
         return None
-    overlap = [len(wanted & _content_words(s)) for s in sentences]
-    best = max(range(len(sentences)), key=lambda i: (overlap[i], -i))
-    if overlap[best] == 0:
+    blocks = [_sentences_of(b) for b in ask.material.splitlines() if b.strip()]
+    spots = [(len(wanted & _content_words(s)), -b, -i) for b, ss in enumerate(blocks)
+             for i, s in enumerate(ss)]  # fmt: skip
+    overlap, b, i = max(spots)
+    if overlap == 0:
         return None
-    start = best + 1 if len(sentences[best].split()) <= 6 else best
-    picked = [s for s in sentences[start:] if not _is_heading(s)][:6] or [sentences[best]]
+    block, anchor = blocks[-b], -i
+    start = anchor + 1 if len(block[anchor].split()) <= 6 and anchor + 1 < len(block) else anchor
+    picked = [s for s in block[start:] if not _is_heading(s)] or [block[anchor]]
     return _Content("Answer", [_Sentence(s, s) for s in picked], code_ok=False)
 
 
-def _honest(ask: _Ask, phrases: list[str]) -> _Content:
+def _honest(ask: _Ask, angle: str, phrases: list[str]) -> _Content:
+    """The short, honest answer for a subject the knowledge base does not hold.
+
+    A "what is X" subject is named as the prompt wrote it ("about X"); another kind of
+    question ("Why was my upload rejected?") is quoted whole, when it can be quoted cleanly.
+    """
     start = ask.question.strip()
     names = [_named(p, start.lower().startswith(p.lower())) for p in phrases]
     subject = next((n for n in names if n), None)
-    if subject is None:
+    sentence = _strip_leads(_ask_sentence(ask.question))
+    quotable = 0 < len(sentence.split()) <= 16 and not any(
+        f in f" {sentence.lower()} " for f in _FRAGMENTS
+    )
+    if subject is not None and subject.lower().split()[0] in _WH:
+        about = subject
+    elif angle in ("why", "how", "when") and quotable:
+        about, subject = f'the answer to "{_cap(sentence)}"', subject or sentence
+    elif subject is not None:
+        about = f"about {subject}"
+    else:
         pool = [_forms(s) for s in NO_SUBJECT]
+        pool.insert(1, _forms(NO_SUBJECT_ONE_SENTENCE))  # for "one sentence"
         return _Content("No subject", pool, honest=True, code_ok=False)
-    about = subject if subject.lower().startswith("how to ") else f"about {subject}"
     pool = [_forms(s.format(about=about)) for s in UNKNOWN]
     pool.insert(1, _forms(UNKNOWN_ONE_SENTENCE.format(about=about)))  # for "one sentence"
     return _Content(_cap(subject), pool, honest=True, code_ok=False)
@@ -859,6 +901,16 @@ def _trim(words: list[str]) -> str:
     if text.count("`") % 2:
         text = text[: text.rfind("`")].rstrip()
     return (text or "Yes").rstrip(".") + "."
+
+
+def _choose(pool: list[_Sentence], n: int, budget: int | None, per_item: int) -> list[_Sentence]:
+    """``n`` sentences from ``pool``: the first ``n``, unless even their short forms overflow
+    ``budget`` -- then the first one and the shortest of the rest, kept in order."""
+    first = pool[:n]
+    if budget is None or sum(_words(s.short) + per_item for s in first) <= budget or n < 2:
+        return first
+    rest = sorted(range(1, len(pool)), key=lambda i: (_words(pool[i].short), i))[: n - 1]
+    return [pool[0], *(pool[i] for i in sorted(rest))]
 
 
 def _fit_counted(
@@ -935,7 +987,7 @@ class _Writer:
         return s.full
 
     def pool(self, n: int) -> list[_Sentence]:
-        if self.c.honest:
+        if self.c.honest or not self.c.subjects:
             return self.c.pool[:n]
         return _extend(self.c.pool, self.c.subjects, n)
 
@@ -952,6 +1004,8 @@ class _Writer:
             sents = self.pool(n)
         code = self.code() if self.ask.code else None
         budget = self._prose_budget(code)
+        if not self.c.honest and not (self.ask.items and self.c.items):
+            sents = _choose(self.pool(3 * n), n, budget, 1)
         parts = _fit_counted(sents, budget, short or code is not None, per_item=1)
         bulleted = n > 1 or self.ask.bullets
         text = "\n".join(f"- {p}" for p in parts) if bulleted else parts[0]
@@ -962,7 +1016,7 @@ class _Writer:
             pool = self.c.pool
             sents = [pool[1]] if n == 1 else [p for i, p in enumerate(pool) if i != 1][: min(n, 3)]
         else:
-            sents = self.pool(n)
+            sents = _choose(self.pool(3 * n), n, self._prose_budget(self.code()), 0)
         code = self.code() if self.ask.code else None
         budget = self._prose_budget(code)
         return self._with_code(" ".join(_fit_counted(sents, budget, short, 0)), code, budget)
@@ -976,6 +1030,14 @@ class _Writer:
         code = self.code() if self.ask.code else None
         budget = self._prose_budget(code)
         return self._with_code(" ".join(_fit_flexible(sents, budget, most, short)), code, budget)
+
+    def code_answer(self) -> str:
+        """A request for code: one line saying what it is, the code, then what it does."""
+        s = self.c.subjects[0]
+        intro = _forms(s.what).short
+        if self.ask.code == "line":
+            return f"{intro}\n\n{_block(s.one_liner)}"
+        return f"{intro}\n\n{_block(s.code)}\n\n{_forms(s.code_says).full}"
 
     def _prose_budget(self, code: str | None) -> int | None:
         if self.ask.max_words is None:
@@ -1120,11 +1182,11 @@ def _greeting(ask: _Ask) -> str | None:
         elif ask.max_words:
             n = ask.max_words
         if n is None:
-            return GREETING if not ask.sentences else GREETING_WORDS[6]
-        if n < len(GREETING_WORDS):
-            return GREETING_WORDS[n]
-        words = GREETING_WORDS[-1].rstrip("!").split()
-        return " ".join((words * (n // len(words) + 1))[:n]).rstrip(",") + "!"
+            return GREETING if not ask.sentences else GREETING_WORDS[5]
+        if n <= len(GREETING_WORDS):
+            return GREETING_WORDS[n - 1]
+        words = GREETING.split()
+        return GREETING if n >= len(words) else _trim(words[:n])
     if _GREETING.match(q):
         return GREETING
     if _THANKS.match(q):
@@ -1164,7 +1226,7 @@ def _content(ask: _Ask) -> _Content:
     if _META.search(ask.question.lower()):
         return _Content("The course simulator", [_forms(s) for s in META], honest=False,
                         code_ok=False)  # fmt: skip
-    return _honest(ask, phrases)
+    return _honest(ask, angle, phrases)
 
 
 def compose(
@@ -1189,6 +1251,13 @@ def compose(
         return json.dumps(_value(schema, "answer", w), indent=2)
     if json_mode or ask.json:
         return w.json_object(ask.bullets or ask.items or 3, short or ask.max_words is not None)
+    constrained = ask.bullets or ask.sentences or ask.max_words is not None
+    if content.subjects and content.code_ok and not constrained and ask.length < 2:
+        if content.angle in ("example", "code") or _CODE_FIRST.match(ask.question):
+            return w.code_answer()
+        wants_python = "python" in ask.text or content.subjects[0].key in PYTHON_SUBJECTS
+        if content.angle == "howto" and ask.code is None and wants_python:
+            ask.code = "block"
     if ask.bullets:
         return w.listed(ask.bullets, short)
     if ask.items:
