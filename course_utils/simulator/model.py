@@ -384,10 +384,12 @@ def _parse(messages: Sequence[Mapping[str, object]]) -> _Ask:
     ask.json = bool(_JSON_OUT.search(text))
     strong = sum(v in text for v in _VERBOSE_STRONG)
     weak = sum(v in text for v in _VERBOSE_WEAK)
-    if strong or weak >= 2 or len(question.split()) >= 30:
-        ask.length = 2
+    if strong or weak >= 2:
+        ask.length = 3 if strong + weak >= 5 else 2  # the more hedging, the longer the answer
     elif _BRIEF.search(text):
         ask.length = 0
+    elif len(question.split()) >= 30:
+        ask.length = 2
     return ask
 
 
