@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Tests always use the offline simulator, whatever the caller's shell says: no surprise spend.
 TEST_ENV := COURSE_BACKEND=simulator MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: lab test lint unit notebooks browser exercises bench clean
+.PHONY: lab lab-command test lint unit notebooks browser exercises bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,20 @@ $(VENV)/.installed-dev: $(VENV)/.installed-course requirements-dev.txt
 	@touch $@
 
 ## make lab: set up and open the course on its start page (offline simulator, no key needed)
-# JupyterLab refuses to start as root (common in containers and classroom images) unless told.
+# JupyterLab serves the repository root and opens the start page in it, with the file browser at
+# the root (file-browser-path=/), so a learner sees notebooks/, exercises/ and solutions/. (Given
+# as a file argument instead, JupyterLab would open the file browser inside notebooks/.)
+# It refuses to start as root (common in containers and classroom images) unless told.
+# tests_browser/ starts JupyterLab with exactly this command, read from `make lab-command`.
+LAB_START := /lab/tree/notebooks/00_start_here.ipynb?file-browser-path=/
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_CMD = $(BIN)/jupyter lab --ServerApp.root_dir=. '--LabApp.default_url=$(LAB_START)' $(LAB_FLAGS)
 lab: $(VENV)/.installed-course
-	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/00_start_here.ipynb
+	$(LAB_CMD)
+
+# The command `make lab` runs, printed (installs nothing); the browser suite starts it.
+lab-command:
+	@echo "$(LAB_CMD)"
 
 ## make test: set up and run every test (lint, unit, simulator, exercise checks, notebooks,
 ## and the browser suite where Chromium is installed)
@@ -34,6 +44,8 @@ test: $(VENV)/.installed-dev lint unit notebooks browser
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy course_utils
+	$(BIN)/lint-imports --no-logo
 
 unit: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 tests
@@ -66,4 +78,4 @@ bench: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/python bench/course.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .grimp_cache .import_linter_cache

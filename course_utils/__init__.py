@@ -39,6 +39,37 @@ _EXPORTS = {
     "reset_spend": "spend",
     # simulator
     "Simulator": "simulator",
+    # retries and backoff (lesson 03)
+    "JITTERS": "backoff",
+    "SDK_RETRY": "backoff",
+    "RetryPolicy": "backoff",
+    "decorrelated": "backoff",
+    "delays": "backoff",
+    "equal_jitter": "backoff",
+    "exponential": "backoff",
+    "fixed": "backoff",
+    "full_jitter": "backoff",
+    "make_schedule": "backoff",
+    "no_jitter": "backoff",
+    "parse_retry_after": "backoff",
+    "retry_call": "backoff",
+    "sdk_jitter": "backoff",
+    # client-side rate limiting (lesson 03)
+    "RateLimitHeaders": "ratelimit",
+    "RateLimiter": "ratelimit",
+    "ScaledClock": "ratelimit",
+    "parse_duration": "ratelimit",
+    "rate_limited": "ratelimit",
+    "read_rate_limit_headers": "ratelimit",
+    # timelines of requests and their figures (lesson 03)
+    "ceiling": "timeline",
+    "events_from_log": "timeline",
+    "outcome_counts": "timeline",
+    "requests_figure": "timeline",
+    "retry_timeline_figure": "timeline",
+    "simulate_retries": "timeline",
+    "throughput_ratio": "timeline",
+    "RetryTimeline": "widgets",
     # errors
     "CATEGORIES": "errors",
     "classify": "errors",
@@ -51,6 +82,10 @@ _EXPORTS = {
     "usage_dict": "results",
     # logging
     "setup_logging": "logs",
+    # the mini project: a prompt runner at the rate-limit ceiling (lesson 05)
+    "run_prompts": "runner",
+    "read_results": "runner",
+    "RunSummary": "runner",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",
@@ -68,6 +103,9 @@ _EXPORTS = {
     "check": "checks",
     "hint": "checks",
     "solution": "checks",
+    # notebook demo helpers
+    "scripted_faults": "demo",
+    "side_by_side": "demo",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -50,8 +50,20 @@ __all__ = [
 LESSON = "notebooks/04_error_handling.ipynb"
 """The lesson whose sections the advice names (a test checks each title is a real heading)."""
 
-QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached", "billing_not_active"})
-"""429 codes that mean "no more spending" (also recognised by ``type: insufficient_quota``)."""
+QUOTA_CODES = frozenset(
+    {
+        "insufficient_quota",  # the long-standing code (and type) for "no quota left"
+        "credit_balance_exhausted",  # no prepaid credit left
+        "project_spend_limit_exceeded",  # a project's hard spend limit reached
+        "billing_hard_limit_reached",  # the older name of an organisation's hard limit
+        "billing_not_active",  # no active billing on the account
+    }
+)
+"""429 codes that mean "no more spending"; ``type: insufficient_quota`` decides on its own too.
+
+The specific codes are the ones OpenAI's help centre lists for a 429 ``insufficient_quota``
+("Troubleshooting API usage and spend limits"); new ones still arrive with that type.
+"""
 
 _CONTEXT_CODES = frozenset({"context_length_exceeded"})
 

@@ -54,7 +54,11 @@ def cost_per_1000_figure(
 
 
 def chunk_sizes_figure(chunk_tokens: Sequence[int], budget_tokens: int) -> Figure:
-    """Bar per chunk (tokens) with the budget as a dashed line: every bar must stay below it."""
+    """Bar per chunk's request (input tokens) with the budget as a dashed line.
+
+    Lesson 01 passes what the server billed for each chunk's whole request (instruction, chat
+    wrapper and chunk), so a bar above the line is a request over budget.
+    """
     if not chunk_tokens:
         raise ValueError("chunk_tokens is empty: chunk a non-empty text first")
     fig = Figure(figsize=(8, 3.4))
@@ -65,7 +69,7 @@ def chunk_sizes_figure(chunk_tokens: Sequence[int], budget_tokens: int) -> Figur
     ax.axhline(budget_tokens, color="black", linestyle="--", label=f"budget: {budget_tokens:,}")
     ax.set_title(f"{len(chunk_tokens)} chunks against a {budget_tokens:,}-token budget")
     ax.set_xlabel("chunk number")
-    ax.set_ylabel("size (tokens)")
+    ax.set_ylabel("input tokens per request")
     ax.set_ylim(0, max(max(chunk_tokens), budget_tokens) * 1.3)  # room for the legend
     ax.legend(loc="upper right")
     fig.tight_layout()

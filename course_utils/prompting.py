@@ -1,4 +1,4 @@
-"""Measuring prompts: one call's tokens, cost and latency, styles, JSON answers, token spans.
+"""Measuring prompts: one call's tokens, cost and latency, JSON answers, token spans, chunks.
 
 Lessons 01-02, the PromptComparer widget and Exercise 1 all read the same ``PromptRun``
 record, so a number a learner sees in a notebook is the number a test checks.
@@ -13,26 +13,27 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, NamedTuple
 
-from .pricing import DEFAULT_MODEL, estimate_cost
-from .tokens import chunk_text, count_message_tokens, count_tokens, encoding_for
+from .chunking import chunk_text
+from .pricing import DEFAULT_MODEL, UnknownModelError, estimate_cost, get_model
+from .tokens import count_request_input, count_tokens, encoding_for
 
 Prompt = str | Sequence[Mapping[str, str]]
 
 __all__ = [
     "CONCISE_TECHNIQUES",
-    "STYLES",
+    "EFFORT_ORDER",
     "PromptRun",
-    "ResponseStyle",
     "RunComparison",
     "Technique",
     "TokenSpan",
     "TruncatedAnswerError",
     "compare_runs",
     "load_long_document",
+    "lowest_effort",
     "parse_json_answer",
     "preflight_chunks",
+    "request_overhead_tokens",
     "run_prompt",
-    "style_request",
     "token_spans",
 ]
 
@@ -54,6 +55,13 @@ class PromptRun:
     cost_usd: float
     latency_s: float
     max_output_tokens: int | None = None
+    reasoning_tokens: int = 0  # hidden reasoning, already inside output_tokens
+    reasoning_effort: str | None = None  # the effort it ran at (None: not a reasoning model)
+
+    @property
+    def answer_tokens(self) -> int:
+        """Output tokens of the visible answer: output minus hidden reasoning."""
+        return self.output_tokens - self.reasoning_tokens
 
     @property
     def total_tokens(self) -> int:
@@ -66,6 +74,30 @@ class PromptRun:
         return self.status == "incomplete"
 
 
+# From least to most hidden reasoning: the SDK's ``ReasoningEffort`` values in order.
+EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+def lowest_effort(model: str) -> str | None:
+    """The least reasoning ``model`` takes (``"none"``/``"minimal"``); None if it cannot reason.
+
+    Read from the course catalogue. A small output cap on a reasoning model should run at this
+    effort: at a higher one the hidden reasoning can use up the whole cap before any answer is
+    written. An id the catalogue lacks gets None (send no effort; the server decides).
+    """
+    try:
+        info = get_model(model)
+    except (UnknownModelError, TypeError):
+        return None
+    if not info.reasoning or not info.reasoning_efforts:
+        return None
+    return min(info.reasoning_efforts, key=_effort_rank)
+
+
+def _effort_rank(effort: str) -> int:
+    return EFFORT_ORDER.index(effort) if effort in EFFORT_ORDER else len(EFFORT_ORDER)
+
+
 def run_prompt(
     client: Any,
     prompt: Prompt,
@@ -73,12 +105,14 @@ def run_prompt(
     model: str = DEFAULT_MODEL,
     max_output_tokens: int | None = None,
     instructions: str | None = None,
+    reasoning_effort: str | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> PromptRun:
     """Send ``prompt`` (text or chat messages) through ``client.responses.create``; measure it.
 
     Tokens come from the server's ``usage`` (never a local estimate), cost from the course
     catalogue, latency from ``clock`` around the call (injectable for tests).
+    ``reasoning_effort`` is sent as ``reasoning={"effort": ...}`` (None: the model's default).
     """
     if isinstance(prompt, str):
         if not prompt.strip():
@@ -93,11 +127,15 @@ def run_prompt(
         kwargs["max_output_tokens"] = max_output_tokens
     if instructions:
         kwargs["instructions"] = instructions
+    if reasoning_effort is not None:
+        kwargs["reasoning"] = {"effort": reasoning_effort}
     started = clock()
     response = client.responses.create(**kwargs)
     latency = clock() - started
     usage = response.usage
     details = getattr(response, "incomplete_details", None)
+    output_details = getattr(usage, "output_tokens_details", None)
+    reasoning = getattr(response, "reasoning", None)
     return PromptRun(
         prompt=prompt,
         model=model,
@@ -109,6 +147,8 @@ def run_prompt(
         cost_usd=estimate_cost(model, usage.input_tokens, usage.output_tokens),
         latency_s=latency,
         max_output_tokens=getattr(response, "max_output_tokens", max_output_tokens),
+        reasoning_tokens=getattr(output_details, "reasoning_tokens", None) or 0,
+        reasoning_effort=getattr(reasoning, "effort", None) or reasoning_effort,
     )
 
 
@@ -130,14 +170,24 @@ class RunComparison:
         return self.a.total_tokens / max(self.b.total_tokens, 1)
 
     @property
+    def percent_saved(self) -> float:
+        """How much smaller B's total is, as a percentage of A's (negative: B is larger)."""
+        return 100 * self.tokens_saved / max(self.a.total_tokens, 1)
+
+    @property
     def cost_saved_per_1000_usd(self) -> float:
         """What B saves over 1,000 requests, in USD."""
         return (self.a.cost_usd - self.b.cost_usd) * 1000
 
     def summary(self) -> str:
         """One line a learner can read aloud: tokens, ratio and money over 1,000 calls."""
-        if self.tokens_saved >= 0:
-            verdict = f"B uses {self.tokens_saved:,} fewer tokens ({self.token_ratio:.1f}x less)"
+        if self.tokens_saved > 0:
+            verdict = (
+                f"B uses {self.tokens_saved:,} fewer tokens than A "
+                f"({self.percent_saved:.0f}% fewer)"
+            )
+        elif self.tokens_saved == 0:
+            verdict = "B uses as many tokens as A"
         else:
             verdict = f"B uses {-self.tokens_saved:,} more tokens than A"
         money = self.cost_saved_per_1000_usd
@@ -160,33 +210,6 @@ def compare_runs(a: PromptRun, b: PromptRun) -> RunComparison:
     if not isinstance(a, PromptRun) or not isinstance(b, PromptRun):
         raise TypeError("compare_runs needs two PromptRun records, as returned by run_prompt()")
     return RunComparison(a, b)
-
-
-# --- response styles (homework) ---------------------------------------------------------------
-
-
-class ResponseStyle(NamedTuple):
-    """An answer length: the instruction that asks for it and the cap that enforces it."""
-
-    instruction: str
-    max_output_tokens: int
-
-
-STYLES: dict[str, ResponseStyle] = {
-    "short": ResponseStyle("Answer in one sentence.", 60),
-    "medium": ResponseStyle("Answer in 3 bullet points, under 80 words.", 160),
-    "long": ResponseStyle("Answer in 6 bullet points with one short code example.", 400),
-}
-
-
-def style_request(style: str) -> ResponseStyle:
-    """The instruction and output cap for ``style`` (short, medium or long)."""
-    try:
-        return STYLES[style]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown style {style!r}: choose one of {', '.join(map(repr, STYLES))}"
-        ) from None
 
 
 # --- JSON answers -----------------------------------------------------------------------------
@@ -277,10 +300,9 @@ class Technique:
 
 
 def _prompt_tokens(prompt: Prompt, model: str) -> int:
-    """Input tokens as billed: a string is sent as one user message, wrapper tokens included."""
-    if isinstance(prompt, str):
-        prompt = [{"role": "user", "content": prompt}]
-    return count_message_tokens(prompt, model)
+    """Input tokens as billed for ``input=prompt`` (the foundation's one request count)."""
+    body = {"model": model, "input": prompt if isinstance(prompt, str) else list(prompt)}
+    return count_request_input(body)
 
 
 _RULES = (
@@ -381,8 +403,45 @@ def load_long_document() -> str:
     return resources.files("course_utils").joinpath("data/long_document.txt").read_text("utf-8")
 
 
-def preflight_chunks(text: str, budget_tokens: int, model: str = DEFAULT_MODEL) -> list[str]:
-    """``[text]`` when it fits ``budget_tokens``; otherwise sentence-aligned chunks that do."""
-    if count_tokens(text, model) <= budget_tokens:
+def request_overhead_tokens(instructions: str | None = None, model: str = DEFAULT_MODEL) -> int:
+    """Input tokens a request bills before any of its text: the instructions and chat wrapper.
+
+    A Responses request ``input=text, instructions=instructions`` is billed as a developer
+    message (when there are instructions) and a user message, each in the chat wrapper, plus the
+    tokens that start the reply. This is all of that except ``text`` itself, counted by the
+    foundation's ``count_request_input``, so the request bills exactly
+    ``request_overhead_tokens(...) + count_tokens(text)``.
+    """
+    body: dict[str, Any] = {"model": model, "input": ""}
+    if instructions:
+        body["instructions"] = instructions
+    return count_request_input(body)
+
+
+def preflight_chunks(
+    text: str,
+    budget_tokens: int,
+    model: str = DEFAULT_MODEL,
+    *,
+    instructions: str | None = None,
+) -> list[str]:
+    """Split ``text`` so that each request for a chunk bills at most ``budget_tokens`` input.
+
+    The budget is for the whole request, as the service bills it: send each chunk as
+    ``client.responses.create(model=model, input=chunk, instructions=instructions)``. The
+    instructions and the chat wrapper come off the budget first; the rest is the room for text.
+    Returns ``[text]`` when it fits in one request, otherwise chunks cut at sentence ends.
+    """
+    if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int):
+        raise TypeError(f"budget_tokens must be a whole number of tokens, got {budget_tokens!r}")
+    overhead = request_overhead_tokens(instructions, model)
+    room = budget_tokens - overhead
+    if room < 1:
+        raise ValueError(
+            f"a budget of {budget_tokens:,} input tokens leaves no room for text: the "
+            f"instructions and the chat wrapper alone bill {overhead:,} tokens. Raise the "
+            "budget or shorten the instructions."
+        )
+    if count_tokens(text, model) <= room:
         return [text]
-    return chunk_text(text, budget_tokens, model)
+    return chunk_text(text, room, model)

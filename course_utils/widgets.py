@@ -15,8 +15,15 @@ import ipywidgets as w
 from IPython.display import HTML
 
 from .plots import comparer_figure, figure_png
-from .pricing import DEFAULT_MODEL, list_models
-from .prompting import PromptRun, compare_runs, run_prompt, token_spans
+from .pricing import DEFAULT_MODEL, get_model, list_models
+from .prompting import (
+    EFFORT_ORDER,
+    PromptRun,
+    compare_runs,
+    lowest_effort,
+    run_prompt,
+    token_spans,
+)
 
 __all__ = ["PromptComparer", "friendly_error", "show_tokens", "token_html"]
 
@@ -99,15 +106,21 @@ class PromptComparer:
         self.model = w.Dropdown(
             options=[m.id for m in list_models()], value=model, description="Model"
         )
+        # Reasoning models spend hidden tokens inside the output cap: the comparer starts at
+        # the least reasoning the model takes, so a small cap still leaves room for an answer.
+        self.effort = w.Dropdown(description="Reasoning", layout=w.Layout(width="210px"))
+        self.model.observe(self._follow_model, names="value")
+        self._follow_model()
         self.max_output_tokens = w.IntSlider(
             value=max_output_tokens, min=16, max=1000, step=8, description="Max output"
         )
         self.run_button = w.Button(description="Run both", button_style="primary", icon="play")
         self.run_button.on_click(self._on_run)
-        self.status = w.HTML(value="Press <b>Run both</b> to send both prompts.")
-        answer_box = w.Layout(width="100%", height="180px")
-        self.answer_a = w.Textarea(description="Answer A", disabled=True, layout=answer_box)
-        self.answer_b = w.Textarea(description="Answer B", disabled=True, layout=answer_box)
+        self.status = w.HTML(value=_IDLE_STATUS)
+        # Answers are plain, selectable text (HTML), not disabled text boxes: a disabled box
+        # draws its text grey on white, which is hard to read.
+        self.answer_a = w.HTML(layout=w.Layout(width="100%")).add_class("course-answer")
+        self.answer_b = w.HTML(layout=w.Layout(width="100%")).add_class("course-answer")
         self.stats_a = w.HTML()
         self.stats_b = w.HTML()
         self.chart = w.Output()
@@ -119,7 +132,7 @@ class PromptComparer:
                         w.VBox([self.prompt_b], layout=_half()),
                     ]
                 ),
-                w.HBox([self.model, self.max_output_tokens, self.run_button]),
+                w.HBox([self.model, self.effort, self.max_output_tokens, self.run_button]),
                 self.status,
                 w.HBox(
                     [
@@ -143,6 +156,18 @@ class PromptComparer:
             self._client = get_client()
         return self._client
 
+    def _follow_model(self, _change: Any = None) -> None:
+        """Offer the chosen model's reasoning efforts, starting at its lowest (none if it
+        does not reason)."""
+        lowest = lowest_effort(self.model.value)
+        if lowest is None:
+            self.effort.options = [("n/a (no reasoning)", "")]
+            self.effort.value, self.effort.disabled = "", True
+            return
+        efforts = get_model(self.model.value).reasoning_efforts
+        self.effort.options = [(e, e) for e in sorted(efforts, key=EFFORT_ORDER.index)]
+        self.effort.value, self.effort.disabled = lowest, False
+
     def _on_run(self, _button: Any = None) -> None:
         """Button callback: run both prompts and show the results (errors as a message)."""
         self.run_button.disabled = True
@@ -152,23 +177,51 @@ class PromptComparer:
         finally:
             self.run_button.disabled = False
 
+    def clear(self) -> None:
+        """Remove the last answers, numbers and chart, so nothing stale stays on screen."""
+        self.runs = None
+        self.answer_a.value = self.answer_b.value = ""
+        self.stats_a.value = self.stats_b.value = ""
+        self.chart.outputs = ()
+
     def run(self) -> tuple[PromptRun, PromptRun] | None:
-        """Send both prompts with the chosen model and cap; fill in answers, stats and chart."""
+        """Send both prompts with the chosen model and cap; fill in answers, stats and chart.
+
+        On any error the old results are cleared and the status line says what went wrong
+        (which prompt, for an empty one); ``self.error`` holds the same text.
+        """
         self.error = None
+        self.clear()
+        empty = [
+            name
+            for name, box in (("Prompt A", self.prompt_a), ("Prompt B", self.prompt_b))
+            if not box.value.strip()
+        ]
+        if empty:
+            verb, where = ("is", "it") if len(empty) == 1 else ("are", "each")
+            self._fail(
+                f"{' and '.join(empty)} {verb} empty: type a prompt into {where} and press Run "
+                "both again."
+            )
+            return None
         try:
             cap = int(self.max_output_tokens.value)
+            settings = {
+                "model": self.model.value,
+                "max_output_tokens": cap,
+                "reasoning_effort": self.effort.value or None,
+            }
             runs = tuple(
-                run_prompt(self.client, p, model=self.model.value, max_output_tokens=cap)
+                run_prompt(self.client, p, **settings)
                 for p in (self.prompt_a.value, self.prompt_b.value)
             )
         except Exception as exc:  # the widget must explain, never show a traceback
-            self.runs = None
-            self.error = friendly_error(exc)
-            self.status.value = f'<span style="color:#b00020">⚠ {html.escape(self.error)}</span>'
+            self._fail(friendly_error(exc))
             return None
         a, b = runs
         self.runs = (a, b)
-        self.answer_a.value, self.answer_b.value = a.output_text, b.output_text
+        self.answer_a.value = _answer_html("Answer A", a)
+        self.answer_b.value = _answer_html("Answer B", b)
         self.stats_a.value, self.stats_b.value = _stats_html(a), _stats_html(b)
         self.status.value = html.escape(compare_runs(a, b).summary())
         fig = comparer_figure(["A", "B"], [a.input_tokens, b.input_tokens],
@@ -183,9 +236,31 @@ class PromptComparer:
         )
         return self.runs
 
+    def _fail(self, message: str) -> None:
+        """Show ``message`` as the widget's status (results are already cleared)."""
+        self.error = message
+        self.status.value = f'<span style="color:#b00020">⚠ Problem: {html.escape(message)}</span>'
+
+
+_IDLE_STATUS = "Press <b>Run both</b> to send both prompts."
+
 
 def _half() -> w.Layout:
     return w.Layout(width="50%")
+
+
+def _answer_html(label: str, run: PromptRun) -> str:
+    """The answer as readable, wrapped text under its label (escaped; empty text explained)."""
+    if run.output_text:
+        body = html.escape(run.output_text)
+    else:
+        body = "<i>(no text: the output cap was used up before any answer was written)</i>"
+    return (
+        f"<b>{label}</b>"
+        '<div style="white-space:pre-wrap;line-height:1.4;max-height:260px;overflow:auto;'
+        "border:1px solid #c8c8c8;border-radius:4px;padding:6px 8px;margin:4px 0;"
+        f'color:var(--jp-content-font-color1, #111)">{body}</div>'
+    )
 
 
 def _stats_html(run: PromptRun) -> str:
@@ -194,8 +269,124 @@ def _stats_html(run: PromptRun) -> str:
         if run.truncated
         else ""
     )
+    reasoning = (
+        f" (of which {run.reasoning_tokens:,} hidden reasoning, effort {run.reasoning_effort})"
+        if run.reasoning_effort is not None
+        else ""
+    )
     return (
-        f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens · "
+        f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens{reasoning} · "
         f"${run.cost_usd:.6f} (${run.cost_usd * 1000:.3f} per 1,000) · "
         f"{run.latency_s * 1000:.0f} ms{cut}</small>"
     )
+
+
+# --- RetryTimeline (lesson 03) -----------------------------------------------------------------
+# Imports stay inside the class so this section stands alone; the logic and the figure are
+# plain functions in ``timeline`` and ``backoff``.
+
+__all__ += ["RetryTimeline"]
+
+
+class RetryTimeline:
+    """Many clients retrying the same failure: move a control, see the herd form or spread.
+
+    Controls (each with a fixed description, so tests and screen readers can find it): base
+    delay, factor, cap, max retries, jitter kind and number of clients. The figure is an
+    ``Image`` whose bytes are replaced in place on every change (no clearing, no flicker); the
+    summary line under it says the same numbers in words.
+    """
+
+    RATE_PER_S = 4.0  # the simulated server: 4 requests a second, bursts of 4
+    BURST = 4
+
+    def __init__(
+        self,
+        *,
+        base_s: float = 1.0,
+        factor: float = 2.0,
+        cap_s: float = 8.0,
+        max_retries: int = 4,
+        jitter: str = "none",
+        clients: int = 20,
+        seed: int = 0,
+    ) -> None:
+        from .backoff import JITTERS
+
+        self.seed = seed
+        self.run_result: Any = None
+        style = {"description_width": "initial"}
+        wide = w.Layout(width="320px")
+        self.base = w.FloatSlider(
+            value=base_s, min=0.1, max=4.0, step=0.1, description="Base delay (s)",
+            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+        )  # fmt: skip
+        self.factor = w.FloatSlider(
+            value=factor, min=1.0, max=4.0, step=0.5, description="Factor",
+            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+        )  # fmt: skip
+        self.cap = w.FloatSlider(
+            value=cap_s, min=0.5, max=60.0, step=0.5, description="Cap (s)",
+            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+        )  # fmt: skip
+        self.max_retries = w.IntSlider(
+            value=max_retries, min=0, max=10, description="Max retries",
+            continuous_update=False, style=style, layout=wide,
+        )  # fmt: skip
+        self.jitter = w.Dropdown(
+            options=list(JITTERS), value=jitter, description="Jitter", style=style, layout=wide
+        )
+        self.clients = w.IntSlider(
+            value=clients, min=1, max=60, description="Clients",
+            continuous_update=False, style=style, layout=wide,
+        )  # fmt: skip
+        self.image = w.Image(format="png", layout=w.Layout(width="900px", max_width="100%"))
+        self.summary = w.HTML()
+        self.controls = (
+            self.base, self.factor, self.cap, self.max_retries, self.jitter, self.clients
+        )  # fmt: skip
+        for control in self.controls:
+            control.observe(self._on_change, names="value")
+        self.widget = w.VBox(
+            [
+                w.HBox([w.VBox([self.jitter, self.clients, self.max_retries]),
+                        w.VBox([self.base, self.factor, self.cap])]),
+                self.summary,
+                self.image,
+            ]
+        )  # fmt: skip
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _on_change(self, _change: Any = None) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Re-run the simulation for the current controls and replace the figure and summary."""
+        from .backoff import make_schedule
+        from .plots import figure_png
+        from .timeline import retry_timeline_figure, simulate_retries
+
+        try:
+            schedule = make_schedule(
+                str(self.jitter.value), float(self.base.value), float(self.factor.value),
+                float(self.cap.value),
+            )  # fmt: skip
+            run = simulate_retries(
+                int(self.clients.value), schedule, int(self.max_retries.value),
+                rate_per_s=self.RATE_PER_S, burst=self.BURST, seed=self.seed,
+            )  # fmt: skip
+        except (ValueError, TypeError) as exc:  # the widget explains, never a traceback
+            self.summary.value = f"<b>⚠ {html.escape(str(exc))}</b>"
+            return
+        self.run_result = run
+        worst = run.busiest_slot(0.5)
+        self.summary.value = (
+            f'<div role="status" aria-live="polite">{html.escape(run.summary())} '
+            f"Busiest half-second: {worst} requests against a server that refills "
+            f"{self.RATE_PER_S * 0.5:g}.</div>"
+        )
+        fig = retry_timeline_figure(run, slot_s=0.5)
+        self.image.value = figure_png(fig)

@@ -8,7 +8,9 @@ SDK is patched: the SDK picks the exception class from the status exactly as it 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -48,6 +50,20 @@ FAULT_TABLE: list[tuple[str, type, str, bool, int | None, str | None, str | None
      "server_error"),
     ("disconnect", openai.APIConnectionError, "connection", True, None, None, None),
     ("timeout", openai.APITimeoutError, "timeout", True, None, None, None),
+    # retry-after 300 s: still a rate limit (backoff.RetryPolicy gives up on the long wait)
+    ("rate_limit_long", openai.RateLimitError, "rate_limit", True, 429, "rate_limit_exceeded",
+     "tokens"),
+    # the service's more specific quota codes: the type insufficient_quota decides
+    ("quota_credit", openai.RateLimitError, "quota", False, 429, "credit_balance_exhausted",
+     "insufficient_quota"),
+    ("quota_spend_limit", openai.RateLimitError, "quota", False, 429,
+     "project_spend_limit_exceeded", "insufficient_quota"),
+    ("permission", openai.PermissionDeniedError, "permission", False, 403,
+     "unsupported_country_region_territory", "invalid_request_error"),
+    ("conflict", openai.ConflictError, "conflict", True, 409, "conflict",
+     "invalid_request_error"),
+    ("unprocessable", openai.UnprocessableEntityError, "unprocessable", False, 422,
+     "unprocessable_entity", "invalid_request_error"),
 ]  # fmt: skip
 
 
@@ -64,7 +80,7 @@ def _raise_from(sim: Simulator, fault: str, *, header: bool = False) -> openai.A
 
 
 def test_fault_table_covers_every_simulator_fault() -> None:
-    assert {row[0] for row in FAULT_TABLE} >= set(FAULT_KINDS)
+    assert {row[0] for row in FAULT_TABLE} == set(FAULT_KINDS)
 
 
 @pytest.mark.parametrize("header", [False, True], ids=["queued", "header"])
@@ -172,7 +188,7 @@ def answering() -> Iterator[Any]:
         client.close()
 
 
-def _error(message: str, kind: str, code: str | None) -> dict[str, Any]:
+def _error(message: str, kind: str | None, code: str | None) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": code}}
 
 
@@ -192,13 +208,17 @@ STATUS_TABLE = [
     (429, "requests", "rate_limit_exceeded", openai.RateLimitError, "rate_limit", True),
     (429, "tokens", "rate_limit_exceeded", openai.RateLimitError, "rate_limit", True),
     (429, "insufficient_quota", "insufficient_quota", openai.RateLimitError, "quota", False),
-    # the service's more specific codes for a spent balance or a spend limit: type decides
-    (429, "insufficient_quota", "credit_balance_depleted", openai.RateLimitError, "quota", False),
-    (429, "insufficient_quota", "spend_limit_reached", openai.RateLimitError, "quota", False),
+    # the service's more specific codes for a spent balance or a spend limit: type decides,
+    # even for a code the course has never seen
+    (429, "insufficient_quota", "credit_balance_exhausted", openai.RateLimitError, "quota", False),
+    (429, "insufficient_quota", "project_spend_limit_exceeded", openai.RateLimitError, "quota",
+     False),
+    (429, "insufficient_quota", "some_future_quota_code", openai.RateLimitError, "quota", False),
     (429, "insufficient_quota", None, openai.RateLimitError, "quota", False),
     # ... and a known quota code decides even when the type says something else
     (429, "invalid_request_error", "billing_hard_limit_reached", openai.RateLimitError, "quota",
      False),
+    (429, None, "credit_balance_exhausted", openai.RateLimitError, "quota", False),
     (500, "server_error", None, openai.InternalServerError, "server_error", True),
     (502, "server_error", None, openai.InternalServerError, "server_error", True),
     (503, "server_error", "overloaded", openai.InternalServerError, "server_error", True),
@@ -210,7 +230,7 @@ STATUS_TABLE = [
 def test_every_status_of_the_sdk_tree(
     answering: Any,
     status: int,
-    kind: str,
+    kind: str | None,
     code: str | None,
     cls: type,
     category: str,
@@ -319,6 +339,20 @@ def test_table_names_and_retry_decisions() -> None:
         assert c.label and c.sdk and c.example_cause and c.action and c.section
         assert c.advice.count("{detail}") == 1
     assert "insufficient_quota" in QUOTA_CODES
+
+
+def test_advice_names_real_sections_of_the_lesson() -> None:
+    """Each category's section is a ``## `` heading of lesson 04, so the advice never dangles."""
+    lesson = json.loads((Path(__file__).resolve().parent.parent / LESSON).read_text("utf-8"))
+    headings = {
+        line[3:].strip()
+        for cell in lesson["cells"]
+        if cell["cell_type"] == "markdown"
+        for line in "".join(cell["source"]).splitlines()
+        if line.startswith("## ")
+    }
+    missing = {c.name: c.section for c in CATEGORIES if c.section not in headings}
+    assert not missing, f"sections not in {LESSON}: {missing}"
 
 
 def test_categories_markdown_renders_one_row_per_category() -> None:

@@ -32,6 +32,9 @@ STATUS_FAULTS = [
     ("rate_limit_long", openai.RateLimitError, 429, "rate_limit_exceeded"),
     ("quota_credit", openai.RateLimitError, 429, "credit_balance_exhausted"),
     ("quota_spend_limit", openai.RateLimitError, 429, "project_spend_limit_exceeded"),
+    ("permission", openai.PermissionDeniedError, 403, "unsupported_country_region_territory"),
+    ("conflict", openai.ConflictError, 409, "conflict"),
+    ("unprocessable", openai.UnprocessableEntityError, 422, "unprocessable_entity"),
 ]
 
 

@@ -139,6 +139,22 @@ FAULTS: dict[str, FaultSpec] = {
             "This project has reached the monthly spend limit set for it (simulated). Retrying "
             "will not help: raise the project's limit, or wait for the monthly reset.",
         ),
+        # The rarer statuses of the SDK's tree, so lesson 04 can show every row of its table.
+        FaultSpec(
+            "permission", 403, "invalid_request_error", "unsupported_country_region_territory",
+            "Country, region, or territory not supported (simulated). The key is valid but may "
+            "not be used from here; retrying will not help.",
+        ),
+        FaultSpec(
+            "conflict", 409, "invalid_request_error", "conflict",
+            "Another request is changing the same resource right now (simulated). Retry in a "
+            "moment.",
+        ),
+        FaultSpec(
+            "unprocessable", 422, "invalid_request_error", "unprocessable_entity",
+            "The request was well-formed but could not be processed (simulated). Change its "
+            "content; sending the same content again fails the same way.",
+        ),
     )
 }  # fmt: skip
 FAULT_KINDS = tuple(FAULTS)

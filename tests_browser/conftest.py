@@ -1,0 +1,73 @@
+"""Fixtures for the browser suite: one JupyterLab per session, a fresh browser tab per test.
+
+See labkit.py for the helpers a test uses through the ``lab`` fixture.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from labkit import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    VIEWPORT,
+    LabPage,
+    LabServer,
+    lab_server,
+)
+from playwright.sync_api import Browser, sync_playwright
+
+# A kernel start plus Run All of a lesson can pass pyproject's 120 s on a busy 2-core machine.
+BROWSER_TEST_TIMEOUT_S = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """JupyterLab started exactly as `make lab` starts it, over a copy of the checkout."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: install it (`apt-get install chromium`) or set CHROMIUM"
+        )
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # the folder shows this session's run only
+    with lab_server(tmp_path_factory.mktemp("lab")) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def lab(server: LabServer, browser: Browser, request: pytest.FixtureRequest) -> Iterator[LabPage]:
+    """A fresh tab with its own workspace; afterwards one screenshot per notebook it opened."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-")
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    tab = LabPage(page=page, server=server, workspace=name)
+    try:
+        yield tab
+    finally:
+        try:
+            if tab.opened:
+                tab.screenshot_each_opened(name)
+                tab.shut_down_kernels()
+        finally:
+            context.close()
