@@ -19,6 +19,7 @@ which needs the online runner).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +42,7 @@ from ..batch import (
     submit,
     wait_for_batches,
 )
-from ..client import backend_banner, get_client
+from ..client import get_client
 from ..pricing import DEFAULT_MODEL, estimate_cost, model_or_default
 from ..results import Result
 from ..spend import BudgetExceeded, remaining_usd, spend_guard, spent_usd
@@ -356,10 +357,12 @@ def main_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     def say(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    client = None
     try:
-        say(backend_banner())
+        with contextlib.redirect_stdout(sys.stderr):  # the backend banner, as online: stderr
+            client = get_client()
         summary = run_batch(
-            args.prompts, args.output, model=args.model,
+            args.prompts, args.output, client=client, model=args.model,
             max_output_tokens=args.max_output_tokens, on_long=args.on_long,
             max_input_tokens=args.max_input_tokens, resume=args.resume,
             overwrite=args.overwrite, cancel=args.cancel, progress=not args.no_progress,
@@ -379,5 +382,8 @@ def main_batch(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
             file=sys.stderr,
         )
         return 130
+    finally:
+        if client is not None:
+            client.close()
     print(summary.report(), flush=True)
     return batch_exit_code(summary)

@@ -1,0 +1,314 @@
+"""``course_utils.batch`` and ``runner --batch``: the real SDK against the simulator's Batch API.
+
+Each test runs its own simulator on a fast batch clock, polls every few milliseconds and, where
+it must catch a batch mid-way, slows the batch's schedule instead of waiting real time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+
+from course_utils import config
+from course_utils.batch import (
+    BatchError,
+    BatchRequest,
+    BatchState,
+    batch_input_file,
+    poll_interval,
+    results_cost_usd,
+    split_requests,
+)
+from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model, list_models
+from course_utils.runner import InputError, read_results, run_batch, run_prompts
+from course_utils.runner.batchmode import _check_spend, batch_exit_code
+from course_utils.runner.cli import main
+from course_utils.simulator import Simulator
+from course_utils.simulator.batch_worker import BatchTimings
+from course_utils.spend import BudgetExceeded
+
+FAST = 1e6
+POLL = {"min_poll_s": 0.005, "max_poll_s": 0.05, "progress": False, "log": None}
+PROMPTS = [f"Explain {t} in one sentence." for t in ("tokens", "rate limits", "retries", "jitter")]
+
+
+@pytest.fixture
+def fast(make_sim: Callable[..., Simulator]) -> Simulator:
+    return make_sim(batch_time_scale=FAST)
+
+
+@pytest.fixture
+def client(fast: Simulator) -> openai.OpenAI:
+    return fast.client(max_retries=0)
+
+
+class Interrupt:
+    """A ``sleep`` that raises KeyboardInterrupt on call ``at`` (Ctrl+C while polling)."""
+
+    def __init__(self, at: int = 1) -> None:
+        self.at, self.calls = at, 0
+
+    def __call__(self, seconds: float) -> None:
+        self.calls += 1
+        if self.calls >= self.at:
+            raise KeyboardInterrupt
+
+
+def batches_of(sim: Simulator) -> list[Any]:
+    return sim.batch.batches("sim-course-key")
+
+
+# --- building input files -------------------------------------------------------------------
+
+
+def test_an_input_file_has_one_request_line_per_prompt() -> None:
+    text = batch_input_file(["Hi", "Bye"], model="gpt-4.1-mini", max_output_tokens=50)
+    rows = [json.loads(line) for line in text.splitlines()]
+    assert text.endswith("\n") and len(rows) == 2
+    assert rows[0] == {
+        "custom_id": "1",
+        "method": "POST",
+        "url": "/v1/responses",
+        "body": {"model": "gpt-4.1-mini", "input": "Hi", "max_output_tokens": 50},
+    }
+
+
+def test_split_respects_the_line_and_byte_limits() -> None:
+    requests = [BatchRequest(str(i), i, "p", {"model": "m", "input": "x" * 50}) for i in range(7)]
+    by_lines = list(split_requests(requests, max_lines=3))
+    assert [len(c) for c, _ in by_lines] == [3, 3, 1]
+    one = len(next(split_requests(requests[:1]))[1])
+    by_bytes = list(split_requests(requests, max_bytes=2 * one + 1))
+    assert [len(c) for c, _ in by_bytes] == [2, 2, 2, 1]
+    assert all(len(data) <= 2 * one + 1 for _, data in by_bytes)
+    with pytest.raises(BatchError, match="alone is"):
+        list(split_requests(requests, max_bytes=one - 1))
+
+
+@pytest.mark.parametrize(
+    ("previous", "done", "total", "elapsed", "expected"),
+    [
+        (0.5, 0, 100, 1.0, 0.75),  # nothing finished yet: grow by half
+        (40.0, 0, 100, 1.0, 60.0),  # ... up to the cap
+        (1.0, 50, 100, 10.0, 5.0),  # half done in 10 s: 10 s left, poll in 5
+        (1.0, 99, 100, 99.0, 0.5),  # almost done: the floor, never a busy loop
+        (1.0, 10, 100, 1000.0, 60.0),  # hours left: the cap
+    ],
+)
+def test_poll_interval(
+    previous: float, done: int, total: int, elapsed: float, expected: float
+) -> None:
+    assert poll_interval(previous, done, total, elapsed) == pytest.approx(expected)
+
+
+# --- prices -------------------------------------------------------------------------------------
+
+
+def test_batch_prices_are_half_of_online_with_a_source() -> None:
+    for m in list_models():
+        assert m.batch_input == pytest.approx(m.input / 2)
+        assert m.batch_output == pytest.approx(m.output / 2)
+        assert m.batch_cached_input == pytest.approx(m.cached_input / 2)
+    online = estimate_cost(DEFAULT_MODEL, 1000, 500, 200)
+    assert estimate_cost(DEFAULT_MODEL, 1000, 500, 200, batch=True) == pytest.approx(online / 2)
+
+
+def test_a_model_without_batch_prices_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from course_utils import pricing
+
+    unpriced = replace(get_model(DEFAULT_MODEL), batch_input=None)
+    monkeypatch.setattr(pricing, "get_model", lambda model: unpriced)
+    with pytest.raises(ValueError, match="no Batch API price"):
+        pricing.estimate_cost(DEFAULT_MODEL, 10, 10, batch=True)
+
+
+# --- run_batch ----------------------------------------------------------------------------------
+
+
+def test_one_record_per_prompt_with_the_online_answers(
+    fast: Simulator, client: openai.OpenAI, tmp_path: Path
+) -> None:
+    out = tmp_path / "results.jsonl"
+    summary = run_batch(PROMPTS, out, client=client, **POLL)
+    assert summary.line() == "4 succeeded, 0 failed" and batch_exit_code(summary) == 0
+    assert summary.rate_limited == 0 and summary.requests == 4
+    records = read_results(out)
+    (batch,) = batches_of(fast)
+    assert [r.id for r in records] == [1, 2, 3, 4]
+    assert {r.batch_id for r in records} == {batch.id}
+    assert all(r.ok and r.attempts == 1 and r.request_id for r in records)
+    online = run_prompts(PROMPTS, client=client, progress=False, max_retries=0)
+    assert online.results is not None
+    assert [r.output for r in records] == [r.output for r in online.results]
+    assert [r.usage for r in records] == [r.usage for r in online.results]
+    assert not BatchState.path_for(out).exists()  # all collected: nothing left in flight
+    batch_cost = results_cost_usd(records, batch=True)
+    assert batch_cost == pytest.approx(results_cost_usd(online.results) / 2)
+
+
+def test_a_prompts_file_splits_over_the_per_file_limit(
+    fast: Simulator, client: openai.OpenAI, tmp_path: Path
+) -> None:
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("\n".join(f"Question {i}: what is a token?" for i in range(7)) + "\n")
+    out = tmp_path / "out.jsonl"
+    summary = run_batch(prompts, out, client=client, max_lines=3, **POLL)
+    assert summary.line() == "7 succeeded, 0 failed"
+    assert len(batches_of(fast)) == 3
+    records = read_results(out)
+    assert sorted(r.id for r in records) == list(range(1, 8))
+    assert len({r.batch_id for r in records}) == 3
+
+
+def test_resume_collects_the_same_batch_after_an_interruption(
+    fast: Simulator, client: openai.OpenAI, tmp_path: Path
+) -> None:
+    fast.batch.time_scale = 3600  # a simulated hour in the queue is a real second
+    fast.batch.timings = BatchTimings(queue_s=3600)
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(PROMPTS, out, client=client, **{**POLL, "sleep": Interrupt()})
+    state = BatchState.load(BatchState.path_for(out))
+    assert [len(b.custom_ids) for b in state.batches] == [4] and read_results(out) == []
+    with pytest.raises(InputError, match="--resume"):
+        run_batch(PROMPTS, out, client=client, **POLL)
+    fast.batch.time_scale = FAST  # the queue is over: the batch runs to the end at once
+    summary = run_batch(PROMPTS, out, client=client, resume=True, **POLL)
+    assert summary.line() == "4 succeeded, 0 failed" and summary.requests == 0
+    assert len(batches_of(fast)) == 1  # collected by id, not paid for twice
+    assert {r.batch_id for r in read_results(out)} == {state.batches[0].id}
+
+
+def test_cancel_keeps_the_finished_part_and_resume_sends_the_rest(
+    make_sim: Callable[..., Simulator], tmp_path: Path
+) -> None:
+    sim = make_sim(batch_time_scale=3600)
+    sim.batch.timings = BatchTimings(validate_s=0, queue_s=0, lines_per_hour=10)  # 0.1 s a line
+    client = sim.client(max_retries=0)
+    prompts = [f"Prompt {i}: explain batching." for i in range(30)]
+    out = tmp_path / "out.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(prompts, out, client=client, **{**POLL, "sleep": Interrupt(at=20)})
+    summary = run_batch(prompts, out, client=client, cancel=True, **POLL)
+    finished = read_results(out)
+    assert 0 < len(finished) < 30 and all(r.ok for r in finished)
+    assert summary.stopped and "--resume" in summary.stopped and batch_exit_code(summary) == 1
+    assert batches_of(sim)[0].status == "cancelled"
+    sim.batch.timings = BatchTimings(validate_s=0, queue_s=0)
+    sim.batch.time_scale = FAST
+    again = run_batch(prompts, out, client=client, resume=True, **POLL)
+    assert again.line() == "30 succeeded, 0 failed"
+    assert sorted(r.id for r in read_results(out)) == list(range(1, 31))
+
+
+def test_expired_lines_are_timeout_records_that_resume_sends_again(
+    fast: Simulator, client: openai.OpenAI, tmp_path: Path
+) -> None:
+    fast.batch.timings = BatchTimings(queue_s=0, lines_per_hour=0.125)  # 3 fit in 24 h
+    out = tmp_path / "out.jsonl"
+    prompts = [f"Prompt {i}" for i in range(5)]
+    summary = run_batch(prompts, out, client=client, **POLL)
+    assert summary.line() == "2 succeeded, 3 failed" and summary.by_category == {"timeout": 3}
+    expired = [r for r in read_results(out) if not r.ok]
+    assert all(r.attempts == 0 and "batch_expired" in (r.message or "") for r in expired)
+    fast.batch.timings = BatchTimings(queue_s=0)
+    again = run_batch(prompts, out, client=client, resume=True, **POLL)
+    assert again.line() == "5 succeeded, 0 failed" and again.requests == 3
+
+
+def test_failed_lines_are_classified_like_online_errors(
+    fast: Simulator, client: openai.OpenAI, tmp_path: Path
+) -> None:
+    fast.queue_faults([None, "server_error", None, "quota"])
+    summary = run_batch(PROMPTS, tmp_path / "o.jsonl", client=client, **POLL)
+    assert summary.by_category == {"server_error": 1, "quota": 1}
+    by_id = {r.id: r for r in read_results(tmp_path / "o.jsonl")}
+    assert by_id[2].error_type == "server_error" and by_id[2].attempts == 1
+    assert by_id[2].request_id and "04_error_handling" in (by_id[2].message or "")
+    assert by_id[4].error_type == "quota"
+
+
+def test_a_batch_over_the_enqueued_token_limit_is_reported_per_prompt(
+    make_sim: Callable[..., Simulator], tmp_path: Path
+) -> None:
+    client = make_sim(batch_time_scale=FAST, batch_enqueued_tokens=20).client(max_retries=0)
+    summary = run_batch(PROMPTS, tmp_path / "o.jsonl", client=client, **POLL)
+    assert summary.by_category == {"rate_limit": 4}
+    record = read_results(tmp_path / "o.jsonl")[0]
+    assert "token_limit_exceeded" in (record.message or "") and record.attempts == 0
+
+
+@pytest.mark.parametrize(("on_long", "ok"), [("fail", False), ("chunk", False), ("truncate", True)])
+def test_a_prompt_over_the_budget(client: openai.OpenAI, on_long: str, ok: bool) -> None:
+    long = "Tokens are pieces of text. " * 200
+    summary = run_batch([long], client=client, on_long=on_long, max_input_tokens=50, **POLL)
+    assert summary.results is not None
+    (record,) = summary.results
+    assert record.ok is ok
+    if not ok:
+        assert record.error_type == "context_length" and record.attempts == 0
+        assert ("does not chunk" in (record.message or "")) == (on_long == "chunk")
+
+
+def test_a_live_batch_over_the_spend_cap_is_refused_before_upload(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COURSE_BUDGET_USD", "0.0001")
+    live = openai.OpenAI(base_url=config.live_base_url(), api_key="unused", max_retries=0)
+    requests = [
+        BatchRequest(str(i), i, "p", {"model": DEFAULT_MODEL, "input": "x" * 400})
+        for i in range(50)
+    ]
+    with pytest.raises(BudgetExceeded):
+        _check_spend(live, requests)  # raises before any request leaves
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+
+def test_the_cli_runs_a_batch_with_the_same_summary_and_exit_codes(
+    fast: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from course_utils import client as course_client
+
+    monkeypatch.setattr(course_client, "_shared", fast)  # the CLI's backend is this simulator
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("What is a token?\nWhat is a batch?\n")
+    out = tmp_path / "r.jsonl"
+    code = main([str(prompts), "-o", str(out), "--batch", "--no-progress"])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.out.startswith("2 succeeded, 0 failed")
+    assert "submitted batch_" in captured.err
+    assert len(read_results(out)) == 2
+    fast.queue_faults(["server_error"])
+    code = main([str(prompts), "-o", str(out), "--batch", "--overwrite", "--no-progress"])
+    assert code == 1 and capsys.readouterr().out.startswith("1 succeeded, 1 failed")
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--batch", "--rpm", "100"], "--rpm apply to online runs only"),
+        (["--batch", "--cancel"], "nothing to cancel"),
+    ],
+)
+def test_the_cli_refuses_what_a_batch_cannot_do(
+    tmp_path: Path, capsys: Any, argv: list[str], said: str
+) -> None:
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("Hi\n")
+    assert main([str(prompts), "-o", str(tmp_path / "r.jsonl"), *argv]) == 2
+    assert said in capsys.readouterr().err
+
+
+def test_cancel_without_batch_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([str(tmp_path / "p.txt"), "--cancel"])
+    assert info.value.code == 2
