@@ -90,6 +90,7 @@ _EXPORTS = {
     "run_batch": "runner",
     "batch_input_file": "batch",
     "results_cost_usd": "batch",
+    "batch_decision_figure": "plots",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from .pricing import estimate_cost, list_models
 
 __all__ = [
+    "batch_decision_figure",
     "chunk_sizes_figure",
     "comparer_figure",
     "cost_per_1000_figure",
@@ -139,5 +140,77 @@ def model_selection_figure(
     title = "Accuracy vs cost (marker size: median latency)"
     ax.set_title(title + (f"; ringed: {chosen}" if chosen else ""))
     ax.margins(x=0.25, y=0.12)
+    fig.tight_layout()
+    return fig
+
+
+def batch_decision_figure(
+    rpm: int,
+    tpm: int,
+    tokens_per_request: int,
+    *,
+    window_h: float = 24.0,
+    job: tuple[int, float] | None = None,
+) -> Figure:
+    """Online or Batch API? A map of job size (x) against how long the answers may take (y).
+
+    Online at the ceiling ``min(RPM, TPM / tokens per request)`` a job of N requests needs
+    N / ceiling minutes (the dashed line). Where the answers may wait the batch window
+    (``window_h``, 24 h), the Batch API does it at half the price with no 429s; below that,
+    online works only under the dashed line; above it and under the window, neither does as it
+    stands. ``job`` = (requests, hours you can wait) marks one job.
+    """
+    import numpy as np
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    for name, value in (("rpm", rpm), ("tpm", tpm), ("tokens_per_request", tokens_per_request)):
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"{name} must be a whole number > 0, got {value!r}")
+    per_hour = 60 * min(rpm, tpm / tokens_per_request)
+    sizes = np.logspace(1, 7, 240)
+    waits = np.logspace(np.log10(1 / 60), np.log10(24 * 7), 240)  # 1 minute to a week
+    online_h = sizes / per_hour
+    grid_n, grid_d = np.meshgrid(sizes, waits)
+    region = np.where(grid_d >= window_h, 2, np.where(grid_n / per_hour <= grid_d, 1, 0))
+    colours = ("#E9B8B8", "#BFD3EA", "#BFE3C6")  # neither as is, online, batch
+    fig = Figure(figsize=(8.5, 4.8))
+    ax = fig.add_subplot()
+    ax.pcolormesh(grid_n, grid_d, region, cmap=ListedColormap(colours), vmin=0, vmax=2)
+    ax.plot(sizes, online_h, "--", color=_A_COLOUR, linewidth=1.5)
+    ax.axhline(window_h, color="#2E7D32", linewidth=1)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_ylim(waits[0], waits[-1])
+    ax.set_xlabel("requests in the job (log scale)")
+    ax.set_ylabel("how long the answers may take (hours, log scale)")
+    ax.set_title(
+        f"Can the answers wait {window_h:g} h? Batch: half price, no 429s. "
+        "Sooner: online, if the limits allow",
+        fontsize=10,
+    )
+    if job is not None:
+        n, hours = job
+        ax.scatter([n], [hours], marker="*", s=220, color="black", zorder=3)
+        ax.annotate(
+            f"your job: {n:,} requests, {hours:g} h", (n, hours), textcoords="offset points",
+            xytext=(8, 6), fontsize=8,
+        )  # fmt: skip
+    ax.legend(
+        handles=[
+            Patch(color=colours[2], label=f"Batch API (within {window_h:g} h, half price)"),
+            Patch(color=colours[1], label="online, paced at the limit"),
+            Patch(color=colours[0], label="neither as is: raise the limits or start earlier"),
+            ax.lines[0],
+        ],
+        labels=[
+            f"Batch API (within {window_h:g} h, half price)",
+            "online, paced at the limit",
+            "neither as is: raise the limits or start earlier",
+            f"online time at {rpm:,} RPM / {tpm:,} TPM",
+        ],
+        loc="lower right",
+        fontsize=8,
+    )
     fig.tight_layout()
     return fig

@@ -312,3 +312,22 @@ def test_cancel_without_batch_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as info:
         main([str(tmp_path / "p.txt"), "--cancel"])
     assert info.value.code == 2
+
+
+# --- the decision chart -------------------------------------------------------------------------
+
+
+def test_the_decision_chart_is_titled_labelled_and_marks_the_job() -> None:
+    from course_utils.plots import batch_decision_figure
+
+    fig = batch_decision_figure(500, 200_000, 170, job=(10_000, 48))
+    (ax,) = fig.axes
+    assert "24 h" in ax.get_title() and "half price" in ax.get_title()
+    assert "requests" in ax.get_xlabel() and "hours" in ax.get_ylabel()
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "online time at 500 RPM / 200,000 TPM" in texts
+    assert any("10,000 requests" in t.get_text() for t in ax.texts)
+    online_h = ax.lines[0].get_ydata()[list(ax.lines[0].get_xdata()).index(10.0)]
+    assert online_h == pytest.approx(10 / (500 * 60))  # 10 requests at 500 a minute
+    with pytest.raises(ValueError, match="rpm"):
+        batch_decision_figure(0, 200_000, 170)
