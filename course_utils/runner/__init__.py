@@ -47,6 +47,9 @@ checks) grow with the input. ``bench/runner.py`` measures it.
 
 from __future__ import annotations
 
+from importlib import resources
+from pathlib import Path
+
 from .cli import build_parser, main
 from .engine import (
     DEFAULT_CONCURRENCY,
@@ -67,6 +70,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "ON_LONG",
     "REQUEST_OPTIONS",
+    "SAMPLE_PROMPTS",
     "STOP_CATEGORIES",
     "Attempt",
     "InputError",
@@ -82,3 +86,6 @@ __all__ = [
     "run_prompts_async",
     "scan_prompts",
 ]
+
+SAMPLE_PROMPTS = Path(str(resources.files("course_utils") / "data" / "prompts.txt"))
+"""The prompts file shipped with the course (24 short questions on the course's topics)."""

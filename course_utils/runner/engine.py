@@ -155,6 +155,19 @@ class Progress:
             self.bar.close()
 
 
+def _headroom_s(clock: ScaledClock | None) -> float:
+    """The limiter's headroom: how much later than the limiter let it go a request may reach
+    the server (a new connection, a busy machine), so the burst holds back that much refill.
+
+    Real time: ratelimit's default of 1 s. On a ``ScaledClock`` the same real delay lasts
+    ``speed`` times more simulated seconds; half a real second is enough on loopback (lesson 03
+    uses the same).
+    """
+    if clock is None:
+        return 1.0
+    return min(0.5 * clock.speed, 30.0)
+
+
 class _TooLarge(CourseError, ValueError):
     """A request larger than the TPM limit: the limiter can never let it go."""
 
@@ -172,7 +185,7 @@ class _Engine:
             clock.sleep_async if clock is not None else asyncio.sleep
         )
         self.limiter = RateLimiter(
-            rpm=s.rpm, tpm=s.tpm, clock=self.now,
+            rpm=s.rpm, tpm=s.tpm, clock=self.now, headroom_s=_headroom_s(clock),
             sleep=clock.sleep if clock is not None else time.sleep,
             async_sleep=self.sleep_async,
         )  # fmt: skip
@@ -278,9 +291,10 @@ class _Engine:
         if tpm:
             limits.append((int(tpm) - cap, f"the {tpm:,.0f} TPM limit"))
         if self.s.max_input_tokens:
-            limits.append((self.s.max_input_tokens, "--max-input-tokens"))
+            limits.append((self.s.max_input_tokens, "the max_input_tokens setting"))
         budget, why = min(limits)
-        return budget, f"{why} less the {cap}-token output cap" if "--" not in why else why
+        setting = why.endswith("setting")
+        return budget, why if setting else f"{why} less the {cap}-token output cap"
 
     def _plan(self, item: PromptItem) -> tuple[list[dict[str, Any]], str | None] | Result:
         """The request bodies for one prompt (several when chunked) and a note, or a refusal."""
