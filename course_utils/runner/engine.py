@@ -74,6 +74,9 @@ DEFAULT_MAX_OUTPUT_TOKENS = 150  # short, predictable answers (and a small TPM r
 DEFAULT_TIMEOUT_S = 60.0
 ON_LONG = ("chunk", "truncate", "fail")
 CHUNK_JOINER = "\n\n"
+# Prompts being worked on per in-flight slot: the others wait out backoffs or the limiter as
+# small tasks, so a slot is never idle while a retry sleeps (and memory stays bounded).
+TASKS_PER_SLOT = 4
 
 
 @dataclass
@@ -196,6 +199,7 @@ class _Engine:
         )
         self.rng = random.Random(s.seed)
         self.stop_event = asyncio.Event()
+        self.in_flight = asyncio.Semaphore(s.concurrency)
         self.stop_category: str | None = None
         self.pause_epoch = 0
         self.started = self.now()
@@ -345,43 +349,49 @@ class _Engine:
         retrying = False
         try:
             while True:
-                try:
-                    if not await self._until_stopped(self.limiter.acquire_async(tokens)):
+                # Only a request on the wire holds one of the `concurrency` slots: a prompt
+                # sleeping out a backoff holds a small task, never a slot (the reason for asyncio).
+                async with self.in_flight:
+                    if self.stopping:
                         return _Outcome(False, attempts, error=error)
-                except ValueError as exc:  # larger than the TPM limit: it can never be sent
-                    return _Outcome(False, attempts, error=_TooLarge(str(exc)))
-                if retrying:
-                    self.progress.retry(-1)
-                    retrying = False
-                attempts += 1
-                self.summary.requests += 1
-                self.summary.reserved_tokens += tokens
-                epoch = self.pause_epoch
-                sent = self.now()
-                status: int | None = None
-                try:
-                    raw = await self.client.responses.with_raw_response.create(**body)
-                except openai.APIStatusError as exc:
-                    error, status = exc, exc.status_code
-                    self._learn(exc.response.headers)
-                except openai.APIConnectionError as exc:  # APITimeoutError included
-                    error = exc
-                except BudgetExceeded as exc:  # live only: the course's spend cap, not sent
-                    attempts -= 1
-                    self.summary.requests -= 1
-                    self.summary.reserved_tokens -= tokens
-                    self._stop("quota", str(exc), item)
-                    return _Outcome(False, attempts)  # recorded as stopped, not as an error
-                except openai.APIError as exc:  # e.g. an answer the SDK could not parse
-                    error = exc
-                else:
-                    self._learn(raw.headers)
-                    response = raw.parse()
-                    self._record_attempt(sent, raw.http_response.status_code, None)
-                    return _Outcome(
-                        True, attempts, response.output_text or "", usage_dict(response.usage),
-                        raw.headers.get("x-request-id"), response.status == "incomplete",
-                    )  # fmt: skip
+                    try:
+                        if not await self._until_stopped(self.limiter.acquire_async(tokens)):
+                            return _Outcome(False, attempts, error=error)
+                    except ValueError as exc:  # larger than the TPM limit: can never be sent
+                        return _Outcome(False, attempts, error=_TooLarge(str(exc)))
+                    if retrying:
+                        self.progress.retry(-1)
+                        retrying = False
+                    attempts += 1
+                    self.summary.requests += 1
+                    self.summary.reserved_tokens += tokens
+                    epoch = self.pause_epoch
+                    sent = self.now()
+                    status: int | None = None
+                    try:
+                        raw = await self.client.responses.with_raw_response.create(**body)
+                    except openai.APIStatusError as exc:
+                        error, status = exc, exc.status_code
+                        self._learn(exc.response.headers)
+                    except openai.APIConnectionError as exc:  # APITimeoutError included
+                        error = exc
+                    except BudgetExceeded as exc:  # live only: the course's spend cap, not sent
+                        attempts -= 1
+                        self.summary.requests -= 1
+                        self.summary.reserved_tokens -= tokens
+                        self._stop("quota", str(exc), item)
+                        return _Outcome(False, attempts)  # recorded as stopped, not an error
+                    except openai.APIError as exc:  # e.g. an answer the SDK could not parse
+                        error = exc
+                    else:
+                        self._learn(raw.headers)
+                        response = raw.parse()
+                        self._record_attempt(sent, raw.http_response.status_code, None)
+                        return _Outcome(
+                            True, attempts, response.output_text or "",
+                            usage_dict(response.usage), raw.headers.get("x-request-id"),
+                            response.status == "incomplete",
+                        )  # fmt: skip
                 info = classify(error)
                 self._record_attempt(sent, status, info.category)
                 if info.category in STOP_CATEGORIES:
@@ -550,7 +560,8 @@ class _Engine:
         first = next(items, None)
         if first is not None:
             self._emit(await self._process(first))
-        workers = [asyncio.ensure_future(self._worker(items)) for _ in range(self.s.concurrency)]
+        tasks = self.s.concurrency * TASKS_PER_SLOT
+        workers = [asyncio.ensure_future(self._worker(items)) for _ in range(tasks)]
         try:
             await asyncio.gather(*workers)
         finally:
