@@ -77,6 +77,9 @@ CHUNK_JOINER = "\n\n"
 # Prompts being worked on per in-flight slot: the others wait out backoffs or the limiter as
 # small tasks, so a slot is never idle while a retry sleeps (and memory stays bounded).
 TASKS_PER_SLOT = 4
+# Prompts sent one at a time at the start, until an answer brings x-ratelimit-* headers (a
+# server that never sends them gets the pool after this many).
+PROBES_AT_MOST = 5
 
 
 @dataclass
@@ -202,6 +205,7 @@ class _Engine:
         self.in_flight = asyncio.Semaphore(s.concurrency)
         self.stop_category: str | None = None
         self.pause_epoch = 0
+        self.heard = False  # an answer's x-ratelimit-* headers have been read
         self.started = self.now()
         self.timeline = job.summary.timeline
         self.log = get_logger("runner")
@@ -218,7 +222,8 @@ class _Engine:
         """
         if headers is None:
             return
-        self.limiter.update_from_headers(headers)
+        if not self.limiter.update_from_headers(headers).empty:
+            self.heard = True
         self.summary.rpm = float(self.limiter.rpm) if self.limiter.rpm else None
         self.summary.tpm = float(self.limiter.tpm) if self.limiter.tpm else None
         given = [x for x in (self.s.rpm, self.s.tpm) if x is not None]
@@ -557,9 +562,13 @@ class _Engine:
         # One prompt alone first: its answer's headers give the limits not given and the
         # allowance left right now, so the pool starts from the server's own bucket (its burst
         # included) instead of assuming a full one or an empty one.
-        first = next(items, None)
-        if first is not None:
+        for _ in range(PROBES_AT_MOST):
+            first = next(items, None)
+            if first is None:
+                break
             self._emit(await self._process(first))
+            if self.heard or self.stopping:  # a refused-before-sending prompt tells nothing
+                break
         tasks = self.s.concurrency * TASKS_PER_SLOT
         workers = [asyncio.ensure_future(self._worker(items)) for _ in range(tasks)]
         try:
