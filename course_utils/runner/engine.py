@@ -130,7 +130,7 @@ class Progress:
         self.ok = self.failed = self.retrying = 0
         self.bar: Any = None
         if enabled:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
             self.bar = tqdm(total=total, unit="prompt", desc="prompts", dynamic_ncols=True)
             self._show()
