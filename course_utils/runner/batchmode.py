@@ -69,7 +69,7 @@ class _BatchProgress:
         if not self.enabled:
             return
         if self.bar is None:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
             self.bar = tqdm(total=total, unit="prompt", desc="batch", dynamic_ncols=True)
         self.bar.total = max(total, self.bar.total or 0)
