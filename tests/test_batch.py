@@ -167,6 +167,24 @@ def test_a_prompts_file_splits_over_the_per_file_limit(
     assert len({r.batch_id for r in records}) == 3
 
 
+def test_six_hundred_prompts_over_three_batches_end_with_one_record_each(
+    make_sim: Callable[..., Simulator], tmp_path: Path
+) -> None:
+    """The 10,000-prompt figure is bench/batch.py's; this is its smaller, always-run twin."""
+    sim = make_sim(batch_time_scale=FAST, fail_rate=0.05, seed=11)
+    prompts = tmp_path / "many.txt"
+    prompts.write_text("\n".join(f"Explain tokens, take {i}." for i in range(600)) + "\n")
+    out = tmp_path / "many.jsonl"
+    summary = run_batch(prompts, out, client=sim.client(max_retries=0), max_lines=250, **POLL)
+    records = read_results(out)
+    assert sorted(r.id for r in records) == list(range(1, 601))  # one each, none twice
+    assert summary.succeeded + summary.failed == 600 and 0 < summary.failed < 90
+    assert len({r.batch_id for r in records}) == 3
+    again = run_batch(prompts, out, client=sim.client(max_retries=0), resume=True, **POLL)
+    assert again.requests == summary.failed  # only the failed lines go again
+    assert len(read_results(out)) == 600
+
+
 def test_resume_collects_the_same_batch_after_an_interruption(
     fast: Simulator, client: openai.OpenAI, tmp_path: Path
 ) -> None:

@@ -24,6 +24,11 @@ Conventions lesson authors can rely on:
   the SDK raises at once instead of waiting;
 - a bug in the simulator itself is a 500 ``simulator_internal_error`` with the traceback in the
   message and ``x-should-retry: false``, and is kept in ``Simulator.server_errors``;
+- the Batch API (``/v1/files``, ``/v1/batches``; ``batch_worker``) runs each line through the
+  same endpoint as an online request, in a worker thread, on a simulated clock
+  (``batch_time_scale``, 3600 by default: a "24h" window lasts 24 real seconds); batch work
+  takes nothing from the RPM/TPM buckets, has its own enqueued-token limit per model, and a
+  line's fault (queued or ``fail_rate``) lands in the batch's error file;
 - ``stream: true`` gets a 400 saying streaming is not simulated yet.
 """
 
