@@ -32,8 +32,8 @@ _SPAN_COLOURS = ("#cfe3ff", "#ffe0b3")
 _MULTI_COLOUR = "#f7c6d0"  # a character that took more than one token
 
 DEFAULT_PROMPT_A = (
-    "Please write a comprehensive, helpful and detailed explanation of what tokens are in "
-    "language models, with examples, and make sure it is not too short but also not too long."
+    "Please explain what tokens are in language models. Make it comprehensive, helpful and "
+    "detailed, with examples, and make sure it is not too short but also not too long."
 )
 DEFAULT_PROMPT_B = "Explain tokens in language models in 3 bullet points, under 60 words."
 
@@ -270,11 +270,7 @@ def _stats_html(run: PromptRun) -> str:
         if run.truncated
         else ""
     )
-    reasoning = (
-        f" (of which {run.reasoning_tokens:,} hidden reasoning, effort {run.reasoning_effort})"
-        if run.reasoning_effort is not None
-        else ""
-    )
+    reasoning = f" ({run.reasoning_tokens:,} reasoning)" if run.reasoning_effort is not None else ""
     return (
         f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens{reasoning} · "
         f"${run.cost_usd:.6f} (${run.cost_usd * 1000:.3f} per 1,000) · "
