@@ -26,7 +26,7 @@ import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from itertools import zip_longest
 
 from ..pricing import DEFAULT_MODEL, ModelInfo, UnknownModelError, get_model, list_models
@@ -651,6 +651,7 @@ class _Sentence:
     short: str
 
 
+@cache
 def _forms(text: str) -> _Sentence:
     """A knowledge sentence's full form and its short form (the ``((...))`` part dropped)."""
     return _Sentence(text.replace("((", "").replace("))", ""), re.sub(r"\(\(.*?\)\)", "", text))
@@ -740,8 +741,10 @@ def _stem(word: str) -> str:
     return word
 
 
-def _content_words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[A-Za-z][A-Za-z'-]+", text) if w.lower() not in _STOP}
+@lru_cache(maxsize=4096)
+def _content_words(text: str) -> frozenset[str]:
+    words = re.findall(r"[A-Za-z][A-Za-z'-]+", text)
+    return frozenset(_stem(w) for w in words if w.lower() not in _STOP)
 
 
 # --- what an answer is made of -----------------------------------------------------------------
@@ -760,7 +763,7 @@ class _Content:
     angle: str = "what"  # what the question asks: what / why / how / howto / example / ...
 
 
-def _subject_pool(s: Subject, angle: str, extra: set[str]) -> list[_Sentence]:
+def _subject_pool(s: Subject, angle: str, extra: frozenset[str]) -> list[_Sentence]:
     what, why = _forms(s.what), _forms(s.why)
     facts = [_forms(f) for f in s.facts]
     tips = [_forms(t) for t in s.tips]
@@ -814,7 +817,7 @@ def _known(subjects: list[Subject], angle: str, question: str) -> _Content:
         pool = _subject_pool(s, angle, extra)
         return _Content(s.title, pool, [s], list(s.items), angle=angle)
     a, b = subjects[:2]
-    pools = [_subject_pool(s, "what", set()) for s in (a, b)]
+    pools = [_subject_pool(s, "what", frozenset()) for s in (a, b)]
     pool = _interleave(*pools)
     cmp = COMPARISONS.get(frozenset((a.key, b.key)))
     if cmp:
