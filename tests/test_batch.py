@@ -146,8 +146,9 @@ def test_one_record_per_prompt_with_the_online_answers(
     assert all(r.ok and r.attempts == 1 and r.request_id for r in records)
     online = run_prompts(PROMPTS, client=client, progress=False, max_retries=0)
     assert online.results is not None
-    assert [r.output for r in records] == [r.output for r in online.results]
-    assert [r.usage for r in records] == [r.usage for r in online.results]
+    by_id = {r.id: r for r in online.results}  # online records come in finishing order
+    assert [r.output for r in records] == [by_id[r.id].output for r in records]
+    assert [r.usage for r in records] == [by_id[r.id].usage for r in records]
     assert not BatchState.path_for(out).exists()  # all collected: nothing left in flight
     batch_cost = results_cost_usd(records, batch=True)
     assert batch_cost == pytest.approx(results_cost_usd(online.results) / 2)

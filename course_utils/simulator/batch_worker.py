@@ -160,6 +160,7 @@ class BatchJob:
     )
     enqueued_tokens: int = 0
     cancel_requested: bool = False
+    created_object: dict[str, Any] | None = None  # the object as create() returns it
     wake: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
@@ -390,6 +391,7 @@ class BatchService:
         job.thread = threading.Thread(
             target=self._work, args=(job, source.data), daemon=True, name=f"batch:{job.id[:14]}"
         )
+        job.created_object = job.object()  # before the worker starts: always "validating"
         with self._lock:
             self._batches[job.id] = job
         job.thread.start()

@@ -79,7 +79,7 @@ def create(host: Host, call: Call) -> Reply:
         )
     metadata = _metadata(body.get("metadata"))
     job = host.batch.create(call.key or "", input_file_id, str(endpoint), str(window), metadata)
-    return Reply(200, job.object())
+    return Reply(200, job.created_object or job.object())
 
 
 def retrieve(host: Host, call: Call) -> Reply:
