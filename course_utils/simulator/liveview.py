@@ -494,6 +494,7 @@ def render_page(
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Class server: live view</title>
+<link rel="icon" href="data:,">
 <noscript><meta http-equiv="refresh" content="{max(1, round(refresh_s))}"></noscript>
 <style>{_STYLE}</style></head>
 <body>{_DEFS}
