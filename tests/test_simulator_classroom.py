@@ -233,6 +233,14 @@ def test_an_unsafe_admin_token_is_refused(make_sim, token, message):
         attach(make_sim(), keys=ClassKeys(prefix="class-"), admin_token=token)
 
 
+def test_attach_twice_is_refused(make_sim):
+    sim = make_sim()
+    attach(sim)
+    with pytest.raises(ClassroomError, match="attach\\(\\) it only once"):
+        attach(sim)
+    assert len(sim.observers) == 1
+
+
 def test_an_observer_bug_is_reported_not_passed_to_the_learner(make_sim):
     sim = make_sim()
     sim.observers.append(lambda record, key: 1 / 0)

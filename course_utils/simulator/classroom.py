@@ -408,6 +408,8 @@ def attach(
     bin_s: float = 10.0,
 ) -> Classroom:
     """Make ``sim`` the class server (before or after ``start()``); see the module docstring."""
+    if ("GET", "/admin/limits") in sim.side_routes:
+        raise ClassroomError("this simulator is a class server already: attach() it only once")
     if admin_token is not None:
         _check_admin_token(admin_token, keys)
     stats = None

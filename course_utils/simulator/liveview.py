@@ -128,6 +128,7 @@ class LiveStats:
         self._clock, self._label = clock, label or _default_label
         self._rows: dict[str, _Row] = {}  # digest of the key -> row; the key itself is not kept
         self._room: dict[int, Counts] = {}
+        self._pruned_for: int | None = None  # the bin the last prune was for
         self._lock = threading.Lock()
 
     def _bin(self, now: float) -> int:
@@ -141,7 +142,8 @@ class LiveStats:
         tokens = (record.input_tokens or 0) + (record.output_tokens or 0)
         digest = hashlib.sha256((key or "").encode()).hexdigest()
         with self._lock:
-            self._prune(index)
+            if index != self._pruned_for:  # once per bin, not on every request
+                self._prune(index)
             row = self._rows.get(digest)
             if row is None:
                 row = self._rows[digest] = _Row(self._unique_label(self._label(key)), now)
@@ -166,6 +168,7 @@ class LiveStats:
             del self._rows[oldest]
 
     def _prune(self, current: int) -> None:
+        self._pruned_for = current
         first = current - self.bins + 1
         for bins in (self._room, *(row.bins for row in self._rows.values())):
             for index in [i for i in bins if i < first]:
