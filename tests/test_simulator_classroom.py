@@ -233,6 +233,20 @@ def test_an_unsafe_admin_token_is_refused(make_sim, token, message):
         attach(make_sim(), keys=ClassKeys(prefix="class-"), admin_token=token)
 
 
+def test_a_bug_in_a_side_route_is_a_500_without_the_traceback(make_sim):
+    sim = make_sim()
+    room = attach(sim)
+    sim.side_routes[("GET", "/live.json")] = lambda call: {}["missing"]  # a bug
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(sim.base_url.removesuffix("/v1") + "/live.json", timeout=10)
+    body = json.load(info.value)
+    assert info.value.code == 500 and body["error"]["code"] == "simulator_internal_error"
+    assert "Traceback" not in body["error"]["message"] and "req_" in body["error"]["message"]
+    assert len(sim.server_errors) == 1 and "KeyError" in sim.server_errors[0]
+    sim.server_errors.clear()
+    assert room.stats is not None
+
+
 def test_attach_twice_is_refused(make_sim):
     sim = make_sim()
     attach(sim)

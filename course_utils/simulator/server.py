@@ -305,12 +305,19 @@ class Simulator:
         """A non-API route (the class server's admin and live view): it does its own auth,
         takes no fault, sends no rate-limit headers and is not in the request log."""
         try:
-            try:
-                reply = handler(call)
-            except SimError as err:
-                reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
-        except Exception:
-            reply = self._crash(traceback.format_exc())
+            reply = handler(call)
+        except SimError as err:
+            reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
+        except Exception:  # a bug: the traceback goes to server_errors, never on the wire
+            self.server_errors.append(traceback.format_exc())
+            body = error_body(
+                f"The course simulator itself failed (a bug, not a simulated fault); request id "
+                f"{call.request_id}.",
+                "server_error",
+                None,
+                "simulator_internal_error",
+            )
+            reply = Reply(500, body, {"x-should-retry": "false"}, "internal_error")
         reply.headers = {**reply.headers, "x-request-id": call.request_id}
         return reply
 
