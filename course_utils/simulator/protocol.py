@@ -18,6 +18,7 @@ __all__ = [
     "Host",
     "Reply",
     "RequestRecord",
+    "SideRoute",
 ]
 
 
@@ -49,6 +50,8 @@ class Reply:
     action: str = "respond"
     input_tokens: int | None = None
     output_tokens: int | None = None
+    text: str | None = None  # a body that is not JSON (the live view's HTML), sent as is
+    content_type: str = "application/json"
 
 
 @dataclass
@@ -83,3 +86,5 @@ class Host(Protocol):
 
 
 Endpoint = Callable[[Host, Call], Reply]
+SideRoute = Callable[[Call], Reply]
+"""A route outside the API (the class server's admin endpoint and live view): see ``classroom``."""
