@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 from matplotlib.figure import Figure
 
@@ -18,6 +19,7 @@ __all__ = [
     "comparer_figure",
     "cost_per_1000_figure",
     "figure_png",
+    "model_selection_figure",
 ]
 
 _A_COLOUR, _B_COLOUR, _OVER_COLOUR = "#4C72B0", "#DD8452", "#C44E52"
@@ -94,5 +96,48 @@ def comparer_figure(
     ax.invert_yaxis()
     ax.margins(x=0.15)
     ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def model_selection_figure(
+    scores: Sequence[Any], chosen: str | None = None, min_accuracy: float | None = None
+) -> Figure:
+    """Cost per 1,000 items (x, log) against accuracy (y); marker area grows with latency.
+
+    ``scores`` are ``model_selection.ModelScore`` rows; ``chosen`` names the sweet-spot model,
+    drawn with a ring and named in the title; ``min_accuracy`` (0-1) draws the bar it had to clear.
+    """
+    if not scores:
+        raise ValueError("scores is empty: benchmark at least one model first")
+    fig = Figure(figsize=(8, 4.4))
+    ax = fig.add_subplot()
+    slowest = max(s.latency_median_s for s in scores) or 1.0
+    for s in scores:
+        size = 60 + 540 * s.latency_median_s / slowest
+        ax.scatter(s.cost_per_1000_usd, s.accuracy * 100, s=size, color=_A_COLOUR, alpha=0.6)
+        ax.annotate(
+            f"{s.model}\n{s.latency_median_s * 1000:.0f} ms",
+            (s.cost_per_1000_usd, s.accuracy * 100),
+            textcoords="offset points", xytext=(8, 6), fontsize=8,
+        )  # fmt: skip
+        if s.model == chosen:
+            ax.scatter(
+                s.cost_per_1000_usd, s.accuracy * 100, s=size * 1.9, facecolors="none",
+                edgecolors=_OVER_COLOUR, linewidths=2,
+            )  # fmt: skip
+    if min_accuracy is not None:
+        ax.axhline(min_accuracy * 100, color="grey", linestyle="--", linewidth=1)
+        ax.annotate(
+            f"accuracy bar {min_accuracy:.0%}", (0.01, min_accuracy * 100),
+            xycoords=("axes fraction", "data"), xytext=(0, 4), textcoords="offset points",
+            fontsize=8, color="grey",
+        )  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("cost per 1,000 items (USD, log scale)")
+    ax.set_ylabel("accuracy on the labelled items (%)")
+    title = "Accuracy vs cost (marker size: median latency)"
+    ax.set_title(title + (f"; ringed: {chosen}" if chosen else ""))
+    ax.margins(x=0.25, y=0.12)
     fig.tight_layout()
     return fig

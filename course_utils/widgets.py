@@ -24,6 +24,7 @@ from .prompting import (
     run_prompt,
     token_spans,
 )
+from .quiz import CHECKLIST, QUESTIONS, ChecklistItem, Feedback, Question, grade, score_line
 
 __all__ = ["PromptComparer", "friendly_error", "show_tokens", "token_html"]
 
@@ -31,8 +32,8 @@ _SPAN_COLOURS = ("#cfe3ff", "#ffe0b3")
 _MULTI_COLOUR = "#f7c6d0"  # a character that took more than one token
 
 DEFAULT_PROMPT_A = (
-    "Please write a comprehensive, helpful and detailed explanation of what tokens are in "
-    "language models, with examples, and make sure it is not too short but also not too long."
+    "Please explain what tokens are in language models. Make it comprehensive, helpful and "
+    "detailed, with examples, and make sure it is not too short but also not too long."
 )
 DEFAULT_PROMPT_B = "Explain tokens in language models in 3 bullet points, under 60 words."
 
@@ -269,11 +270,7 @@ def _stats_html(run: PromptRun) -> str:
         if run.truncated
         else ""
     )
-    reasoning = (
-        f" (of which {run.reasoning_tokens:,} hidden reasoning, effort {run.reasoning_effort})"
-        if run.reasoning_effort is not None
-        else ""
-    )
+    reasoning = f" ({run.reasoning_tokens:,} reasoning)" if run.reasoning_effort is not None else ""
     return (
         f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens{reasoning} · "
         f"${run.cost_usd:.6f} (${run.cost_usd * 1000:.3f} per 1,000) · "
@@ -390,3 +387,118 @@ class RetryTimeline:
         )
         fig = retry_timeline_figure(run, slot_s=0.5)
         self.image.value = figure_png(fig)
+
+
+# --- Quiz and Checklist (lesson 07) ----------------------------------------------------------
+# Grading and the questions are plain data and functions in ``quiz``.
+
+__all__ += ["Checklist", "Quiz"]
+
+
+class Quiz:
+    """The wrap-up knowledge check: answer, press Check, read why; a score at the bottom.
+
+    Grading is ``quiz.grade`` (plain data and a pure function); this class only wires controls.
+    Tests call ``answer(id, value)`` and ``check(id)`` as a learner's clicks would.
+    """
+
+    def __init__(self, questions: tuple[Question, ...] = QUESTIONS) -> None:
+        self.questions = {q.id: q for q in questions}
+        self.results: dict[str, Feedback] = {}
+        self._inputs: dict[str, Any] = {}
+        self._feedback: dict[str, w.HTML] = {}
+        self.score = w.HTML(value=score_line({}, len(questions)))
+        rows = []
+        for number, q in enumerate(questions, start=1):
+            control = self._control(q)
+            button = w.Button(description=f"Check answer {number}", icon="check")
+            button.on_click(lambda _b, qid=q.id: self.check(qid))
+            feedback = w.HTML(value="")
+            self._inputs[q.id], self._feedback[q.id] = control, feedback
+            title = w.HTML(value=f"<b>{number}. {html.escape(q.prompt)}</b>")
+            rows.append(w.VBox([title, control, button, feedback]))
+        self.widget = w.VBox([*rows, self.score])
+
+    @staticmethod
+    def _control(q: Question) -> Any:
+        wide = w.Layout(width="auto")
+        if q.kind == "choice":
+            return w.RadioButtons(options=list(q.options), value=None, layout=wide)
+        if q.kind == "multi":
+            boxes = [w.Checkbox(value=False, description=o, indent=False) for o in q.options]
+            return w.VBox(boxes)
+        placeholder = "a whole number" if q.kind == "number" else "one or two sentences"
+        return w.Text(placeholder=placeholder, layout=w.Layout(width="60%"))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def answer(self, qid: str, value: Any) -> None:
+        """Set question ``qid``'s control: an option's text or index, a list of them, or text."""
+        q, control = self.questions[qid], self._inputs[qid]
+        if q.kind == "choice":
+            control.value = q.options[value] if isinstance(value, int) else value
+        elif q.kind == "multi":
+            picked = {q.options[v] if isinstance(v, int) else v for v in value}
+            for box in control.children:
+                box.value = box.description in picked
+        else:
+            control.value = str(value)
+
+    def _response(self, q: Question) -> Any:
+        control = self._inputs[q.id]
+        if q.kind == "choice":
+            return None if control.value is None else q.options.index(control.value)
+        if q.kind == "multi":
+            return [i for i, box in enumerate(control.children) if box.value]
+        return control.value
+
+    def check(self, qid: str) -> Feedback:
+        """Grade one question, show its feedback, update the score."""
+        q = self.questions[qid]
+        result = grade(q, self._response(q))
+        if result.answered:
+            self.results[qid] = result
+        mark = ("✅ Correct" if result.correct else "❌ Not yet") if result.answered else "Note"
+        colour = "var(--jp-success-color1, #1a7f37)" if result.correct else "inherit"
+        text = html.escape(result.message)
+        self._feedback[qid].value = f'<div style="color:{colour}"><b>{mark}:</b> {text}</div>'
+        self.score.value = f"<b>{score_line(self.results, len(self.questions))}</b>"
+        return result
+
+
+class Checklist:
+    """The best-practices checklist: tick what your code does; a count shows progress."""
+
+    def __init__(self, items: tuple[ChecklistItem, ...] = CHECKLIST) -> None:
+        self.items = items
+        self.boxes: list[w.Checkbox] = []
+        parts: list[Any] = []
+        area = None
+        for item in items:
+            if item.area != area:
+                area = item.area
+                parts.append(w.HTML(value=f"<b>{html.escape(area)}</b>"))
+            box = w.Checkbox(
+                value=False, description=f"{item.text} (notebooks/{item.lesson})", indent=False
+            )
+            box.layout.width = "auto"
+            box.observe(self._update, names="value")
+            self.boxes.append(box)
+            parts.append(box)
+        self.progress = w.HTML()
+        self._update()
+        self.widget = w.VBox([*parts, self.progress])
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def done(self) -> int:
+        return sum(box.value for box in self.boxes)
+
+    def _update(self, _change: Any = None) -> None:
+        total = len(self.boxes)
+        left = total - self.done
+        note = "all done" if left == 0 else f"{left} to go"
+        self.progress.value = f"<b>{self.done} of {total} ticked</b> ({note})"

@@ -249,3 +249,43 @@ def test_untouched_exercise_runs_and_says_not_started(
     text = _run_cells(ROOT / "exercises" / path.name)
     assert "⏳ NOT STARTED" in text and "not written yet" in text
     assert "✅" not in text and "❌" not in text and "Traceback" not in text
+
+
+# Lessons being written in this release; a link to one is allowed before it lands, nothing else.
+LESSONS_BEING_WRITTEN = {
+    "notebooks/03_rate_limits_backoff.ipynb",
+    "notebooks/04_error_handling.ipynb",
+    "notebooks/05_mini_project.ipynb",
+}
+NOTEBOOK_LINK = re.compile(r"notebooks/[\w.-]*")
+
+
+def _markdown(path: Path) -> str:
+    cells = nbformat.read(path, as_version=4).cells
+    return "\n".join(c.source for c in cells if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_links_name_notebooks_that_exist(path: Path) -> None:
+    pending: set[str] = set()
+    for notebook in (path, ROOT / "exercises" / path.name):
+        text = _markdown(notebook)
+        links = set(NOTEBOOK_LINK.findall(text))
+        assert "notebooks/" not in links, f"{notebook.name} points at the folder, not a lesson"
+        siblings = set(re.findall(r"`(\d\d_[\w-]+\.ipynb)` in this folder", text))
+        missing = {link for link in links if not (ROOT / link).is_file()}
+        missing |= {s for s in siblings if not (notebook.parent / s).is_file()}
+        assert missing <= LESSONS_BEING_WRITTEN, f"{notebook.name} links to {missing}"
+        pending |= missing
+    if pending:
+        pytest.skip(f"links to lessons not merged yet: {', '.join(sorted(pending))}")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_every_tick_and_cross_has_its_word(path: Path) -> None:
+    """Without an emoji font ✅ and ❌ render as empty boxes: the words must be beside them."""
+    for notebook in (path, ROOT / "exercises" / path.name):
+        text = _markdown(notebook)
+        assert "✅" in text or "❌" in text
+        assert text.count("✅") == text.count("✅ PASS"), notebook.name
+        assert text.count("❌") == text.count("❌ FAIL"), notebook.name

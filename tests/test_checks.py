@@ -416,7 +416,7 @@ def test_a_value_with_a_slow_repr_does_not_hang_the_check(
                 pass
 
     result = checks.assert_fails(toy, lambda x: Slow(), rule=1, contains="did not finish")
-    assert "Slow whose repr() did not finish" in str(result)
+    assert "an object of type Slow whose repr() did not finish" in str(result)
     assert _all_ended("check:repr")
 
 

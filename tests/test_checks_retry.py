@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -271,3 +272,26 @@ def test_check_leaves_global_random_and_logging_as_it_found_them() -> None:
     assert_passes(NAME, make_variant())
     assert random.getstate() == state
     assert (root.handlers, root.level) == (handlers, level)
+
+
+@pytest.mark.timeout(120)
+def test_a_returned_value_with_a_slow_repr_does_not_hang_the_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before the fix the check formatted `{value!r}` unbounded and hung forever here."""
+    from course_utils.checks import authoring
+
+    monkeypatch.setattr(authoring, "REPR_TIME_LIMIT_S", 0.3)
+
+    class Answer:
+        def __repr__(self) -> str:
+            while True:
+                pass
+
+    def generate_with_retry(client: openai.OpenAI, prompt: str, **kwargs: Any) -> Any:
+        return Answer()
+
+    result = assert_fails(NAME, generate_with_retry, rule=1, contains="did not finish")
+    assert "an object of type Answer whose repr() did not finish" in str(result)
+    time.sleep(0.5)
+    assert not [t for t in threading.enumerate() if t.name == "check:repr" and t.is_alive()]

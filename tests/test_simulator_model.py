@@ -49,6 +49,7 @@ Return:
 - under 120 words
 """
 FRAGMENTS = ("me what", "explain to", "could you", "can you", "would you", "tell me")
+FRAGMENT = re.compile(r"\b(?:" + "|".join(FRAGMENTS) + r")\b")  # "explain tokens" is fine
 
 
 # --- reading answers ---------------------------------------------------------------------------
@@ -282,8 +283,7 @@ def _check(case: Case, text: str) -> None:
         assert n <= case.max_tokens
     if case.min_tokens is not None:
         assert n >= case.min_tokens
-    for fragment in FRAGMENTS:
-        assert fragment not in lower
+    assert not FRAGMENT.search(lower), FRAGMENT.search(lower)
 
 
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
@@ -466,8 +466,27 @@ NOUNS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10)
 )
 def test_no_instruction_fragment_in_any_answer(wrapper: str, subject: str) -> None:
     text = answer(wrapper.format(subject)).lower()
-    for fragment in FRAGMENTS:
-        assert fragment not in text
+    assert not FRAGMENT.search(text), (FRAGMENT.search(text), text)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(prompt=st.text(max_size=300), verbosity=st.sampled_from([None, "low", "high"]))
+def test_any_text_gets_a_non_empty_answer(prompt: str, verbosity: str | None) -> None:
+    text = answer(prompt, verbosity=verbosity)
+    assert text.strip()
+    for block in code_blocks(text):
+        compile(block, "answer", "exec")
+
+
+def test_huge_requests_still_get_a_sane_answer() -> None:
+    """Rules and subjects are read from a bounded part of a request (no runaway regexes)."""
+    paragraph = "Explain this. " + "word after word " * 20_000
+    assert "simulated model" in answer(paragraph)
+    question = "Answer in one sentence. " + "filler text here. " * 5_000 + "What is a token?"
+    text = answer(question)
+    assert sentences(text) == 1 and "token" in text.lower()
+    document = "Summarise this in one sentence.\n\n" + load_long_document() * 10
+    assert sentences(answer(document)) == 1
 
 
 # --- reasoning models, through the real SDK -----------------------------------------------------

@@ -37,6 +37,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -225,8 +226,8 @@ def exercise(
 
 def get_exercise(name: object) -> Exercise:
     """The declared exercise called ``name``, or a ValueError listing the ones that exist."""
-    if inspect_name := _function_name(name):
-        name = inspect_name  # hint(generate_with_retry) works as well as the name
+    if fn_name := _function_name(name):
+        name = fn_name  # hint(generate_with_retry) works as well as the name
     if isinstance(name, str) and name in EXERCISES:
         return EXERCISES[name]
     known = ", ".join(repr(n) for n in sorted(EXERCISES)) or "(none)"
@@ -239,8 +240,6 @@ def get_exercise(name: object) -> Exercise:
 
 def _function_name(obj: object) -> str | None:
     """A plain function's name (read without running learner code), else None."""
-    import types
-
     if isinstance(obj, types.FunctionType):  # a plain function's __name__ runs no user code
         name = obj.__name__
         return name if isinstance(name, str) and name in EXERCISES else None
@@ -257,9 +256,9 @@ def shown(value: object, width: int = 60) -> str:
         name="check:repr",
     )  # fmt: skip
     if not box.finished:
-        return f"a {type(value).__name__} whose repr() did not finish in {REPR_TIME_LIMIT_S:g} s"
+        return f"an object of type {type(value).__name__} whose repr() did not finish in time"
     if box.error is not None or not isinstance(box.value, str):
-        return f"a {type(value).__name__} (its repr() failed)"
+        return f"an object of type {type(value).__name__} (its repr() failed)"
     text: str = box.value
     return text if len(text) <= width else text[: width - 1] + "…"
 

@@ -2027,8 +2027,8 @@ SUBJECTS: tuple[Subject, ...] = (
         why="Structured output lets code use an answer directly((, with no fragile parsing of "
         "free text)).",
         facts=(
-            'The Responses API takes `text={"format": {"type": "json_schema", ...}}`((, with a '
-            "name, the schema and `strict` set to true)).",
+            "The Responses API takes the schema in `text.format`((, with the type "
+            '`"json_schema"`, a name, the schema and `strict` set to true)).',
             'JSON mode, `{"type": "json_object"}`, promises only valid JSON((, not any '
             "particular fields)).",
             "The SDK can build the schema from a Pydantic model((, and parse the answer back "

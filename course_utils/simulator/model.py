@@ -24,7 +24,7 @@ import json
 import math
 import random
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import zip_longest
@@ -37,6 +37,7 @@ from ..tokens import (
     truncate_to_tokens,
 )
 from ..tokens import content_text as text_of  # the one content reader, kept under its old name
+from .classify import classify, parse_classification
 from .knowledge import (
     CLOSERS,
     COMPARISONS,
@@ -203,6 +204,7 @@ def reasoning_tokens(seed: int, effort: str | None, input_tokens: int, answer_to
 
 # --- reading the prompt ----------------------------------------------------------------------
 
+MIN_WORDS_PER_ITEM = 7  # a word limit leaves at least this much per sentence beside a code block
 MAX_ITEMS = 50  # a requested count of bullets/sentences/array items is clamped to 1..MAX_ITEMS
 MAX_WORDS = 2000  # a word limit above this is treated as this
 MAX_SCHEMA_VALUES = 500  # a JSON-schema answer holds about this many values at most
@@ -257,7 +259,7 @@ _JSON_OUT = re.compile(
     r"\b(?:as|in|into|return|returns|reply with|respond with|answer in|answer with|output|"
     r"format(?:ted)? as|give me|using|valid|only|send|produce|return only)\s+"
     r"(?:valid\s+|a\s+|an\s+|the\s+|only\s+|strict\s+|raw\s+)?json\b|"
-    r"\bjson\s+(?:only|object|format|output|response|array|with)\b|^json\b",
+    r"\bjson\s+(?:only|object|format|response|array)\b|^json\b",
     re.IGNORECASE,
 )
 _VERBOSE_STRONG = (
@@ -332,6 +334,9 @@ class _Ask:
     length: int = 1  # 0 brief, 1 normal, 2 long, 3 very long
 
 
+MAX_RULES_CHARS = 8000  # how much of a long request is read for its format rules
+
+
 def _split_material(user: str) -> tuple[str, str]:
     """(question, material): a long block of text sent with a short instruction is material."""
     labelled = _QUESTION_LABEL.search(user)
@@ -359,6 +364,8 @@ def _parse(messages: Sequence[Mapping[str, object]]) -> _Ask:
     )
     question, material = _split_material(user)
     text = f"{instructions}\n{question}".lower()
+    if len(text) > MAX_RULES_CHARS:  # rules sit at the start or the end of a request
+        text = f"{text[: MAX_RULES_CHARS // 2]}\n{text[-MAX_RULES_CHARS // 2 :]}"
     ask = _Ask(question, material, text, history=last > 0 and any(
         m.get("role") == "assistant" for m in messages[:last]
     ))  # fmt: skip
@@ -383,10 +390,12 @@ def _parse(messages: Sequence[Mapping[str, object]]) -> _Ask:
     ask.json = bool(_JSON_OUT.search(text))
     strong = sum(v in text for v in _VERBOSE_STRONG)
     weak = sum(v in text for v in _VERBOSE_WEAK)
-    if strong or weak >= 2 or len(question.split()) >= 30:
-        ask.length = 2
+    if strong or weak >= 2:
+        ask.length = 3 if strong + weak >= 5 else 2  # the more hedging, the longer the answer
     elif _BRIEF.search(text):
         ask.length = 0
+    elif len(question.split()) >= 30:
+        ask.length = 2
     return ask
 
 
@@ -484,6 +493,7 @@ _ASKS: list[tuple[str, re.Pattern[str]]] = [
             r"one-line|1-line|single-line|concrete|python|code|good|real|practical)\s+)*"
             r"(?:code\s+)?(?:examples?|snippets?|demo) (?:of|for|showing|using) (?P<x>.+)",
         ),
+        ("example", r"^(?:some |the )?code (?:for|of|showing|using|that uses) (?P<x>.+)"),
         (
             "code",
             r"^(?:a |an |some )(?:(?:small|short|simple|tiny|python)\s+)*(?:function|"
@@ -580,7 +590,10 @@ def _ask_sentence(question: str) -> str:
     """The sentence of a request that carries its subject (not a format rule or a role)."""
     parts = [s.strip() for s in re.split(r"(?<=[.?!])\s+|\n", question.strip()) if s.strip()]
     useful = [s for s in parts if not _CONSTRAINT_ONLY.match(s) and not _ROLE.match(s)]
-    return (useful or parts or [question])[0]
+    if not useful and parts and all(_CONSTRAINT_ONLY.match(s) for s in parts):
+        return ""  # only format rules ("3 bullet points."): no subject named
+    named = next((s for s in useful[:20] if find_subjects(s)), None)
+    return named or (useful or parts or [question])[0]
 
 
 def _subject_phrase(question: str) -> tuple[str, list[str]]:
@@ -618,7 +631,7 @@ def _subject_phrase(question: str) -> tuple[str, list[str]]:
 def _named(phrase: str, at_start: bool) -> str | None:
     """``phrase`` fit to stand in an honest answer ("you" for "I"), or None when it is not."""
     words = phrase.split()
-    if not words or len(words) > 12 or words[0].lower() in _PREPOSITIONS:
+    if not words or len(words) > 12 or len(phrase) > 80 or words[0].lower() in _PREPOSITIONS:
         return None
     flipped = [_FLIP.get(w.lower(), w) if w.lower() in _FLIP else w for w in words]
     if at_start and flipped[0][:1].isupper() and flipped[0][1:].islower():
@@ -675,18 +688,39 @@ def _alias_index() -> tuple[re.Pattern[str], dict[str, Subject]]:
             if alias[-1].isalpha():
                 by_alias.setdefault(alias + "s", s)
                 by_alias.setdefault(alias + "es", s)
-    ordered = sorted(by_alias, key=lambda a: (-len(a), a))
-    pattern = re.compile(
-        r"(?<![\w@])(?:" + "|".join(re.escape(a) for a in ordered) + r")(?![\w])", re.IGNORECASE
-    )
+    pattern = re.compile(r"(?<![\w@])" + _trie_regex(by_alias) + r"(?!\w)", re.IGNORECASE)
     return pattern, by_alias
 
 
+def _trie_regex(words: Iterable[str]) -> str:
+    """One regex for many words, as a character trie: fast to compile and to match, and it
+    prefers the longest alias at a position (a shorter one is tried only if that fails)."""
+    trie: dict = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return "(?:" + build(trie) + ")"
+
+
+MAX_SUBJECT_TEXT = 4000  # characters of a text searched for subject names
+
+
 def find_subjects(text: str) -> list[Subject]:
-    """Subjects named in ``text``, in order of first mention, specific ones before generic."""
+    """Subjects named in ``text`` (its first ``MAX_SUBJECT_TEXT`` characters), in order of first
+    mention, specific ones before generic."""
     pattern, by_alias = _alias_index()
     found: list[Subject] = []
-    for m in pattern.finditer(text):
+    for m in pattern.finditer(text[:MAX_SUBJECT_TEXT]):
         s = by_alias[m.group(0).lower()]
         if s not in found:
             found.append(s)
@@ -803,9 +837,13 @@ def _is_heading(sentence: str) -> bool:
     return not sentence.endswith((".", "!", "?")) or len(sentence.split()) <= 3
 
 
+MAX_MATERIAL_CHARS = 200_000  # a document is read this far (about 50,000 tokens)
+
+
 def _from_material(ask: _Ask, summarise: bool) -> _Content | None:
-    sentences = _sentences_of(ask.material)
-    body = [s for s in sentences if not _is_heading(s)]
+    material = ask.material[:MAX_MATERIAL_CHARS]
+    sentences = _sentences_of(material)
+    body = list(dict.fromkeys(s for s in sentences if not _is_heading(s)))
     if not body:
         return None
     if summarise:
@@ -826,7 +864,7 @@ def _from_material(ask: _Ask, summarise: bool) -> _Content | None:
     wanted = _content_words(ask.question)
     if not wanted:
         return None
-    blocks = [_sentences_of(b) for b in ask.material.splitlines() if b.strip()]
+    blocks = [_sentences_of(b) for b in material.splitlines() if b.strip()]
     spots = [(len(wanted & _content_words(s)), -b, -i) for b, ss in enumerate(blocks)
              for i, s in enumerate(ss)]  # fmt: skip
     overlap, b, i = max(spots)
@@ -895,12 +933,13 @@ _DANGLING = frozenset((
 def _trim(words: list[str]) -> str:
     """A sentence cut to ``words``, ending cleanly: no dangling "and", no open code span."""
     words = list(words)
+    first = words[0] if words else "Yes"
     while words and (words[-1].lower().strip(",;:") in _DANGLING or words[-1].count("`") % 2):
         words.pop()
     text = " ".join(words).rstrip(",;:-—(")
     if text.count("`") % 2:
         text = text[: text.rfind("`")].rstrip()
-    return (text or "Yes").rstrip(".") + "."
+    return (text or first.strip("`,;:.")).rstrip(".") + "."
 
 
 def _choose(pool: list[_Sentence], n: int, budget: int | None, per_item: int) -> list[_Sentence]:
@@ -972,12 +1011,20 @@ class _Writer:
         self.next_sentence = 0
 
     # -- pieces
-    def code(self) -> str | None:
+    def code(self, items: int = 1) -> str | None:
+        """The code example asked for, if any: the one-liner when a word limit leaves too little
+        room beside it for ``items`` readable sentences, and none if even that does not fit."""
         subjects = self.c.subjects
-        if not subjects or not self.c.code_ok:
+        if not self.ask.code or not subjects or not self.c.code_ok:
             return None
         s = subjects[0]
-        return s.one_liner if self.ask.code == "line" else s.code
+        options = [s.one_liner] if self.ask.code == "line" else [s.code, s.one_liner]
+        if self.ask.max_words is None:
+            return options[0]
+        for code in options:
+            if self.ask.max_words - _words(_block(code)) - 1 >= MIN_WORDS_PER_ITEM * items:
+                return code
+        return None
 
     def sentence(self) -> str:
         """The next sentence of the pool, for JSON-schema fields (cycling when it runs out)."""
@@ -1002,7 +1049,7 @@ class _Writer:
             sents = [_Sentence(t, t.split(":")[0] + ".") for t in items]
         else:
             sents = self.pool(n)
-        code = self.code() if self.ask.code else None
+        code = self.code(n)
         budget = self._prose_budget(code)
         if not self.c.honest and not (self.ask.items and self.c.items):
             sents = _choose(self.pool(3 * n), n, budget, 1)
@@ -1016,8 +1063,8 @@ class _Writer:
             pool = self.c.pool
             sents = [pool[1]] if n == 1 else [p for i, p in enumerate(pool) if i != 1][: min(n, 3)]
         else:
-            sents = _choose(self.pool(3 * n), n, self._prose_budget(self.code()), 0)
-        code = self.code() if self.ask.code else None
+            sents = _choose(self.pool(3 * n), n, self._prose_budget(self.code(n)), 0)
+        code = self.code(n)
         budget = self._prose_budget(code)
         return self._with_code(" ".join(_fit_counted(sents, budget, short, 0)), code, budget)
 
@@ -1027,7 +1074,7 @@ class _Writer:
             sents = [p for i, p in enumerate(self.c.pool) if i != 1]
         else:
             sents = self.pool(max(most, 1))
-        code = self.code() if self.ask.code else None
+        code = self.code()
         budget = self._prose_budget(code)
         return self._with_code(" ".join(_fit_flexible(sents, budget, most, short)), code, budget)
 
@@ -1275,6 +1322,16 @@ def compose(
     return w.flexible(2 if length <= 0 else 4, short and length > 0)
 
 
+def _label(messages: Sequence[Mapping[str, object]], model: str) -> str | None:
+    """The label a classification request asks for (lesson 06's benchmark), else None."""
+    parts = [text_of(m.get("content")) for m in messages if m.get("role") != "assistant"]
+    task = parse_classification("\n".join(parts))
+    if task is None:
+        return None
+    labels, text = task
+    return classify(text, labels, model, profile(model).tier)
+
+
 def generate(
     messages: Sequence[Mapping[str, object]],
     model: str,
@@ -1298,7 +1355,9 @@ def generate(
         input_tokens = count_message_tokens(messages, counting_model)
     effort = resolve_effort(model, reasoning_effort)
     verbosity = resolve_verbosity(model, verbosity)
-    text = compose(messages, model, json_mode=json_mode, schema=schema, verbosity=verbosity)
+    text = _label(messages, model) or compose(
+        messages, model, json_mode=json_mode, schema=schema, verbosity=verbosity
+    )
     visible = count_tokens(text, counting_model)
     hidden = reasoning_tokens(_seed(model, messages), effort, input_tokens, visible)
     truncated = False
