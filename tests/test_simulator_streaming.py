@@ -304,17 +304,24 @@ def test_a_simulator_bug_mid_stream_is_recorded_and_cuts_the_stream(
 # --- pacing ---------------------------------------------------------------------------------------
 
 
-def _paced(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def _paced(sim: Simulator, monkeypatch: pytest.MonkeyPatch, clock: Any = None) -> list[float]:
+    """Record each pause instead of waiting; a fake ``clock`` moves on by the pause."""
     pauses: list[float] = []
-    monkeypatch.setattr(sim, "pause", pauses.append)
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if clock is not None:
+            clock.advance(max(seconds, 0.0))
+
+    monkeypatch.setattr(sim, "pause", pause)
     return pauses
 
 
 def test_deltas_are_paced_by_the_profile_and_add_up_to_the_json_latency(
-    make_sim: Any, monkeypatch: pytest.MonkeyPatch
+    make_sim: Any, monkeypatch: pytest.MonkeyPatch, fake_clock: Any
 ) -> None:
-    sim = make_sim(latency_scale=1.0)
-    pauses = _paced(sim, monkeypatch)
+    sim = make_sim(latency_scale=1.0, clock=fake_clock)  # the stream's schedule, never late
+    pauses = _paced(sim, monkeypatch, fake_clock)
     client = sim.client(max_retries=0)
     whole = client.responses.create(model="gpt-5.4", input=LONG, reasoning={"effort": "none"})
     [json_wait] = pauses
@@ -335,10 +342,10 @@ def test_deltas_are_paced_by_the_profile_and_add_up_to_the_json_latency(
 
 
 def test_reasoning_time_comes_before_the_first_token(
-    make_sim: Any, monkeypatch: pytest.MonkeyPatch
+    make_sim: Any, monkeypatch: pytest.MonkeyPatch, fake_clock: Any
 ) -> None:
-    sim = make_sim(latency_scale=1.0)
-    pauses = _paced(sim, monkeypatch)
+    sim = make_sim(latency_scale=1.0, clock=fake_clock)
+    pauses = _paced(sim, monkeypatch, fake_clock)
     client = sim.client(max_retries=0)
     stream = client.chat.completions.create(
         model="gpt-5.4", messages=MESSAGES, stream=True, reasoning_effort="high",
@@ -356,11 +363,13 @@ def test_reasoning_time_comes_before_the_first_token(
 
 
 def test_a_request_can_ask_for_the_catalogue_latency(
-    sim: Simulator, client: openai.OpenAI, monkeypatch: pytest.MonkeyPatch
+    make_sim: Any, monkeypatch: pytest.MonkeyPatch, fake_clock: Any
 ) -> None:
-    pauses = _paced(sim, monkeypatch)
+    sim = make_sim(clock=fake_clock)
+    client = sim.client(max_retries=0)
+    pauses = _paced(sim, monkeypatch, fake_clock)
     client.responses.create(model=DEFAULT_MODEL, input=QUESTION)
-    assert pauses == [0]  # the session simulator: no latency
+    assert pauses == [0]  # latency_scale 0: no latency
     pauses.clear()
     list(client.responses.create(model=DEFAULT_MODEL, input=QUESTION, stream=True,
                                  extra_headers={"X-Sim-Latency-Scale": "1"}))  # fmt: skip
@@ -389,3 +398,21 @@ def test_deltas_join_to_the_text_and_count_its_tokens(text: str) -> None:
 @pytest.mark.parametrize(("n", "cut"), [(0, 0), (1, 1), (2, 1), (3, 1), (10, 5), (101, 50)])
 def test_stream_cut_point(n: int, cut: int) -> None:
     assert streaming.cut_point(n) == cut
+
+
+def test_a_stream_keeps_to_its_schedule_when_writing_is_slow(
+    make_sim: Any, monkeypatch: pytest.MonkeyPatch, fake_clock: Any
+) -> None:
+    """Each wait ends when it is due on the clock, so time spent writing events is not added."""
+    sim = make_sim(latency_scale=1.0, clock=fake_clock)
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        fake_clock.advance(max(seconds, 0) + 0.010)  # every event costs 10 ms to write
+
+    monkeypatch.setattr(sim, "pause", pause)
+    client = sim.client(max_retries=0)
+    list(client.responses.create(model="gpt-5.4", input=LONG, stream=True))
+    assert all(p <= 0.014 for p in pauses[2:])  # late after each write: shorter waits
+    assert sum(max(p, 0) for p in pauses) < 0.450 + 0.014 * 300

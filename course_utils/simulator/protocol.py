@@ -109,5 +109,9 @@ class Host(Protocol):
         """Wait ``seconds`` (a streamed reply's pacing); stop()/reset() end the wait at once."""
         ...
 
+    def now(self) -> float:
+        """The server's clock (``clock=``), so a stream keeps to its schedule without drift."""
+        ...
+
 
 Endpoint = Callable[[Host, Call], Reply]

@@ -456,6 +456,10 @@ class Simulator:
         if seconds > 0:
             self._release.wait(seconds)
 
+    def now(self) -> float:
+        """The simulator's clock (``clock=``, time.monotonic by default)."""
+        return self._clock()
+
     def wait_latency(self, call: Call, model: str | None, output_tokens: int) -> None:
         """Wait the simulated latency (released at once by stop()/reset())."""
         first, per_token = self.timing(call, model)

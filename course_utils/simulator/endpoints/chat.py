@@ -24,7 +24,7 @@ from ..params import (
 )
 from ..protocol import Call, Host, Reply, StreamCut
 from .generation import Served, deliver, serve
-from .streaming import DONE, cut_point, deltas, sse, stream_settings
+from .streaming import DONE, Pacer, cut_point, deltas, sse, stream_settings
 
 __all__ = ["create", "stream_chunks", "usage"]
 
@@ -114,14 +114,15 @@ def stream_chunks(
             {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
         ]})  # fmt: skip
 
-    host.pause(served.first_token_s)
+    pacer = Pacer(host)
+    pacer.wait(served.first_token_s)
     yield chunk({"role": "assistant", "content": "", "refusal": None})
     pieces = deltas(choice["message"]["content"], completion["model"])
     stop = cut_point(len(pieces)) if cut else None
     for i, (piece, n_tokens) in enumerate(pieces):
         if i == stop:
             raise StreamCut
-        host.pause(served.per_token_s * n_tokens)
+        pacer.wait(served.per_token_s * n_tokens)
         yield chunk({"content": piece})
     if cut:
         raise StreamCut

@@ -28,7 +28,7 @@ from ..params import (
 )
 from ..protocol import Call, Host, Reply, StreamCut
 from .generation import Served, deliver, serve
-from .streaming import cut_point, deltas, sse, stream_settings
+from .streaming import Pacer, cut_point, deltas, sse, stream_settings
 
 __all__ = ["create", "output_items", "stream_events", "usage"]
 
@@ -135,7 +135,8 @@ def stream_events(
              "incomplete_details": None}  # fmt: skip
     yield event("response.created", response=start)
     yield event("response.in_progress", response=start)
-    host.pause(served.first_token_s)
+    pacer = Pacer(host)
+    pacer.wait(served.first_token_s)
     for index, item in enumerate(response["output"]):
         if item["type"] != "message":  # reasoning: hidden, so added and done at once
             yield event("response.output_item.added", output_index=index, item=item)
@@ -154,7 +155,7 @@ def stream_events(
         for i, (piece, n_tokens) in enumerate(pieces):
             if i == stop:
                 raise StreamCut
-            host.pause(served.per_token_s * n_tokens)
+            pacer.wait(served.per_token_s * n_tokens)
             yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
         yield event("response.output_text.done", **where, text=text, logprobs=[])
         yield event("response.content_part.done", **where, part={**part, "text": text})

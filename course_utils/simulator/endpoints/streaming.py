@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from ...tokens import encoding_for
 from ..errors import bad_request
 from ..model import profile
+from ..protocol import Host
 
 __all__ = [
     "DONE",
+    "Pacer",
     "StreamSettings",
     "cut_point",
     "deltas",
@@ -82,6 +84,23 @@ def stream_settings(body: dict, endpoint: str) -> StreamSettings:
                 "invalid_type",
             )
     return StreamSettings(True, bool(options.get("include_usage", False)))
+
+
+class Pacer:
+    """Keeps a stream on its schedule: each ``wait`` ends at start + the waits so far.
+
+    Waiting each delta's own time would add the cost of writing every event to the total, so a
+    long streamed answer would finish visibly later than the same answer as JSON.
+    """
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self.due = host.now()
+
+    def wait(self, seconds: float) -> None:
+        """Wait until ``seconds`` after the previous wait was due (at once if already late)."""
+        self.due += seconds
+        self.host.pause(self.due - self.host.now())
 
 
 def deltas(text: str, model: str) -> list[tuple[str, int]]:
