@@ -204,12 +204,14 @@ def run_prompts_streaming(
     prompts: Sequence[Prompt],
     *,
     on_delta: Callable[[int, str], object] | None = None,
+    on_done: Callable[[int, PromptRun], object] | None = None,
     **settings: Any,
 ) -> list[PromptRun]:
     """Stream several prompts at once (one thread each); ``on_delta(i, piece)`` as pieces arrive.
 
     What the comparer's streaming mode shows: both answers arriving side by side, each with its
-    own time to first token. ``settings`` go to ``run_prompt``. The first error is raised.
+    own time to first token. ``on_done(i, run)`` is called as each one finishes. ``settings``
+    go to ``run_prompt``. The first error is raised once every prompt has ended.
     """
     if not prompts:
         raise ValueError("prompts is empty: pass at least one prompt")
@@ -219,7 +221,10 @@ def run_prompts_streaming(
             if on_delta is not None:
                 on_delta(i, piece)
 
-        return run_prompt(client, prompts[i], stream=True, on_delta=show, **settings)
+        run = run_prompt(client, prompts[i], stream=True, on_delta=show, **settings)
+        if on_done is not None:
+            on_done(i, run)
+        return run
 
     with ThreadPoolExecutor(max_workers=len(prompts), thread_name_prefix="stream") as pool:
         return list(pool.map(one, range(len(prompts))))
