@@ -40,7 +40,7 @@ class StreamRun:
     """One streamed answer as it arrived: the text, how it ended and when, and its usage."""
 
     text: str
-    status: str  # "completed", "incomplete" (e.g. max_output_tokens) or "interrupted"
+    status: str  # "completed", "incomplete" (max_output_tokens...), "failed" or "interrupted"
     first_token_s: float | None  # seconds to the first text delta (None: no text arrived)
     total_s: float  # seconds from sending to the last event (or the error)
     usage: Any = None  # the final event's usage (the SDK's ResponseUsage); None if interrupted
@@ -75,7 +75,8 @@ def read_stream(
     ``on_delta(piece)`` is called for each text delta as it arrives (print it, update a
     widget). An API error raised when the request is sent propagates (nothing arrived: retry
     it as any other call). An API error raised while reading (``openai.APIError``: a dropped
-    connection, an error event) ends the run with ``status="interrupted"`` and the text so far.
+    connection) or an ``error`` event ends the run with ``status="interrupted"`` and the text so
+    far; ``response.failed`` ends it with ``status="failed"``.
     """
     started = clock()
     stream = client.responses.create(**request, stream=True)
@@ -93,6 +94,11 @@ def read_stream(
                     on_delta(event.delta)
             elif kind in ("response.completed", "response.incomplete", "response.failed"):
                 final = event.response
+            elif kind == "error":  # the service reports a failure inside the stream
+                return StreamRun(
+                    "".join(pieces), INTERRUPTED, first, clock() - started,
+                    incomplete_reason=str(getattr(event, "code", None) or "error event"),
+                )  # fmt: skip
     except openai.APIError as err:
         return StreamRun(
             "".join(pieces), INTERRUPTED, first, clock() - started,
