@@ -86,6 +86,7 @@ _EXPORTS = {
     "run_prompts": "runner",
     "read_results": "runner",
     "RunSummary": "runner",
+    "SAMPLE_PROMPTS": "runner",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",

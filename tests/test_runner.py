@@ -84,6 +84,15 @@ def simulator() -> Iterator[Callable[..., SimProcess]]:
         sim.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_sim() -> Iterator[SimProcess]:
+    """One simulator for the tests that need no limits or faults of their own (faults they
+    need come per request, through the X-Sim-Fault header in a .jsonl line)."""
+    sim = SimProcess()
+    yield sim
+    sim.stop()
+
+
 def runner_env(url: str = "http://127.0.0.1:9/v1", key: str = SIM_KEY) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COURSE_"))}
     env.update(
@@ -338,8 +347,8 @@ def prompts_file(tmp: Path, n: int, name: str = "p.txt") -> tuple[Path, list[int
     return path, list(range(1, n + 1))
 
 
-def test_a_run_writes_one_record_per_prompt_and_the_summary(tmp_path, simulator):
-    sim = simulator()
+def test_a_run_writes_one_record_per_prompt_and_the_summary(tmp_path, shared_sim):
+    sim = shared_sim
     shipped = ROOT / "course_utils" / "data" / "prompts.txt"
     out = tmp_path / "results.jsonl"
     done = run_runner(str(shipped), "-o", str(out), url=sim.url)  # progress bar on
@@ -390,8 +399,8 @@ def test_kill_9_mid_run_then_resume_gives_exactly_one_record_per_id(tmp_path, si
     assert f"{len(written)} prompt(s) were already done" in done.stdout
 
 
-def test_resume_repairs_a_torn_last_line(tmp_path, simulator):
-    sim = simulator()
+def test_resume_repairs_a_torn_last_line(tmp_path, shared_sim):
+    sim = shared_sim
     prompts, ids = prompts_file(tmp_path, 3)
     items = list(iter_prompts(prompts))
     out = tmp_path / "r.jsonl"
@@ -405,8 +414,8 @@ def test_resume_repairs_a_torn_last_line(tmp_path, simulator):
     assert recs[0]["id"] == 1
 
 
-def test_a_quota_error_stops_the_run_and_resume_finishes_it(tmp_path, simulator):
-    sim = simulator()
+def test_a_quota_error_stops_the_run_and_resume_finishes_it(tmp_path, shared_sim):
+    sim = shared_sim
     lines = [{"id": f"q{i}", "prompt": f"Explain idea {i} in one sentence."} for i in range(30)]
     faulty = [dict(line) for line in lines]
     faulty[8]["extra_headers"] = {"X-Sim-Fault": "quota"}  # the account runs dry at prompt q8
@@ -434,8 +443,8 @@ def test_a_quota_error_stops_the_run_and_resume_finishes_it(tmp_path, simulator)
     assert all(r["ok"] for r in recs)
 
 
-def test_a_rejected_key_stops_at_once_and_is_never_printed(tmp_path, simulator):
-    sim = simulator()
+def test_a_rejected_key_stops_at_once_and_is_never_printed(tmp_path, shared_sim):
+    sim = shared_sim
     prompts, ids = prompts_file(tmp_path, 12)
     out = tmp_path / "r.jsonl"
     wrong = "sim-wrong-key-0123456789"
@@ -480,8 +489,8 @@ LONG = " ".join(f"Sentence {i} explains one more detail about rate limits." for 
         ("fail", False, "Not sent: the request is"),
     ],
 )
-def test_on_long_prompts_are_handled_before_sending(tmp_path, simulator, mode, ok, expected):
-    sim = simulator()
+def test_on_long_prompts_are_handled_before_sending(tmp_path, shared_sim, mode, ok, expected):
+    sim = shared_sim
     prompts = write_txt(tmp_path / "p.txt", ["A short question?", LONG])
     out = tmp_path / "r.jsonl"
     done = run_runner(str(prompts), "-o", str(out), "--on-long", mode, "--max-input-tokens",

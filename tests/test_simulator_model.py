@@ -292,6 +292,28 @@ def test_prompt_table(case: Case) -> None:
     _check(case, text)
 
 
+def _runner_prompts() -> list[str]:
+    from importlib import resources
+
+    text = resources.files("course_utils").joinpath("data/prompts.txt").read_text("utf-8")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("prompt", _runner_prompts())
+def test_mini_project_prompts_are_answered_in_shape(prompt: str) -> None:
+    """The runner's sample prompts (course_utils/data/prompts.txt) all get a course answer."""
+    text = answer(prompt)
+    assert "simulated model" not in text
+    if "one sentence" in prompt:
+        assert sentences(text) == 1
+    if m := re.search(r"under (\d+) words", prompt):
+        assert len(text.split()) < int(m.group(1))
+    if m := re.search(r"(\d+) bullet points", prompt):
+        assert len(bullets(text)) == int(m.group(1))
+    if m := re.search(r"in (\d+) sentences", prompt):
+        assert sentences(text) == int(m.group(1))
+
+
 def test_verbose_and_concise_contrast_stays_strong() -> None:
     """Lessons 01-02 and Exercise 1 show a verbose prompt costing several times a concise one."""
     for verbose, concise in [

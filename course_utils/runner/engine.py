@@ -74,6 +74,12 @@ DEFAULT_MAX_OUTPUT_TOKENS = 150  # short, predictable answers (and a small TPM r
 DEFAULT_TIMEOUT_S = 60.0
 ON_LONG = ("chunk", "truncate", "fail")
 CHUNK_JOINER = "\n\n"
+# Prompts being worked on per in-flight slot: the others wait out backoffs or the limiter as
+# small tasks, so a slot is never idle while a retry sleeps (and memory stays bounded).
+TASKS_PER_SLOT = 4
+# Prompts sent one at a time at the start, until an answer brings x-ratelimit-* headers (a
+# server that never sends them gets the pool after this many).
+PROBES_AT_MOST = 5
 
 
 @dataclass
@@ -124,7 +130,7 @@ class Progress:
         self.ok = self.failed = self.retrying = 0
         self.bar: Any = None
         if enabled:
-            from tqdm.auto import tqdm
+            from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
             self.bar = tqdm(total=total, unit="prompt", desc="prompts", dynamic_ncols=True)
             self._show()
@@ -155,6 +161,19 @@ class Progress:
             self.bar.close()
 
 
+def _headroom_s(clock: ScaledClock | None) -> float:
+    """The limiter's headroom: how much later than the limiter let it go a request may reach
+    the server (a new connection, a busy machine), so the burst holds back that much refill.
+
+    Real time: ratelimit's default of 1 s. On a ``ScaledClock`` the same real delay lasts
+    ``speed`` times more simulated seconds; half a real second is enough on loopback (lesson 03
+    uses the same).
+    """
+    if clock is None:
+        return 1.0
+    return min(0.5 * clock.speed, 30.0)
+
+
 class _TooLarge(CourseError, ValueError):
     """A request larger than the TPM limit: the limiter can never let it go."""
 
@@ -172,7 +191,7 @@ class _Engine:
             clock.sleep_async if clock is not None else asyncio.sleep
         )
         self.limiter = RateLimiter(
-            rpm=s.rpm, tpm=s.tpm, clock=self.now,
+            rpm=s.rpm, tpm=s.tpm, clock=self.now, headroom_s=_headroom_s(clock),
             sleep=clock.sleep if clock is not None else time.sleep,
             async_sleep=self.sleep_async,
         )  # fmt: skip
@@ -183,8 +202,10 @@ class _Engine:
         )
         self.rng = random.Random(s.seed)
         self.stop_event = asyncio.Event()
+        self.in_flight = asyncio.Semaphore(s.concurrency)
         self.stop_category: str | None = None
         self.pause_epoch = 0
+        self.heard = False  # an answer's x-ratelimit-* headers have been read
         self.started = self.now()
         self.timeline = job.summary.timeline
         self.log = get_logger("runner")
@@ -201,7 +222,8 @@ class _Engine:
         """
         if headers is None:
             return
-        self.limiter.update_from_headers(headers)
+        if not self.limiter.update_from_headers(headers).empty:
+            self.heard = True
         self.summary.rpm = float(self.limiter.rpm) if self.limiter.rpm else None
         self.summary.tpm = float(self.limiter.tpm) if self.limiter.tpm else None
         given = [x for x in (self.s.rpm, self.s.tpm) if x is not None]
@@ -278,9 +300,10 @@ class _Engine:
         if tpm:
             limits.append((int(tpm) - cap, f"the {tpm:,.0f} TPM limit"))
         if self.s.max_input_tokens:
-            limits.append((self.s.max_input_tokens, "--max-input-tokens"))
+            limits.append((self.s.max_input_tokens, "the max_input_tokens setting"))
         budget, why = min(limits)
-        return budget, f"{why} less the {cap}-token output cap" if "--" not in why else why
+        setting = why.endswith("setting")
+        return budget, why if setting else f"{why} less the {cap}-token output cap"
 
     def _plan(self, item: PromptItem) -> tuple[list[dict[str, Any]], str | None] | Result:
         """The request bodies for one prompt (several when chunked) and a note, or a refusal."""
@@ -331,43 +354,49 @@ class _Engine:
         retrying = False
         try:
             while True:
-                try:
-                    if not await self._until_stopped(self.limiter.acquire_async(tokens)):
+                # Only a request on the wire holds one of the `concurrency` slots: a prompt
+                # sleeping out a backoff holds a small task, never a slot (the reason for asyncio).
+                async with self.in_flight:
+                    if self.stopping:
                         return _Outcome(False, attempts, error=error)
-                except ValueError as exc:  # larger than the TPM limit: it can never be sent
-                    return _Outcome(False, attempts, error=_TooLarge(str(exc)))
-                if retrying:
-                    self.progress.retry(-1)
-                    retrying = False
-                attempts += 1
-                self.summary.requests += 1
-                self.summary.reserved_tokens += tokens
-                epoch = self.pause_epoch
-                sent = self.now()
-                status: int | None = None
-                try:
-                    raw = await self.client.responses.with_raw_response.create(**body)
-                except openai.APIStatusError as exc:
-                    error, status = exc, exc.status_code
-                    self._learn(exc.response.headers)
-                except openai.APIConnectionError as exc:  # APITimeoutError included
-                    error = exc
-                except BudgetExceeded as exc:  # live only: the course's spend cap, not sent
-                    attempts -= 1
-                    self.summary.requests -= 1
-                    self.summary.reserved_tokens -= tokens
-                    self._stop("quota", str(exc), item)
-                    return _Outcome(False, attempts)  # recorded as stopped, not as an error
-                except openai.APIError as exc:  # e.g. an answer the SDK could not parse
-                    error = exc
-                else:
-                    self._learn(raw.headers)
-                    response = raw.parse()
-                    self._record_attempt(sent, raw.http_response.status_code, None)
-                    return _Outcome(
-                        True, attempts, response.output_text or "", usage_dict(response.usage),
-                        raw.headers.get("x-request-id"), response.status == "incomplete",
-                    )  # fmt: skip
+                    try:
+                        if not await self._until_stopped(self.limiter.acquire_async(tokens)):
+                            return _Outcome(False, attempts, error=error)
+                    except ValueError as exc:  # larger than the TPM limit: can never be sent
+                        return _Outcome(False, attempts, error=_TooLarge(str(exc)))
+                    if retrying:
+                        self.progress.retry(-1)
+                        retrying = False
+                    attempts += 1
+                    self.summary.requests += 1
+                    self.summary.reserved_tokens += tokens
+                    epoch = self.pause_epoch
+                    sent = self.now()
+                    status: int | None = None
+                    try:
+                        raw = await self.client.responses.with_raw_response.create(**body)
+                    except openai.APIStatusError as exc:
+                        error, status = exc, exc.status_code
+                        self._learn(exc.response.headers)
+                    except openai.APIConnectionError as exc:  # APITimeoutError included
+                        error = exc
+                    except BudgetExceeded as exc:  # live only: the course's spend cap, not sent
+                        attempts -= 1
+                        self.summary.requests -= 1
+                        self.summary.reserved_tokens -= tokens
+                        self._stop("quota", str(exc), item)
+                        return _Outcome(False, attempts)  # recorded as stopped, not an error
+                    except openai.APIError as exc:  # e.g. an answer the SDK could not parse
+                        error = exc
+                    else:
+                        self._learn(raw.headers)
+                        response = raw.parse()
+                        self._record_attempt(sent, raw.http_response.status_code, None)
+                        return _Outcome(
+                            True, attempts, response.output_text or "",
+                            usage_dict(response.usage), raw.headers.get("x-request-id"),
+                            response.status == "incomplete",
+                        )  # fmt: skip
                 info = classify(error)
                 self._record_attempt(sent, status, info.category)
                 if info.category in STOP_CATEGORIES:
@@ -533,10 +562,15 @@ class _Engine:
         # One prompt alone first: its answer's headers give the limits not given and the
         # allowance left right now, so the pool starts from the server's own bucket (its burst
         # included) instead of assuming a full one or an empty one.
-        first = next(items, None)
-        if first is not None:
+        for _ in range(PROBES_AT_MOST):
+            first = next(items, None)
+            if first is None:
+                break
             self._emit(await self._process(first))
-        workers = [asyncio.ensure_future(self._worker(items)) for _ in range(self.s.concurrency)]
+            if self.heard or self.stopping:  # a refused-before-sending prompt tells nothing
+                break
+        tasks = self.s.concurrency * TASKS_PER_SLOT
+        workers = [asyncio.ensure_future(self._worker(items)) for _ in range(tasks)]
         try:
             await asyncio.gather(*workers)
         finally:

@@ -91,16 +91,32 @@ class RunSummary:
             out.append(f"{n} prompt(s) over the context budget were {kind} before sending")
         if self.incomplete:
             out.append(f"{self.incomplete} answer(s) were cut at max_output_tokens (still ok)")
+        if self.requests == 0:
+            out.append("no request was needed" if not self.stopped else "no request was sent")
+            if self.stopped:
+                out.append(f"stopped early {self.stopped}")
+            return "\n".join(out)
         rpm = f"{self.rpm:,.0f} RPM" if self.rpm else "no RPM limit"
         tpm = f"{self.tpm:,.0f} TPM" if self.tpm else "no TPM limit"
-        out.append(f"limits: {rpm}, {tpm} ({self.limits_source})")
+        limits = f"limits: {rpm}, {tpm} ({self.limits_source})"
+        ceiling = self.ceiling_rpm
+        if ceiling and self.tokens_per_request:
+            limits += (
+                f"; ceiling {ceiling:,.0f} requests/min = min(RPM, TPM / "
+                f"{self.tokens_per_request:,.0f} tokens per request)"
+            )
+        out.append(limits)
         pace = (
-            f"sent {self.requests:,} request(s) in {self.elapsed_s:.1f} s "
-            f"({self.achieved_rpm:,.0f}/min"
+            f"sent {self.requests:,} request(s) in {self.elapsed_s:.1f} s, {self.retries} "
+            f"retried, {self.rate_limited} answered 429"
         )
-        if self.ceiling_rpm:
-            pace += f"; ceiling {self.ceiling_rpm:,.0f}/min"
-        out.append(pace + f"), {self.retries} retried, {self.rate_limited} answered 429")
+        if ceiling:
+            allowed = ceiling * (1 + self.elapsed_s / 60)
+            pace += (
+                f"; at most {allowed:,.0f} fit the limits in that time (a full bucket, then "
+                f"{ceiling / 60:,.1f} a second)"
+            )
+        out.append(pace)
         if self.stopped:
             out.append(f"stopped early {self.stopped}")
         return "\n".join(out)

@@ -434,6 +434,8 @@ SUBJECTS: tuple[Subject, ...] = (
             "short prompts", "shorter prompts", "reducing tokens", "reduce tokens",
             "saving tokens", "save tokens", "token waste", "wasted tokens",
             "prompt compression", "prompt styles", "prompt style", "fewer tokens",
+            "reducing token usage", "reduce token usage", "cut token usage",
+            "lower token usage", "token savings",
         ),
         what="Prompt efficiency means getting the answer you need with as few tokens as "
         "possible((, in the prompt and in the reply)).",
@@ -1634,7 +1636,8 @@ SUBJECTS: tuple[Subject, ...] = (
         aliases=(
             "token bucket", "token buckets", "leaky bucket", "rate limiter", "rate limiters",
             "client-side limiter", "client-side rate limiter", "client side rate limiting",
-            "client-side rate limiting", "limiter", "limiters",
+            "client-side rate limiting", "limiter", "limiters", "pace requests", "pacing",
+            "pacing requests", "request pacing", "client side", "client-side",
         ),
         what="A token bucket is a rate-limiting method where each request takes tokens from a "
         "bucket that refills at a steady rate((, so short bursts are allowed but the average "
@@ -1763,7 +1766,7 @@ SUBJECTS: tuple[Subject, ...] = (
         aliases=(
             "retry", "retries", "retrying", "retry logic", "retry loop", "retry loops",
             "retry strategy", "retry policy", "tenacity", "max_retries", "max retries",
-            "retry wrapper", "retry mechanism", "retry decorator", "retry handling",
+            "retry wrapper", "retry mechanism", "retry decorator", "retry handling", "retried",
         ),
         what="A retry sends a failed request again((, in the hope that a temporary problem has "
         "cleared)).",
@@ -1916,6 +1919,8 @@ SUBJECTS: tuple[Subject, ...] = (
             "Return a structured result for every outcome((: a success flag, the output, the "
             "error type, a message and the attempts)).",
             "Log what failed with its status and request id((, but never the API key)).",
+            "Never retry a permanent error((, such as a 400, 401, 403 or 404, or an "
+            "`insufficient_quota` 429: it fails the same way every time)).",
         ),
         tips=(
             "Show users a clear message and a next step((, not a raw traceback)).",
@@ -2248,6 +2253,8 @@ SUBJECTS: tuple[Subject, ...] = (
         tips=(
             "Use batches for work nobody is waiting for((, such as nightly summaries or "
             "evaluations)).",
+            "Write each result as soon as it finishes((, so a crash or a restart loses nothing "
+            "and the job can resume where it stopped)).",
             "Keep each request small and capped((, since failures are then cheaper to "
             "rerun)).",
         ),

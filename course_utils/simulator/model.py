@@ -26,7 +26,7 @@ import random
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from itertools import zip_longest
 
 from ..pricing import DEFAULT_MODEL, ModelInfo, UnknownModelError, get_model, list_models
@@ -414,6 +414,7 @@ would you your yours explain explaining describe define tell give show write ans
 sentence sentences bullet bullets point points word words short brief briefly simple simply
 beginner beginners keep return list name example examples code tiny one two three four five
 use using used make need needs want get way ways really maybe thing things help let know
+api apis
 """.split())  # fmt: skip  # noqa: SIM905
 
 _LEADS = [
@@ -652,6 +653,7 @@ class _Sentence:
     short: str
 
 
+@cache
 def _forms(text: str) -> _Sentence:
     """A knowledge sentence's full form and its short form (the ``((...))`` part dropped)."""
     return _Sentence(text.replace("((", "").replace("))", ""), re.sub(r"\(\(.*?\)\)", "", text))
@@ -732,17 +734,19 @@ _SUBJECT_BY_KEY = {s.key: s for s in SUBJECTS}
 
 def _stem(word: str) -> str:
     word = word.lower().strip("`'\"")
-    for suffix in ("ing", "ies", "ed", "es", "s"):
+    for suffix in ("ing", "ies", "ied", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            word = word[: -len(suffix)] + ("y" if suffix == "ies" else "")
+            word = word[: -len(suffix)] + ("y" if suffix in ("ies", "ied") else "")
             if suffix in ("ing", "ed") and len(word) > 3 and word[-1] == word[-2]:
                 word = word[:-1]
             break
     return word
 
 
-def _content_words(text: str) -> set[str]:
-    return {_stem(w) for w in re.findall(r"[A-Za-z][A-Za-z'-]+", text) if w.lower() not in _STOP}
+@lru_cache(maxsize=4096)
+def _content_words(text: str) -> frozenset[str]:
+    words = re.findall(r"[A-Za-z][A-Za-z'-]+", text)
+    return frozenset(_stem(w) for w in words if w.lower() not in _STOP)
 
 
 # --- what an answer is made of -----------------------------------------------------------------
@@ -761,7 +765,21 @@ class _Content:
     angle: str = "what"  # what the question asks: what / why / how / howto / example / ...
 
 
-def _subject_pool(s: Subject, angle: str, extra: set[str]) -> list[_Sentence]:
+def _most_relevant(candidates: list[Subject], question: str) -> Subject:
+    """Of the subjects a question names, the one with a sentence closest to what it asks
+    ("Which API errors should never be retried?" is about retries more than errors)."""
+    words = _content_words(question)
+
+    def score(i: int) -> tuple[int, int]:
+        s = candidates[i]
+        extra = words - _content_words(s.title) - {_stem(s.key)}
+        texts = (s.what, s.why, *s.facts, *s.tips)
+        return max(len(extra & _content_words(_forms(t).full)) for t in texts), -i
+
+    return candidates[max(range(min(len(candidates), 3)), key=score)]
+
+
+def _subject_pool(s: Subject, angle: str, extra: frozenset[str]) -> list[_Sentence]:
     what, why = _forms(s.what), _forms(s.why)
     facts = [_forms(f) for f in s.facts]
     tips = [_forms(t) for t in s.tips]
@@ -815,7 +833,7 @@ def _known(subjects: list[Subject], angle: str, question: str) -> _Content:
         pool = _subject_pool(s, angle, extra)
         return _Content(s.title, pool, [s], list(s.items), angle=angle)
     a, b = subjects[:2]
-    pools = [_subject_pool(s, "what", set()) for s in (a, b)]
+    pools = [_subject_pool(s, "what", frozenset()) for s in (a, b)]
     pool = _interleave(*pools)
     cmp = COMPARISONS.get(frozenset((a.key, b.key)))
     if cmp:
@@ -1263,12 +1281,12 @@ def _content(ask: _Ask) -> _Content:
                 subjects.append(s)
         if angle != "compare" and subjects:
             break
-    if not subjects and not phrases:
-        subjects = find_subjects(ask.question)[:1]
+    if not subjects:  # a verb can name the subject too: "why log the request id?"
+        subjects = find_subjects(_ask_sentence(question) if phrases else ask.question)
     if subjects:
         if angle != "compare":
             specific = [s for s in subjects if not s.generic]
-            subjects = (specific or subjects)[:1]
+            subjects = [_most_relevant(specific or subjects, ask.question)]
         return _known(subjects[:2], angle, ask.question)
     if _META.search(ask.question.lower()):
         return _Content("The course simulator", [_forms(s) for s in META], honest=False,
