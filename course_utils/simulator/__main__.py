@@ -7,7 +7,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
+from . import classroom, instructor
 from .server import HOLD_MAX_S, Simulator
 
 __all__ = ["build_parser", "main"]
@@ -58,11 +60,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--hold-max-s", type=_positive_seconds, default=HOLD_MAX_S,
         help=f"seconds a 'timeout' fault holds a request, then drops it (default {HOLD_MAX_S:g})",
     )  # fmt: skip
+    classroom.add_arguments(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start, print the URL line first, serve until SIGINT/SIGTERM, exit 0."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in instructor.COMMANDS:  # `admin ...`, `make-keys ...`
+        return instructor.main(argv)
     args = build_parser().parse_args(argv)
     stop = threading.Event()
     sim = Simulator(
@@ -78,6 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         hold_max_s=args.hold_max_s,
     )
     try:
+        room = classroom.from_args(sim, args)
+    except classroom.ClassroomError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
         sim.start()
     except OSError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -87,7 +98,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Simulator listening on {sim.base_url}", flush=True)
     limits = f"rpm={args.rpm or 'not enforced'}, tpm={args.tpm or 'not enforced'}"
     auth = "one API key required" if args.api_key else "any API key accepted"
+    if room.keys is not None:
+        auth = "class keys only"
     print(f"{limits}, fail-rate={args.fail_rate}, {auth}. Stop with Ctrl+C.", flush=True)
+    for line in classroom.banner_lines(room):
+        print(line, flush=True)
+    warning = classroom.host_warning(
+        args.host, urlsplit(sim.base_url).port or 0,
+        key_rule=room.keys is not None or args.api_key is not None,
+        admin=room.admin_enabled,
+    )  # fmt: skip
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.5):
             pass

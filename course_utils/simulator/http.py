@@ -179,10 +179,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write_json(self, reply: Reply) -> None:
         """Send ``reply`` as one JSON document with a Content-Length."""
-        data = json.dumps(reply.body, separators=(",", ":")).encode()
+        if reply.text is not None:
+            data = reply.text.encode()
+        else:
+            data = json.dumps(reply.body, separators=(",", ":")).encode()
         try:
             self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)

@@ -24,6 +24,7 @@ __all__ = [
     "Host",
     "Reply",
     "RequestRecord",
+    "SideRoute",
     "StreamCut",
 ]
 
@@ -56,6 +57,8 @@ class Reply:
     action: str = "respond"
     input_tokens: int | None = None
     output_tokens: int | None = None
+    text: str | None = None  # a body that is not JSON (the live view's HTML), sent as is
+    content_type: str = "application/json"
     # A streamed body: framed server-sent events, written and flushed one by one (``http``).
     stream: Iterator[bytes] | None = None
 
@@ -115,3 +118,5 @@ class Host(Protocol):
 
 
 Endpoint = Callable[[Host, Call], Reply]
+SideRoute = Callable[[Call], Reply]
+"""A route outside the API (the class server's admin endpoint and live view): see ``classroom``."""

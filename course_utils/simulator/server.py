@@ -35,7 +35,7 @@ from .faults import FAULT_HEADER, FAULTS, FaultPlan, fault_reply
 from .http import Server
 from .limits import RateLimiter, format_duration
 from .model import profile
-from .protocol import Call, Reply, RequestRecord, StreamCut
+from .protocol import Call, Reply, RequestRecord, SideRoute, StreamCut
 
 if TYPE_CHECKING:
     import openai
@@ -82,6 +82,7 @@ class Simulator:
         fault_retry_after_ms: int = 100,
         clock: Callable[[], float] = time.monotonic,
         hold_max_s: float = HOLD_MAX_S,
+        accept_key: Callable[[str], bool] | None = None,
     ) -> None:
         if (
             isinstance(hold_max_s, bool)
@@ -102,6 +103,10 @@ class Simulator:
         self.fault_retry_after_ms = fault_retry_after_ms
         self.hold_max_s = float(hold_max_s)
         self._api_key = api_key
+        # Class mode (``classroom.attach``): more keys accepted, non-API routes, record observers.
+        self.accept_key = accept_key  # a key rule (keys file / prefix), besides ``api_key``
+        self.side_routes: dict[tuple[str, str], SideRoute] = {}  # own auth; no faults; unlogged
+        self.observers: list[Callable[[RequestRecord, str | None], None]] = []  # (record, key)
         self._clock = clock
         self.limiter = RateLimiter(rpm, tpm, clock)
         self.faults = FaultPlan(fail_rate, seed)
@@ -175,6 +180,11 @@ class Simulator:
     # --- public helpers -------------------------------------------------------------------
 
     @property
+    def clock(self) -> Callable[[], float]:
+        """The clock request records are stamped with (``clock=``; time.monotonic by default)."""
+        return self._clock
+
+    @property
     def running(self) -> bool:
         """True between start() and stop()."""
         return self._server is not None
@@ -235,6 +245,11 @@ class Simulator:
         )
         with self._lock:
             self._log.append(record)
+        for observe in self.observers:
+            try:
+                observe(record, call.key)
+            except Exception:  # an observer's bug must not cost the learner their answer
+                self.server_errors.append(traceback.format_exc())
 
     def _serve(
         self,
@@ -254,6 +269,9 @@ class Simulator:
             method, path, headers, _bearer(headers), body if isinstance(body, dict) else {},
             raw, f"req_{uuid.uuid4().hex}",
         )  # fmt: skip
+        side = self.side_routes.get((method, path))
+        if side is not None and body_error is None:
+            return self._serve_side(side, call)
         fault = None
         try:
             try:
@@ -291,6 +309,26 @@ class Simulator:
             reply.action = "drop"
             return reply
         self._record(call, reply, started, fault)
+        return reply
+
+    def _serve_side(self, handler: SideRoute, call: Call) -> Reply:
+        """A non-API route (the class server's admin and live view): it does its own auth,
+        takes no fault, sends no rate-limit headers and is not in the request log."""
+        try:
+            reply = handler(call)
+        except SimError as err:
+            reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
+        except Exception:  # a bug: the traceback goes to server_errors, never on the wire
+            self.server_errors.append(traceback.format_exc())
+            body = error_body(
+                f"The course simulator itself failed (a bug, not a simulated fault); request id "
+                f"{call.request_id}.",
+                "server_error",
+                None,
+                "simulator_internal_error",
+            )
+            reply = Reply(500, body, {"x-should-retry": "false"}, "internal_error")
+        reply.headers = {**reply.headers, "x-request-id": call.request_id}
         return reply
 
     def _next_fault(self, headers: Any, generating: bool) -> str | None:
@@ -350,6 +388,10 @@ class Simulator:
                 code="missing_api_key",
                 outcome="auth",
             )
+        if self.accept_key is not None:
+            if key == self._api_key or self.accept_key(key):
+                return
+            raise invalid_key(key)
         if self._api_key is not None and key != self._api_key:
             raise invalid_key(key)
 
