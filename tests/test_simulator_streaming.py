@@ -416,3 +416,22 @@ def test_a_stream_keeps_to_its_schedule_when_writing_is_slow(
     list(client.responses.create(model="gpt-5.4", input=LONG, stream=True))
     assert all(p <= 0.014 for p in pauses[2:])  # late after each write: shorter waits
     assert sum(max(p, 0) for p in pauses) < 0.450 + 0.014 * 300
+
+
+def test_the_chat_stream_helper_and_a_reasoning_stream_helper(
+    client: openai.OpenAI, no_warnings: None
+) -> None:
+    whole = client.chat.completions.create(model=DEFAULT_MODEL, messages=MESSAGES)
+    with client.chat.completions.stream(
+        model=DEFAULT_MODEL, messages=MESSAGES, stream_options={"include_usage": True}
+    ) as stream:
+        final = stream.get_final_completion()
+    assert final.choices[0].message.content == whole.choices[0].message.content
+    assert final.usage == whole.usage
+    settings: dict[str, Any] = {"model": "gpt-5.4", "input": QUESTION,
+                                "reasoning": {"effort": "high"}}  # fmt: skip
+    plain = client.responses.create(**settings)
+    with client.responses.stream(**settings) as events:
+        streamed = events.get_final_response()
+    assert [o.type for o in streamed.output] == ["reasoning", "message"]
+    assert streamed.output_text == plain.output_text and streamed.usage == plain.usage
