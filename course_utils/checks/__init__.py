@@ -16,7 +16,7 @@ ran first.
 
 from __future__ import annotations
 
-from . import prompts, retry, runner, structured
+from . import caching, prompts, retry, runner, structured
 from ._commands import check, hint, solution
 from .authoring import (
     EXERCISES,
@@ -42,4 +42,5 @@ __all__ = [
     "solution",
 ]
 
-EXERCISE_FAMILIES = (prompts, retry, runner, structured)  # the modules that declare exercises
+# the modules that declare exercises
+EXERCISE_FAMILIES = (caching, prompts, retry, runner, structured)

@@ -15,10 +15,11 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .caching import CACHED_PREFILL_SHARE, PromptCache
 from .endpoints import ROUTES, route_for
 from .errors import (
     ORG,
@@ -30,11 +31,11 @@ from .errors import (
     mask_key,
     retry_headers,
 )
-from .faults import FAULT_HEADER, FaultPlan, fault_reply
+from .faults import FAULT_HEADER, FAULTS, FaultPlan, fault_reply
 from .http import Server
 from .limits import RateLimiter, format_duration
 from .model import profile
-from .protocol import Call, Reply, RequestRecord, SideRoute
+from .protocol import Call, Reply, RequestRecord, SideRoute, StreamCut
 
 if TYPE_CHECKING:
     import openai
@@ -49,6 +50,10 @@ __all__ = [
 DEFAULT_CLIENT_KEY = "sim-course-key"
 HOLD_MAX_S = 30.0  # default: a "timeout" fault holds the request at most this long
 MAX_EXTRA_LATENCY_MS = 30_000  # the largest X-Sim-Latency-Ms a request may ask for
+MAX_LATENCY_SCALE = 10.0  # the largest X-Sim-Latency-Scale a request may ask for
+# Processing one fresh input token takes this share of the time to write one output token (a
+# teaching approximation): a long prompt delays the first token, a cached prefix much less.
+PREFILL_SHARE_OF_OUTPUT_TOKEN = 0.04
 
 
 def _bearer(headers: Any) -> str | None:
@@ -105,6 +110,7 @@ class Simulator:
         self._clock = clock
         self.limiter = RateLimiter(rpm, tpm, clock)
         self.faults = FaultPlan(fail_rate, seed)
+        self.prompt_cache = PromptCache(clock)
         self.server_errors: list[str] = []
         self._log: list[RequestRecord] = []
         self._lock = threading.Lock()
@@ -159,6 +165,7 @@ class Simulator:
             self.server_errors.clear()
         self.faults.reset()
         self.limiter.reset()
+        self.prompt_cache.clear()
 
     def __enter__(self) -> Simulator:
         return self.start()  # a running simulator raises: `with` must not stop someone else's
@@ -274,9 +281,10 @@ class Simulator:
                 if route is None:
                     raise self._not_found(method, path)
                 fault = self._next_fault(headers, route.generating)
-                if fault is not None:
+                if fault is not None and FAULTS[fault].action != "cut":
                     reply = fault_reply(fault, call, self.fault_retry_after_ms / 1000)
                 else:
+                    call.fault = fault  # a "cut" fault: served, then its reply is broken
                     self._authenticate(call.key)
                     if body is None or (raw and not isinstance(body, dict)):
                         raise bad_request(
@@ -288,6 +296,8 @@ class Simulator:
                 reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
         except Exception:
             reply = self._crash(traceback.format_exc())
+        if reply.stream is not None:
+            reply.stream = self._guarded(reply.stream)
         reply.headers = {
             **self.limiter.headers(call.key or ""),
             **reply.headers,
@@ -326,6 +336,17 @@ class Simulator:
             return self.faults.next_fault(headers.get(FAULT_HEADER), generating=generating)
         except ValueError as err:
             raise bad_request(str(err), FAULT_HEADER) from None
+
+    def _guarded(self, stream: Iterator[bytes]) -> Iterator[bytes]:
+        """A reply stream whose own failure (a simulator bug mid-stream, after the status line
+        went out) is kept in ``server_errors`` and drops the connection."""
+        try:
+            yield from stream
+        except (StreamCut, GeneratorExit):
+            raise
+        except Exception:
+            self.server_errors.append(traceback.format_exc())
+            raise StreamCut from None
 
     def _crash(self, tb: str) -> Reply:
         self.server_errors.append(tb)
@@ -408,28 +429,80 @@ class Simulator:
             headers={**admission.headers, **retry_headers(admission.retry_after_s)},
         )
 
-    def latency_s(self, model: str | None, output_tokens: int, extra_ms: float = 0.0) -> float:
-        """Simulated latency: fixed ms + ``latency_scale`` x the model's catalogue profile."""
-        seconds = (self.latency_ms + extra_ms) / 1000
-        if self.latency_scale and model is not None:
-            p = profile(model)
-            ms = p.sim_first_token_ms + p.sim_ms_per_output_token * output_tokens
-            seconds += self.latency_scale * ms / 1000
-        return seconds
+    def latency_s(
+        self,
+        model: str | None,
+        output_tokens: int,
+        extra_ms: float = 0.0,
+        *,
+        input_tokens: int = 0,
+        cached_tokens: int = 0,
+        scale: float | None = None,
+    ) -> float:
+        """Simulated latency: fixed ms + ``latency_scale`` x the model's catalogue profile.
+
+        The profile: time to first token (more for a long input, much less for its cached
+        part) plus the time per output token. ``scale`` overrides ``latency_scale``.
+        """
+        first, per_token = self._latency_parts(model, extra_ms, input_tokens, cached_tokens, scale)
+        return first + per_token * output_tokens
+
+    def _latency_parts(
+        self,
+        model: str | None,
+        extra_ms: float,
+        input_tokens: int,
+        cached_tokens: int,
+        scale: float | None,
+    ) -> tuple[float, float]:
+        scale = self.latency_scale if scale is None else scale
+        first = (self.latency_ms + extra_ms) / 1000
+        if not scale or model is None:
+            return first, 0.0
+        p = profile(model)
+        fresh = max(0, input_tokens - cached_tokens) + CACHED_PREFILL_SHARE * cached_tokens
+        prefill_ms = PREFILL_SHARE_OF_OUTPUT_TOKEN * p.sim_ms_per_output_token * fresh
+        first += scale * (p.sim_first_token_ms + prefill_ms) / 1000
+        return first, scale * p.sim_ms_per_output_token / 1000
+
+    def timing(
+        self, call: Call, model: str | None, input_tokens: int = 0, cached_tokens: int = 0
+    ) -> tuple[float, float]:
+        """(seconds before the first output token, seconds per output token) for ``call``.
+
+        The request may add fixed latency (``X-Sim-Latency-Ms``) or set its own share of the
+        catalogue profile (``X-Sim-Latency-Scale``, 1 = the catalogue's full latency): a
+        lesson can show realistic streaming on the shared simulator; the live API ignores both.
+        """
+        extra = self._header_number(
+            call, "X-Sim-Latency-Ms", MAX_EXTRA_LATENCY_MS, "a number of milliseconds"
+        )
+        scale = self._header_number(call, "X-Sim-Latency-Scale", MAX_LATENCY_SCALE, "a number")
+        return self._latency_parts(model, extra or 0.0, input_tokens, cached_tokens, scale)
+
+    @staticmethod
+    def _header_number(call: Call, name: str, most: float, unit: str) -> float | None:
+        raw = call.headers.get(name)
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= most:
+            raise bad_request(f"{name} must be {unit} from 0 to {most:g}, got {raw!r}", name)
+        return value
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` (released at once by stop()/reset())."""
+        if seconds > 0:
+            self._release.wait(seconds)
+
+    def now(self) -> float:
+        """The simulator's clock (``clock=``, time.monotonic by default)."""
+        return self._clock()
 
     def wait_latency(self, call: Call, model: str | None, output_tokens: int) -> None:
         """Wait the simulated latency (released at once by stop()/reset())."""
-        raw = call.headers.get("X-Sim-Latency-Ms")
-        try:
-            extra = float(raw) if raw else 0.0
-        except ValueError:
-            extra = -1.0
-        if not 0 <= extra <= MAX_EXTRA_LATENCY_MS:
-            raise bad_request(
-                f"X-Sim-Latency-Ms must be a number of milliseconds from 0 to "
-                f"{MAX_EXTRA_LATENCY_MS}, got {raw!r}",
-                "X-Sim-Latency-Ms",
-            )
-        seconds = self.latency_s(model, output_tokens, extra)
-        if seconds > 0:
-            self._release.wait(seconds)
+        first, per_token = self.timing(call, model)
+        self.pause(first + per_token * output_tokens)
