@@ -100,6 +100,15 @@ _EXPORTS = {
     "parse_json_answer": "prompting",
     "preflight_chunks": "prompting",
     "run_prompt": "prompting",
+    # prompt caching and streaming (lesson 02 and 04, Going further)
+    "CACHE_LAYOUTS": "prompting",
+    "cache_layout_runs": "prompting",
+    "cost_per_1000": "prompting",
+    "cache_layouts_figure": "plots",
+    "stream_timing_figure": "plots",
+    "StreamRun": "streaming",
+    "read_stream": "streaming",
+    "stream_with_restart": "streaming",
     # figures and widgets (matplotlib / ipywidgets load only when one is used)
     "chunk_sizes_figure": "plots",
     "cost_per_1000_figure": "plots",

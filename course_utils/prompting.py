@@ -1,7 +1,10 @@
 """Measuring prompts: one call's tokens, cost and latency, JSON answers, token spans, chunks.
 
 Lessons 01-02, the PromptComparer widget and Exercise 1 all read the same ``PromptRun``
-record, so a number a learner sees in a notebook is the number a test checks.
+record, so a number a learner sees in a notebook is the number a test checks. A run can be
+streamed (``stream=True``: time to first token as well as total time) and reports the input
+tokens the prompt cache served; lesson 02's caching section compares prompt layouts with
+``cache_layout_runs``.
 """
 
 from __future__ import annotations
@@ -9,17 +12,21 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any, NamedTuple
 
 from .chunking import chunk_text
 from .pricing import DEFAULT_MODEL, UnknownModelError, estimate_cost, get_model
+from .streaming import read_stream
 from .tokens import count_request_input, count_tokens, encoding_for
 
 Prompt = str | Sequence[Mapping[str, str]]
 
 __all__ = [
+    "CACHE_LAYOUTS",
     "CONCISE_TECHNIQUES",
     "EFFORT_ORDER",
     "PromptRun",
@@ -27,13 +34,17 @@ __all__ = [
     "Technique",
     "TokenSpan",
     "TruncatedAnswerError",
+    "cache_layout_request",
+    "cache_layout_runs",
     "compare_runs",
+    "cost_per_1000",
     "load_long_document",
     "lowest_effort",
     "parse_json_answer",
     "preflight_chunks",
     "request_overhead_tokens",
     "run_prompt",
+    "run_prompts_streaming",
     "token_spans",
 ]
 
@@ -57,6 +68,8 @@ class PromptRun:
     max_output_tokens: int | None = None
     reasoning_tokens: int = 0  # hidden reasoning, already inside output_tokens
     reasoning_effort: str | None = None  # the effort it ran at (None: not a reasoning model)
+    cached_tokens: int = 0  # input tokens served from the prompt cache (billed at its price)
+    first_token_s: float | None = None  # streamed runs: seconds to the first text delta
 
     @property
     def answer_tokens(self) -> int:
@@ -107,12 +120,19 @@ def run_prompt(
     instructions: str | None = None,
     reasoning_effort: str | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    stream: bool = False,
+    on_delta: Callable[[str], object] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    prompt_cache_key: str | None = None,
 ) -> PromptRun:
     """Send ``prompt`` (text or chat messages) through ``client.responses.create``; measure it.
 
     Tokens come from the server's ``usage`` (never a local estimate), cost from the course
-    catalogue, latency from ``clock`` around the call (injectable for tests).
-    ``reasoning_effort`` is sent as ``reasoning={"effort": ...}`` (None: the model's default).
+    catalogue (cached input at its cached price), latency from ``clock`` around the call
+    (injectable for tests). ``reasoning_effort`` is sent as ``reasoning={"effort": ...}``
+    (None: the model's default). With ``stream=True`` the answer is streamed
+    (``streaming.read_stream``): ``on_delta`` sees each piece as it arrives and the run records
+    ``first_token_s``; a stream that breaks half-way raises its error, as a failed call would.
     """
     if isinstance(prompt, str):
         if not prompt.strip():
@@ -129,27 +149,85 @@ def run_prompt(
         kwargs["instructions"] = instructions
     if reasoning_effort is not None:
         kwargs["reasoning"] = {"effort": reasoning_effort}
-    started = clock()
-    response = client.responses.create(**kwargs)
-    latency = clock() - started
-    usage = response.usage
-    details = getattr(response, "incomplete_details", None)
+    if extra_headers:
+        kwargs["extra_headers"] = dict(extra_headers)
+    if prompt_cache_key is not None:
+        kwargs["prompt_cache_key"] = prompt_cache_key
+    first_token_s = None
+    if stream:
+        streamed = read_stream(client, on_delta=on_delta, clock=clock, **kwargs)
+        if streamed.error is not None:
+            raise streamed.error
+        if streamed.usage is None:
+            raise RuntimeError(f"the stream ended without its final event ({streamed.status})")
+        text, status, usage, latency = (
+            streamed.text, streamed.status, streamed.usage, streamed.total_s
+        )  # fmt: skip
+        reason, first_token_s = streamed.incomplete_reason, streamed.first_token_s
+        cap, effort = max_output_tokens, reasoning_effort
+    else:
+        started = clock()
+        response = client.responses.create(**kwargs)
+        latency = clock() - started
+        usage, text, status = response.usage, response.output_text, str(response.status)
+        reason = getattr(getattr(response, "incomplete_details", None), "reason", None)
+        cap = getattr(response, "max_output_tokens", max_output_tokens)
+        effort = getattr(getattr(response, "reasoning", None), "effort", None) or reasoning_effort
     output_details = getattr(usage, "output_tokens_details", None)
-    reasoning = getattr(response, "reasoning", None)
+    input_details = getattr(usage, "input_tokens_details", None)
+    cached = getattr(input_details, "cached_tokens", None) or 0
     return PromptRun(
         prompt=prompt,
         model=model,
-        output_text=response.output_text,
-        status=str(response.status),
-        incomplete_reason=getattr(details, "reason", None),
+        output_text=text,
+        status=status,
+        incomplete_reason=reason,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
-        cost_usd=estimate_cost(model, usage.input_tokens, usage.output_tokens),
+        cost_usd=_cost(model, usage.input_tokens, usage.output_tokens, cached),
         latency_s=latency,
-        max_output_tokens=getattr(response, "max_output_tokens", max_output_tokens),
+        max_output_tokens=cap,
         reasoning_tokens=getattr(output_details, "reasoning_tokens", None) or 0,
-        reasoning_effort=getattr(reasoning, "effort", None) or reasoning_effort,
+        reasoning_effort=effort,
+        cached_tokens=cached,
+        first_token_s=first_token_s,
     )
+
+
+def _cost(model: str, input_tokens: int, output_tokens: int, cached: int) -> float:
+    """Catalogue cost; a model the catalogue lacks raises its clear UnknownModelError."""
+    return estimate_cost(model, input_tokens, output_tokens, min(cached, input_tokens))
+
+
+def run_prompts_streaming(
+    client: Any,
+    prompts: Sequence[Prompt],
+    *,
+    on_delta: Callable[[int, str], object] | None = None,
+    on_done: Callable[[int, PromptRun], object] | None = None,
+    **settings: Any,
+) -> list[PromptRun]:
+    """Stream several prompts at once (one thread each); ``on_delta(i, piece)`` as pieces arrive.
+
+    What the comparer's streaming mode shows: both answers arriving side by side, each with its
+    own time to first token. ``on_done(i, run)`` is called as each one finishes. ``settings``
+    go to ``run_prompt``. The first error is raised once every prompt has ended.
+    """
+    if not prompts:
+        raise ValueError("prompts is empty: pass at least one prompt")
+
+    def one(i: int) -> PromptRun:
+        def show(piece: str) -> None:
+            if on_delta is not None:
+                on_delta(i, piece)
+
+        run = run_prompt(client, prompts[i], stream=True, on_delta=show, **settings)
+        if on_done is not None:
+            on_done(i, run)
+        return run
+
+    with ThreadPoolExecutor(max_workers=len(prompts), thread_name_prefix="stream") as pool:
+        return list(pool.map(one, range(len(prompts))))
 
 
 @dataclass(frozen=True)
@@ -445,3 +523,76 @@ def preflight_chunks(
     if count_tokens(text, model) <= room:
         return [text]
     return chunk_text(text, room, model)
+
+
+# --- prompt caching: the same long context, laid out three ways -------------------------------
+
+# name -> how one request's text is laid out (lesson 02, "Prompt caching")
+CACHE_LAYOUTS = {
+    "stable first": "the long context, then the question",
+    "dynamic first": "the question, then the long context",
+    "timestamp first": "the current time, the long context, then the question",
+}
+REQUEST_GAP = timedelta(seconds=37)  # how far apart a timestamp-first app's requests are
+
+
+def cache_layout_request(
+    layout: str, context: str, question: str, now: datetime | None = None
+) -> str:
+    """The ``input`` of one request laid out as one of ``CACHE_LAYOUTS``.
+
+    Every layout holds the same context and the same ``Question:`` line, so the answers are
+    alike and only the order differs. "timestamp first" puts the request's time (``now``, the
+    clock's by default) on the first line: different on every request, enough to share no
+    prefix at all.
+    """
+    ask = f"Question: {question}"
+    if layout == "stable first":
+        return f"{context}\n\n{ask}"
+    if layout == "dynamic first":
+        return f"{ask}\n\n{context}"
+    if layout == "timestamp first":
+        now = now if now is not None else datetime.now()
+        return f"Current time: {now:%Y-%m-%d %H:%M:%S}\n\n{context}\n\n{ask}"
+    raise ValueError(f"layout must be one of {', '.join(map(repr, CACHE_LAYOUTS))}, got {layout!r}")
+
+
+def cache_layout_runs(
+    client: Any,
+    context: str,
+    questions: Sequence[str],
+    *,
+    layouts: Sequence[str] = tuple(CACHE_LAYOUTS),
+    model: str = DEFAULT_MODEL,
+    max_output_tokens: int = 60,
+    prompt_cache_key: str | None = None,
+) -> dict[str, list[PromptRun]]:
+    """Send every question in each layout, in order; the measured runs per layout.
+
+    Each run's ``cached_tokens`` and ``cost_usd`` come from the server's ``usage``; the first
+    request of a layout pays full price (nothing cached yet), the later ones show the layout's
+    effect. Answers run at the model's lowest reasoning effort, so the cap holds an answer.
+    """
+    if not questions:
+        raise ValueError("questions is empty: pass the questions the app would receive")
+    effort = lowest_effort(model)
+    start = datetime.now().replace(microsecond=0)  # each call its own times, so a re-run too
+    runs: dict[str, list[PromptRun]] = {}
+    for layout in layouts:
+        runs[layout] = []
+        for i, question in enumerate(questions):
+            text = cache_layout_request(layout, context, question, start + i * REQUEST_GAP)
+            runs[layout].append(
+                run_prompt(
+                    client, text, model=model, max_output_tokens=max_output_tokens,
+                    reasoning_effort=effort, prompt_cache_key=prompt_cache_key,
+                )
+            )  # fmt: skip
+    return runs
+
+
+def cost_per_1000(runs: Sequence[PromptRun]) -> float:
+    """USD for 1,000 requests like ``runs`` (their mean cost, cached input at its price)."""
+    if not runs:
+        raise ValueError("runs is empty: measure at least one request")
+    return 1000 * sum(r.cost_usd for r in runs) / len(runs)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import html
+import threading
+import time
 from typing import Any
 
 import ipywidgets as w
@@ -22,6 +24,7 @@ from .prompting import (
     compare_runs,
     lowest_effort,
     run_prompt,
+    run_prompts_streaming,
     token_spans,
 )
 from .quiz import CHECKLIST, QUESTIONS, ChecklistItem, Feedback, Question, grade, score_line
@@ -87,7 +90,14 @@ def friendly_error(exc: BaseException) -> str:
 
 
 class PromptComparer:
-    """Two prompts side by side: run both, compare answers, tokens, cost and latency."""
+    """Two prompts side by side: run both, compare answers, tokens, cost and latency.
+
+    With **Stream answers** ticked both prompts are streamed at once and each answer grows as
+    its tokens arrive, with its time to first token under it (on the simulator at the
+    catalogue's full latency, ``stream_headers``, so the arrival is visible; live ignores it).
+    """
+
+    REDRAW_EVERY_S = 0.05  # a growing answer is redrawn at most this often
 
     def __init__(
         self,
@@ -99,6 +109,9 @@ class PromptComparer:
         max_output_tokens: int = 200,
     ) -> None:
         self._client = client
+        # Streams on the simulator run at the catalogue's full latency; the live API ignores it.
+        self.stream_headers = {"X-Sim-Latency-Scale": "1"}
+        self._arrived = ["", ""]  # the text each streamed answer has received so far
         self.runs: tuple[PromptRun, PromptRun] | None = None
         self.error: str | None = None
         box = w.Layout(width="100%", height="110px")
@@ -114,6 +127,9 @@ class PromptComparer:
         self._follow_model()
         self.max_output_tokens = w.IntSlider(
             value=max_output_tokens, min=16, max=1000, step=8, description="Max output"
+        )
+        self.stream = w.Checkbox(
+            value=False, description="Stream answers", indent=False, layout=w.Layout(width="140px")
         )
         self.run_button = w.Button(description="Run both", button_style="primary", icon="play")
         self.run_button.on_click(self._on_run)
@@ -133,7 +149,9 @@ class PromptComparer:
                         w.VBox([self.prompt_b], layout=_half()),
                     ]
                 ),
-                w.HBox([self.model, self.effort, self.max_output_tokens, self.run_button]),
+                w.HBox(
+                    [self.model, self.effort, self.max_output_tokens, self.stream, self.run_button]
+                ),
                 self.status,
                 w.HBox(
                     [
@@ -212,12 +230,14 @@ class PromptComparer:
                 "max_output_tokens": cap,
                 "reasoning_effort": self.effort.value or None,
             }
-            runs = tuple(
-                run_prompt(self.client, p, **settings)
-                for p in (self.prompt_a.value, self.prompt_b.value)
-            )
+            prompts = (self.prompt_a.value, self.prompt_b.value)
+            if self.stream.value:
+                runs = self._stream_both(prompts, settings)
+            else:
+                runs = tuple(run_prompt(self.client, p, **settings) for p in prompts)
         except Exception as exc:  # the widget must explain, never show a traceback
             self._fail(friendly_error(exc))
+            self._mark_stopped()
             return None
         a, b = runs
         self.runs = (a, b)
@@ -236,6 +256,46 @@ class PromptComparer:
             },
         )
         return self.runs
+
+    def _stream_both(self, prompts: tuple[str, str], settings: dict[str, Any]) -> tuple:
+        """Stream both prompts at once, redrawing each answer as its text grows."""
+        self.status.value = "Streaming both answers…"
+        boxes = ((self.answer_a, "Answer A"), (self.answer_b, "Answer B"))
+        texts, drawn = self._arrived, [0.0, 0.0]
+        texts[:] = ["", ""]
+        lock = threading.Lock()
+
+        def show(i: int, piece: str) -> None:
+            with lock:
+                texts[i] += piece
+                now = time.monotonic()
+                if now - drawn[i] >= self.REDRAW_EVERY_S:
+                    drawn[i] = now
+                    box, label = boxes[i]
+                    box.value = _box_html(label, html.escape(texts[i]) + " ▌")
+
+        def done(i: int, run: PromptRun) -> None:
+            with lock:
+                texts[i] = ""  # finished: nothing left to mark if the other one fails
+                box, label = boxes[i]
+                box.value = _answer_html(label, run)
+
+        return tuple(
+            run_prompts_streaming(
+                self.client, prompts, on_delta=show, on_done=done,
+                extra_headers=self.stream_headers, **settings,
+            )
+        )  # fmt: skip
+
+    def _mark_stopped(self) -> None:
+        """After a failed streaming run: keep the text that arrived, marked as unfinished
+        (an answer that finished keeps its finished form)."""
+        boxes = ((self.answer_a, "Answer A"), (self.answer_b, "Answer B"))
+        for (box, label), text in zip(boxes, self._arrived, strict=True):
+            if text:
+                note = " <i>[… stopped here: see the problem above]</i>"
+                box.value = _box_html(label, html.escape(text) + note)
+        self._arrived[:] = ["", ""]
 
     def _fail(self, message: str) -> None:
         """Show ``message`` as the widget's status (results are already cleared)."""
@@ -256,6 +316,11 @@ def _answer_html(label: str, run: PromptRun) -> str:
         body = html.escape(run.output_text)
     else:
         body = "<i>(no text: the output cap was used up before any answer was written)</i>"
+    return _box_html(label, body)
+
+
+def _box_html(label: str, body: str) -> str:
+    """``body`` (already escaped) in the answer box under its label."""
     return (
         f"<b>{label}</b>"
         '<div style="white-space:pre-wrap;line-height:1.4;max-height:260px;overflow:auto;'
@@ -271,10 +336,13 @@ def _stats_html(run: PromptRun) -> str:
         else ""
     )
     reasoning = f" ({run.reasoning_tokens:,} reasoning)" if run.reasoning_effort is not None else ""
+    timing = f"{run.latency_s * 1000:.0f} ms"
+    if run.first_token_s is not None:
+        timing = f"first token {run.first_token_s * 1000:.0f} ms, done {timing}"
     return (
         f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens{reasoning} · "
         f"${run.cost_usd:.6f} (${run.cost_usd * 1000:.3f} per 1,000) · "
-        f"{run.latency_s * 1000:.0f} ms{cut}</small>"
+        f"{timing}{cut}</small>"
     )
 
 

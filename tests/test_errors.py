@@ -49,6 +49,8 @@ FAULT_TABLE: list[tuple[str, type, str, bool, int | None, str | None, str | None
     ("overloaded", openai.InternalServerError, "server_error", True, 503, "overloaded",
      "server_error"),
     ("disconnect", openai.APIConnectionError, "connection", True, None, None, None),
+    # a non-streamed request under stream_cut: answered, then dropped before the reply arrives
+    ("stream_cut", openai.APIConnectionError, "connection", True, None, None, None),
     ("timeout", openai.APITimeoutError, "timeout", True, None, None, None),
     # retry-after 300 s: still a rate limit (backoff.RetryPolicy gives up on the long wait)
     ("rate_limit_long", openai.RateLimitError, "rate_limit", True, 429, "rate_limit_exceeded",

@@ -16,7 +16,7 @@ ran first.
 
 from __future__ import annotations
 
-from . import batch, prompts, retry, runner, structured
+from . import batch, caching, prompts, retry, runner, structured
 from ._commands import check, hint, solution
 from .authoring import (
     EXERCISES,
@@ -43,4 +43,4 @@ __all__ = [
 ]
 
 # the modules that declare exercises
-EXERCISE_FAMILIES = (prompts, retry, runner, structured, batch)
+EXERCISE_FAMILIES = (caching, prompts, retry, runner, structured, batch)

@@ -7,7 +7,9 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit
 
+from . import classroom, instructor
 from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT
 from .server import HOLD_MAX_S, Simulator
 
@@ -69,11 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="input tokens one key may have enqueued per model in unfinished batches "
         "(default %(default)s)",
     )  # fmt: skip
+    classroom.add_arguments(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start, print the URL line first, serve until SIGINT/SIGTERM, exit 0."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in instructor.COMMANDS:  # `admin ...`, `make-keys ...`
+        return instructor.main(argv)
     args = build_parser().parse_args(argv)
     stop = threading.Event()
     sim = Simulator(
@@ -91,6 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         batch_enqueued_tokens=args.batch_enqueued_tokens,
     )
     try:
+        room = classroom.from_args(sim, args)
+    except classroom.ClassroomError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
         sim.start()
     except OSError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -100,7 +111,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Simulator listening on {sim.base_url}", flush=True)
     limits = f"rpm={args.rpm or 'not enforced'}, tpm={args.tpm or 'not enforced'}"
     auth = "one API key required" if args.api_key else "any API key accepted"
+    if room.keys is not None:
+        auth = "class keys only"
     print(f"{limits}, fail-rate={args.fail_rate}, {auth}. Stop with Ctrl+C.", flush=True)
+    for line in classroom.banner_lines(room):
+        print(line, flush=True)
+    warning = classroom.host_warning(
+        args.host, urlsplit(sim.base_url).port or 0,
+        key_rule=room.keys is not None or args.api_key is not None,
+        admin=room.admin_enabled,
+    )  # fmt: skip
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.5):
             pass

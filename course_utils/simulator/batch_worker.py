@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..tokens import count_request_input
+from .caching import PromptCache
 from .errors import ORG, SimError, bad_request, error_body
 from .faults import FAULTS, FaultPlan, fault_reply
 from .protocol import Call, Endpoint, Reply
@@ -215,16 +216,29 @@ class BatchJob:
 
 class _LineHost:
     """The ``Host`` a batch line runs against: no RPM/TPM admission, no per-request latency
-    (the batch's own schedule sets the pace)."""
+    (the batch's own schedule sets the pace), the server's prompt cache (batch lines that
+    share a long prefix report ``cached_tokens`` as online requests do)."""
 
-    def __init__(self, service: BatchService) -> None:
+    def __init__(self, service: BatchService, prompt_cache: PromptCache) -> None:
         self._service = service
+        self.prompt_cache = prompt_cache
 
     def admit(self, call: Call, model: str, tokens: int) -> dict[str, str]:
         return {}
 
     def wait_latency(self, call: Call, model: str | None, output_tokens: int) -> None:
         return None
+
+    def timing(
+        self, call: Call, model: str | None, input_tokens: int = 0, cached_tokens: int = 0
+    ) -> tuple[float, float]:
+        return 0.0, 0.0
+
+    def pause(self, seconds: float) -> None:
+        return None
+
+    def now(self) -> float:
+        return time.monotonic()
 
     @property
     def batch(self) -> BatchService:
@@ -267,6 +281,7 @@ class BatchService:
         enqueued_token_limit: int = DEFAULT_ENQUEUED_TOKEN_LIMIT,
         endpoint_for: Callable[[str], Endpoint | None] = lambda url: None,
         on_crash: Callable[[str], None] | None = None,
+        prompt_cache: PromptCache | None = None,
     ) -> None:
         """``endpoint_for(url)`` is the online endpoint a line's url reaches (the server passes
         its route table's, so this module never imports the endpoints that import it)."""
@@ -297,7 +312,7 @@ class BatchService:
         self._batches: dict[str, BatchJob] = {}  # insertion order = creation order
         self._lock = threading.RLock()
         self._stopping = threading.Event()
-        self._host = _LineHost(self)
+        self._host = _LineHost(self, prompt_cache if prompt_cache is not None else PromptCache())
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -606,7 +621,7 @@ class BatchService:
         if fault is not None:
             kind = "server_error" if fault in _LINE_AS_SERVER_ERROR else fault
             reply = fault_reply(kind, call, 0.0)
-            if FAULTS[kind].action != "respond":  # pragma: no cover - every kept kind responds
+            if FAULTS[kind].action != "respond":  # stream_cut: no stream to cut in a batch
                 reply = fault_reply("server_error", call, 0.0)
         else:
             endpoint = self._endpoint_for(line.url)
