@@ -427,3 +427,13 @@ def test_bad_settings_fail_when_the_simulator_is_built() -> None:
         Simulator(batch_time_scale=0)
     with pytest.raises(ValueError, match="batch_enqueued_tokens"):
         Simulator(batch_enqueued_tokens=-1)
+
+
+def test_the_cli_takes_the_batch_settings() -> None:
+    from course_utils.simulator.__main__ import build_parser
+
+    args = build_parser().parse_args(["--batch-time-scale", "7200", "--batch-enqueued-tokens", "9"])
+    assert (args.batch_time_scale, args.batch_enqueued_tokens) == (7200.0, 9)
+    assert build_parser().parse_args([]).batch_time_scale == 3600.0
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--batch-time-scale", "0"])
