@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import re
 import threading
 import warnings
 from functools import cache
@@ -34,7 +35,9 @@ from .pricing import DEFAULT_MODEL, UnknownModelError, get_model
 
 __all__ = [
     "FALLBACK_ENCODING",
+    "LONGEST_WHITESPACE_RUN",
     "VocabularyUnavailable",
+    "encode_text",
     "encoding_for",
     "encoding_name_for",
     "ensure_offline_vocab",
@@ -188,3 +191,38 @@ def encoding_for(model: str = DEFAULT_MODEL) -> tiktoken.Encoding:
     if isinstance(model, str) and model in tiktoken.list_encoding_names():
         return _encoding(model)
     return _encoding(encoding_name_for(model))
+
+
+# tiktoken's Rust regex overflows its stack on a whitespace run of about a million characters
+# (spaces, tabs, no-break spaces) and panics; half that is refused before tiktoken sees it.
+LONGEST_WHITESPACE_RUN = 500_000
+_WHITESPACE_RUN = re.compile(rf"\s{{{LONGEST_WHITESPACE_RUN},}}")
+
+
+def encode_text(enc: tiktoken.Encoding, text: str) -> list[int]:
+    """``enc.encode_ordinary(text)``, refusing what would crash tiktoken with a clear error.
+
+    A whitespace run over ``LONGEST_WHITESPACE_RUN`` characters is a ``ValueError`` saying what
+    to do: tiktoken would panic on it (a ``PanicException``, a ``BaseException`` that
+    ``except Exception`` lets through, with a Rust backtrace on stderr). Any panic that still
+    happens is turned into the same kind of error.
+    """
+    if len(text) >= LONGEST_WHITESPACE_RUN:
+        run = _WHITESPACE_RUN.search(text)
+        if run is not None:
+            raise ValueError(_crash_message(len(text), run.end() - run.start()))
+    try:
+        return enc.encode_ordinary(text)
+    except BaseException as err:
+        if type(err).__name__ != "PanicException":
+            raise
+        raise ValueError(_crash_message(len(text), None)) from None
+
+
+def _crash_message(length: int, run: int | None) -> str:
+    what = f"a run of {run:,} whitespace characters" if run else "a very long run with no break"
+    return (
+        f"This text ({length:,} characters) holds {what}, which tiktoken cannot tokenize (its "
+        "tokenizer crashes on whitespace runs of about a million characters). Collapse long "
+        "runs of whitespace first, e.g. re.sub(r'\\s{1000,}', ' ', text)."
+    )

@@ -173,3 +173,14 @@ def test_a_vocabulary_the_user_already_cached_is_used(tmp_path):
     proc = run_python(code, {"TIKTOKEN_CACHE_DIR": str(cache)})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["True", "False"]
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\u00a0"])
+def test_tiktokens_crash_on_a_huge_whitespace_run_is_a_clear_value_error(space, capfd):
+    """tiktoken's regex overflows on ~1M spaces and raises a PanicException, a BaseException
+    that `except Exception` (a notebook helper, the simulator) would not catch, after printing a
+    Rust backtrace on stderr. Refused before tiktoken sees it."""
+    with pytest.raises(ValueError, match=r"1,300,000 whitespace characters.*Collapse long runs"):
+        count_tokens("a" + space * 1_300_000 + "b")
+    assert "panicked" not in capfd.readouterr().err
+    assert count_tokens("still works afterwards") == 3
