@@ -1,20 +1,33 @@
 """The simulator's server: lifecycle, the request pipeline, auth, admission and the request log.
 
-One request goes: route → injected fault → API key → JSON body → endpoint (validate, reserve
-rate-limit budget, generate, serialise). The route table is ``endpoints.ROUTES``, the faults
-``faults.FAULTS``, the wire types ``protocol``, bytes ``http``. Errors raised by the simulator's
-own code are bugs: they become a 500 whose body holds the traceback, and land in
-``Simulator.server_errors`` for the test to see.
+One request goes: route → API key → injected fault → JSON body → endpoint (validate, reserve
+rate-limit budget, generate, serialise). The key is checked before any fault, so a keyless
+request cannot hold a thread with ``X-Sim-Fault: timeout``. The route table is
+``endpoints.ROUTES``, the faults ``faults.FAULTS``, the wire types ``protocol``, bytes ``http``.
+
+Every request that reaches the pipeline is answered and recorded in ``Simulator.requests``,
+whatever happens: protocol errors found by ``http`` come in as ``body_error``, and anything the
+simulator's own code raises (even a ``BaseException`` such as tiktoken's Rust panic, but not
+Ctrl+C) is a bug: an OpenAI-shaped 500 ``simulator_internal_error`` naming the request id and
+the exception's type. Its traceback goes to ``Simulator.server_errors`` (tests fail on it) and
+the ``course_utils.simulator`` logger, never over the wire or to stderr.
+
+What the server keeps is bounded: the request log holds the newest ``request_log_max`` records
+(``REQUEST_LOG_MAX``, 10,000; a ring buffer), the rate limiter the buckets of ``max_keys`` keys
+(``limits.MAX_KEYS``, 10,000; least recently used forgotten first), ``server_errors`` the newest
+``MAX_SERVER_ERRORS`` (1,000) tracebacks.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -31,8 +44,8 @@ from .errors import (
     retry_headers,
 )
 from .faults import FAULT_HEADER, FaultPlan, fault_reply
-from .http import Server
-from .limits import RateLimiter, format_duration
+from .http import MAX_CONNECTIONS, READ_TIMEOUT_S, Server
+from .limits import MAX_KEYS, RateLimiter, format_duration
 from .model import profile
 from .protocol import Call, Reply, RequestRecord
 
@@ -42,6 +55,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CLIENT_KEY",
     "HOLD_MAX_S",
+    "MAX_JSON_DEPTH",
+    "MAX_SERVER_ERRORS",
+    "REQUEST_LOG_MAX",
     "RequestRecord",
     "Simulator",
 ]
@@ -49,14 +65,71 @@ __all__ = [
 DEFAULT_CLIENT_KEY = "sim-course-key"
 HOLD_MAX_S = 30.0  # default: a "timeout" fault holds the request at most this long
 MAX_EXTRA_LATENCY_MS = 30_000  # the largest X-Sim-Latency-Ms a request may ask for
+MAX_JSON_DEPTH = 64  # a body nested deeper is a 400 (a schema or message list is far shallower)
+REQUEST_LOG_MAX = 10_000  # the request log keeps the newest this many records
+MAX_SERVER_ERRORS = 1_000  # server_errors keeps the newest this many tracebacks
+
+log = logging.getLogger("course_utils.simulator")
+log.addHandler(logging.NullHandler())  # no handler of the user's: silent, never stderr
 
 
 def _bearer(headers: Any) -> str | None:
     auth = headers.get("Authorization") or ""
-    scheme, _, key = auth.partition(" ")
+    scheme, _, key = str(auth).partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         return None
     return key.strip()
+
+
+def _not_a_number(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value: object) -> int:
+    """How deeply ``value`` nests lists and objects (iteratively: no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in items)
+    return deepest
+
+
+_UNREADABLE_BODY = (
+    "We could not parse the JSON body of your request: send a JSON object, with Content-Type: "
+    "application/json."
+)
+
+
+def _parse_body(raw: bytes) -> tuple[dict | None, SimError | None]:
+    """The JSON object a body holds, or the 400 it earns (never an exception)."""
+    if not raw:
+        return {}, None
+    try:
+        body = json.loads(raw, parse_constant=_not_a_number)
+    except RecursionError:
+        body, depth = None, MAX_JSON_DEPTH + 1
+    except ValueError:  # also bad UTF-8 and over-long integers
+        return None, bad_request(_UNREADABLE_BODY)
+    else:
+        if not isinstance(body, dict):
+            return None, bad_request(_UNREADABLE_BODY)
+        depth = _depth(body)
+    if depth > MAX_JSON_DEPTH:
+        return None, bad_request(
+            f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep; the course "
+            "simulator reads at most that many (real requests nest a few levels).",
+            code="invalid_value",
+        )
+    return body, None
 
 
 class Simulator:
@@ -77,6 +150,10 @@ class Simulator:
         fault_retry_after_ms: int = 100,
         clock: Callable[[], float] = time.monotonic,
         hold_max_s: float = HOLD_MAX_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
+        request_log_max: int = REQUEST_LOG_MAX,
+        max_keys: int = MAX_KEYS,
     ) -> None:
         if (
             isinstance(hold_max_s, bool)
@@ -92,16 +169,31 @@ class Simulator:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
+        if isinstance(read_timeout_s, bool) or not (
+            isinstance(read_timeout_s, int | float) and 0 < read_timeout_s < math.inf
+        ):
+            raise ValueError(
+                f"read_timeout_s must be a number of seconds > 0, got {read_timeout_s!r}"
+            )
+        for name, count in (
+            ("max_connections", max_connections),
+            ("request_log_max", request_log_max),
+        ):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {count!r}")
         self.host, self.port = host, port
         self.latency_ms, self.latency_scale = float(latency_ms), float(latency_scale)
         self.fault_retry_after_ms = fault_retry_after_ms
         self.hold_max_s = float(hold_max_s)
         self._api_key = api_key
         self._clock = clock
-        self.limiter = RateLimiter(rpm, tpm, clock)
+        self.read_timeout_s = float(read_timeout_s)
+        self.max_connections = max_connections
+        self.request_log_max = request_log_max
+        self.limiter = RateLimiter(rpm, tpm, clock, max_keys=max_keys)
         self.faults = FaultPlan(fail_rate, seed)
         self.server_errors: list[str] = []
-        self._log: list[RequestRecord] = []
+        self._log: deque[RequestRecord] = deque(maxlen=request_log_max)
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server: Server | None = None
@@ -117,7 +209,13 @@ class Simulator:
                 "or create a second Simulator(port=0) for a second server"
             )
         try:
-            server = Server((self.host, self.port), self._serve)
+            server = Server(
+                (self.host, self.port),
+                self._serve,
+                crash=self._crash_outside,
+                read_timeout_s=self.read_timeout_s,
+                max_connections=self.max_connections,
+            )
         except OSError as err:
             raise OSError(
                 f"the simulator could not listen on {self.host}:{self.port} ({err.strerror}); "
@@ -237,44 +335,40 @@ class Simulator:
         raw: bytes,
         body_error: SimError | None = None,
     ) -> Reply:
+        """Answer one request; never raises, always records (see the module docstring)."""
         started = self._clock()
-        path = urlsplit(target).path.rstrip("/") or "/"
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = None
-        call = Call(
-            method, path, headers, _bearer(headers), body if isinstance(body, dict) else {},
-            raw, f"req_{uuid.uuid4().hex}",
-        )  # fmt: skip
+        call = Call(method, "/", headers, None, {}, raw, f"req_{uuid.uuid4().hex}")
         fault = None
         try:
             try:
+                call.path = urlsplit(target).path.rstrip("/") or "/"
+                call.key = _bearer(headers)
+                body, body_problem = _parse_body(raw)
+                call.body = body if body is not None else {}
                 if body_error is not None:
                     raise body_error
-                route = route_for(method, path)
+                route = route_for(method, call.path)
                 if route is None:
-                    raise self._not_found(method, path)
+                    raise self._not_found(method, call.path)
+                self._authenticate(call.key)  # before any fault: no keyless holds
                 fault = self._next_fault(headers, route.generating)
                 if fault is not None:
                     reply = fault_reply(fault, call, self.fault_retry_after_ms / 1000)
+                elif body_problem is not None:
+                    raise body_problem
                 else:
-                    self._authenticate(call.key)
-                    if body is None or (raw and not isinstance(body, dict)):
-                        raise bad_request(
-                            "We could not parse the JSON body of your request: send a JSON "
-                            "object, with Content-Type: application/json.",
-                        )
                     reply = route.endpoint(self, call)
             except SimError as err:
                 reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
-        except Exception:
-            reply = self._crash(traceback.format_exc())
-        reply.headers = {
-            **self.limiter.headers(call.key or ""),
-            **reply.headers,
-            "x-request-id": call.request_id,
-        }
+            reply.headers = {
+                **self.limiter.headers(call.key or ""),
+                **reply.headers,
+                "x-request-id": call.request_id,
+            }
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a bug: even a Rust panic (a BaseException) is answered
+            reply = self._crash(call, exc, traceback.format_exc())
         if reply.action == "hold":
             self._record(call, reply, started, fault)
             self._release.wait(self.hold_max_s)
@@ -289,15 +383,37 @@ class Simulator:
         except ValueError as err:
             raise bad_request(str(err), FAULT_HEADER) from None
 
-    def _crash(self, tb: str) -> Reply:
-        self.server_errors.append(tb)
+    def _keep_error(self, tb: str) -> None:
+        with self._lock:
+            self.server_errors.append(tb)
+            del self.server_errors[:-MAX_SERVER_ERRORS]
+
+    def _crash(self, call: Call, exc: BaseException, tb: str) -> Reply:
+        """The reply to a bug: an OpenAI-shaped 500; the traceback kept, never sent."""
+        self._keep_error(tb)
+        kind = type(exc).__name__
+        log.error(
+            "course simulator internal error (%s) on %s %s, request %s; the traceback is in "
+            "Simulator.server_errors",
+            kind, call.method, call.path, call.request_id,
+        )  # fmt: skip
+        log.debug("traceback of request %s:\n%s", call.request_id, tb)
         body = error_body(
-            "The course simulator itself failed (a bug, not a simulated fault):\n" + tb,
+            f"The course simulator itself failed ({kind}; a bug, not a simulated fault) on "
+            f"request {call.request_id}. Retrying will not help; the details are kept in "
+            "Simulator.server_errors and the 'course_utils.simulator' log.",
             "server_error",
             None,
             "simulator_internal_error",
         )
-        return Reply(500, body, {"x-should-retry": "false"}, "internal_error")
+        headers = {"x-should-retry": "false", "x-request-id": call.request_id}
+        return Reply(500, body, headers, "internal_error")
+
+    def _crash_outside(self, tb: str) -> None:
+        """A traceback from outside the pipeline (the HTTP layer): kept and logged, not printed."""
+        self._keep_error(tb)
+        log.error("course simulator internal error in its HTTP layer; see Simulator.server_errors")
+        log.debug("%s", tb)
 
     def _not_found(self, method: str, path: str) -> SimError:
         routes = ", ".join(f"{m} {p}" for m, p in ROUTES)

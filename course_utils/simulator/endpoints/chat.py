@@ -8,9 +8,9 @@ import uuid
 from ..params import (
     check_messages,
     check_temperature,
-    int_param,
     model_param,
     no_streaming,
+    output_cap,
     require,
 )
 from ..protocol import Call, Host, Reply
@@ -25,8 +25,8 @@ def create(host: Host, call: Call) -> Reply:
     model = model_param(body)
     check_messages(require(body, "messages"), "messages")
     no_streaming(body)
-    cap = int_param(body, "max_completion_tokens", 1)
-    legacy = int_param(body, "max_tokens", 1)
+    cap = output_cap(body, "max_completion_tokens", 1, model)
+    legacy = output_cap(body, "max_tokens", 1, model)
     cap = cap if cap is not None else legacy
     check_temperature(body)
     fmt = body.get("response_format")

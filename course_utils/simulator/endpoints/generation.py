@@ -17,7 +17,8 @@ def answer(
 
     The input is counted with ``tokens.count_request_input`` and the TPM bucket takes the input
     plus ``tokens.output_reserve`` -- the same figures a client-side limiter computes with
-    ``tokens.estimate_request_tokens``.
+    ``tokens.estimate_request_tokens``. An uncapped answer stops at the model's maximum output
+    (``incomplete``, reason ``max_output_tokens``), as the service's does.
     """
     input_tokens = count_input_or_400(call.body, model, endpoint, param)
     if input_tokens > profile(model).context_window:
@@ -27,7 +28,7 @@ def answer(
     result = generate(
         request_messages(call.body, endpoint),
         model,
-        cap,
+        cap if cap is not None else profile(model).max_output,
         json_mode=json_mode,
         schema=schema,
         input_tokens=input_tokens,

@@ -10,9 +10,9 @@ from ..params import (
     RESPONSES_MIN_OUTPUT_TOKENS,
     check_responses_input,
     check_temperature,
-    int_param,
     model_param,
     no_streaming,
+    output_cap,
 )
 from ..protocol import Call, Host, Reply
 from .generation import answer
@@ -37,7 +37,7 @@ def create(host: Host, call: Call) -> Reply:
     model = model_param(body)
     check_responses_input(body)
     no_streaming(body)
-    cap = int_param(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS)
+    cap = output_cap(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS, model)
     check_temperature(body)
     text_cfg = body.get("text")
     fmt = text_cfg.get("format") if isinstance(text_cfg, dict) else None
