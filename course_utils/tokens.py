@@ -56,9 +56,10 @@ NAME_OVERHEAD_TOKENS = 1  # a message that carries "name"
 REPLY_PRIMER_TOKENS = 3  # every request: the tokens that start the assistant's reply
 
 # A request that sets no output cap reserves this many output tokens against a TPM limit (the
-# simulator's buckets, a client-side limiter) and the live spend guard estimates with it. The
-# service reserves the model's own default; the catalogue's 128k maximum would make a small TPM
-# limit refuse every uncapped request, so the course picks the size of a long answer instead.
+# simulator's buckets, a client-side limiter). The service reserves the model's own default; the
+# catalogue's 128k maximum would make a small TPM limit refuse every uncapped request, so the
+# course picks the size of a long answer instead. (Money is different: the live spend guard
+# prices an uncapped request at the model's maximum output, since that is what it may cost.)
 DEFAULT_OUTPUT_RESERVE_TOKENS = 1024
 
 # The generating endpoints whose bodies this module reads: POST /v1/responses and
