@@ -60,6 +60,7 @@ MAX_CONNECTIONS = 256  # served at once; one more gets a 503 (a class of 30 with
 READ_TIMEOUT_S = 15.0
 _MAX_CHUNK_LINE = 1024
 _MAX_TRAILER_LINES = 100
+_MAX_BLANK_LINES = 8  # skipped before a request line; the ninth is parsed (and refused)
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _DIGITS = re.compile(r"[0-9]{1,20}")
 
@@ -229,6 +230,9 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the request log is ``Simulator.requests``, not stderr."""
 
+    def version_string(self) -> str:
+        return self.server_version
+
     # --- one request -------------------------------------------------------------------
 
     def handle_one_request(self) -> None:
@@ -240,18 +244,19 @@ class _Handler(BaseHTTPRequestHandler):
         """
         self._reader.deadline = None
         self.command, self.path, self.headers = "", "/", _no_headers()
-        self.request_version = self.default_request_version
+        self.requestline, self.request_version = "", self.default_request_version
         try:
-            self.raw_requestline = self.rfile.readline(MAX_REQUEST_LINE_BYTES + 1)
-        except OSError:  # idle too long (TimeoutError) or the client went away
-            self.close_connection = True
-            return
-        if not self.raw_requestline:
-            self.close_connection = True
-            return
-        try:
+            try:
+                self.raw_requestline = self._request_line()
+            except TimeoutError:
+                if self._reader.deadline is None:  # idle: no request began, nothing to answer
+                    self.close_connection = True
+                    return
+                raise  # part of a request line arrived: it gets its 408 below
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
             if len(self.raw_requestline) > MAX_REQUEST_LINE_BYTES:
-                self.requestline = ""
                 self.send_error(
                     HTTPStatus.REQUEST_URI_TOO_LONG,
                     f"Request line over {MAX_REQUEST_LINE_BYTES:,} bytes",
@@ -276,6 +281,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._handle(raw, body_error)
+
+    def _request_line(self) -> bytes:
+        """The next request line, skipping a few blank lines before it (as HTTP asks)."""
+        for _ in range(_MAX_BLANK_LINES):
+            line = self.rfile.readline(MAX_REQUEST_LINE_BYTES + 1)
+            if not line or line.decode("latin-1").strip():
+                return line
+        return line
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors http.server finds itself (bad request line, headers): JSON too."""
