@@ -62,6 +62,15 @@ _EXPORTS = {
     "parse_duration": "ratelimit",
     "rate_limited": "ratelimit",
     "read_rate_limit_headers": "ratelimit",
+    # timelines of requests and their figures (lesson 03)
+    "ceiling": "timeline",
+    "events_from_log": "timeline",
+    "outcome_counts": "timeline",
+    "requests_figure": "timeline",
+    "retry_timeline_figure": "timeline",
+    "simulate_retries": "timeline",
+    "throughput_ratio": "timeline",
+    "RetryTimeline": "widgets",
     # errors
     "CATEGORIES": "errors",
     "classify": "errors",
@@ -74,6 +83,11 @@ _EXPORTS = {
     "usage_dict": "results",
     # logging
     "setup_logging": "logs",
+    # the mini project: a prompt runner at the rate-limit ceiling (lesson 05)
+    "run_prompts": "runner",
+    "read_results": "runner",
+    "RunSummary": "runner",
+    "SAMPLE_PROMPTS": "runner",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",
     "TruncatedAnswerError": "prompting",
@@ -82,15 +96,37 @@ _EXPORTS = {
     "parse_json_answer": "prompting",
     "preflight_chunks": "prompting",
     "run_prompt": "prompting",
+    # prompt caching and streaming (lesson 02 and 04, Going further)
+    "CACHE_LAYOUTS": "prompting",
+    "cache_layout_runs": "prompting",
+    "cost_per_1000": "prompting",
+    "cache_layouts_figure": "plots",
+    "stream_timing_figure": "plots",
+    "StreamRun": "streaming",
+    "read_stream": "streaming",
+    "stream_with_restart": "streaming",
     # figures and widgets (matplotlib / ipywidgets load only when one is used)
     "chunk_sizes_figure": "plots",
     "cost_per_1000_figure": "plots",
     "PromptComparer": "widgets",
     "show_tokens": "widgets",
+    "Quiz": "widgets",
+    "model_selection_figure": "plots",
+    "benchmark_models": "model_selection",
+    "load_reviews": "model_selection",
+    "scores_markdown": "model_selection",
+    "sweet_spot": "model_selection",
+    "LabelledItem": "model_selection",
+    "Checklist": "widgets",
+    "QUESTIONS": "quiz",
+    "CHECKLIST": "quiz",
     # exercises
     "check": "checks",
     "hint": "checks",
     "solution": "checks",
+    # notebook demo helpers
+    "scripted_faults": "demo",
+    "side_by_side": "demo",
 }
 
 __all__ = sorted(_EXPORTS)

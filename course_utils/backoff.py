@@ -212,14 +212,22 @@ class _Decorrelated(Backoff):
         return _Decorrelated(self._base, self._cap, self._factor)
 
 
-def decorrelated(base_s: float = 1.0, cap_s: float = 60.0, factor: float = 3.0) -> Backoff:
+def decorrelated(
+    base_s: float | Backoff = 1.0, cap_s: float | None = None, factor: float = 3.0
+) -> Backoff:
     """Each wait random between ``base_s`` and ``factor`` x the previous wait, capped.
 
-    Source: the AWS Architecture Blog, "Exponential Backoff And Jitter" (2015). It remembers
-    the previous wait, so take a ``fresh()`` copy per retrying call (``retry_call`` does).
+    Source: the AWS Architecture Blog, "Exponential Backoff And Jitter" (2015). Like the other
+    jitters it can wrap a schedule, ``decorrelated(exponential(1, 2, 60))``: the schedule's first
+    delay is the base and its largest the cap. It remembers the previous wait, so take a
+    ``fresh()`` copy per retrying call (``retry_call`` and ``delays`` do).
     """
+    if isinstance(base_s, Backoff):
+        inner, probe = base_s, random.Random(0)
+        base_s = inner(1, probe)
+        cap_s = cap_s if cap_s is not None else inner(64, probe)
     base = _check_number("base_s", base_s, minimum=0, strict=True)
-    cap = _check_number("cap_s", cap_s, minimum=base)
+    cap = _check_number("cap_s", 60.0 if cap_s is None else cap_s, minimum=base)
     if not isinstance(factor, int | float) or not 1 <= factor < 100:
         raise ValueError(f"factor must be a number from 1 to 100, got {factor!r}")
     return _Decorrelated(base, cap, float(factor))
@@ -481,15 +489,14 @@ def retry_call(
                 "elapsed_s": round(clock() - started, 3),
             }
             if delay is None:
-                log.warning("attempt %d failed, not retrying: %s", attempt, reason, extra=extra)
+                log.warning("giving up after attempt %d: %s", attempt, reason, extra=extra)
                 raise
             log.warning(
-                "attempt %d failed (%s); retry %d of %d in %.2f s",
-                attempt,
-                reason,
+                "retry %d of %d in %.2f s: %s",
                 attempt,
                 policy.max_retries,
                 delay,
+                reason,
                 extra={**extra, "wait_s": round(delay, 3)},
             )
             sleep(delay)

@@ -48,13 +48,22 @@ class ModelInfo:
     verified: bool
     sim_first_token_ms: float
     sim_ms_per_output_token: float
+    # Reasoning models spend hidden reasoning tokens (billed as output) before answering.
+    reasoning: bool = False
+    reasoning_efforts: tuple[str, ...] = ()  # the `reasoning.effort` values the model takes
+    default_reasoning_effort: str | None = None  # used when a request sets no effort
 
 
 @cache
 def _catalogue() -> tuple[dict, dict[str, ModelInfo]]:
     text = resources.files("course_utils").joinpath("data/models.toml").read_text("utf-8")
     raw = tomllib.loads(text)
-    models = {mid: ModelInfo(id=mid, **row) for mid, row in raw["models"].items()}
+    models = {
+        mid: ModelInfo(
+            id=mid, **{**row, "reasoning_efforts": tuple(row.get("reasoning_efforts", ()))}
+        )
+        for mid, row in raw["models"].items()
+    }
     meta = raw["catalogue"]
     if meta["default_model"] not in models:
         raise ValueError(f"models.toml: default_model {meta['default_model']!r} has no row")

@@ -1,7 +1,10 @@
-"""Measuring prompts: one call's tokens, cost and latency, styles, JSON answers, token spans.
+"""Measuring prompts: one call's tokens, cost and latency, JSON answers, token spans, chunks.
 
 Lessons 01-02, the PromptComparer widget and Exercise 1 all read the same ``PromptRun``
-record, so a number a learner sees in a notebook is the number a test checks.
+record, so a number a learner sees in a notebook is the number a test checks. A run can be
+streamed (``stream=True``: time to first token as well as total time) and reports the input
+tokens the prompt cache served; lesson 02's caching section compares prompt layouts with
+``cache_layout_runs``.
 """
 
 from __future__ import annotations
@@ -9,30 +12,39 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any, NamedTuple
 
-from .pricing import DEFAULT_MODEL, estimate_cost
-from .tokens import chunk_text, count_message_tokens, count_tokens, encoding_for
+from .chunking import chunk_text
+from .pricing import DEFAULT_MODEL, UnknownModelError, estimate_cost, get_model
+from .streaming import read_stream
+from .tokens import count_request_input, count_tokens, encoding_for
 
 Prompt = str | Sequence[Mapping[str, str]]
 
 __all__ = [
+    "CACHE_LAYOUTS",
     "CONCISE_TECHNIQUES",
-    "STYLES",
+    "EFFORT_ORDER",
     "PromptRun",
-    "ResponseStyle",
     "RunComparison",
     "Technique",
     "TokenSpan",
     "TruncatedAnswerError",
+    "cache_layout_request",
+    "cache_layout_runs",
     "compare_runs",
+    "cost_per_1000",
     "load_long_document",
+    "lowest_effort",
     "parse_json_answer",
     "preflight_chunks",
+    "request_overhead_tokens",
     "run_prompt",
-    "style_request",
+    "run_prompts_streaming",
     "token_spans",
 ]
 
@@ -54,6 +66,15 @@ class PromptRun:
     cost_usd: float
     latency_s: float
     max_output_tokens: int | None = None
+    reasoning_tokens: int = 0  # hidden reasoning, already inside output_tokens
+    reasoning_effort: str | None = None  # the effort it ran at (None: not a reasoning model)
+    cached_tokens: int = 0  # input tokens served from the prompt cache (billed at its price)
+    first_token_s: float | None = None  # streamed runs: seconds to the first text delta
+
+    @property
+    def answer_tokens(self) -> int:
+        """Output tokens of the visible answer: output minus hidden reasoning."""
+        return self.output_tokens - self.reasoning_tokens
 
     @property
     def total_tokens(self) -> int:
@@ -66,6 +87,30 @@ class PromptRun:
         return self.status == "incomplete"
 
 
+# From least to most hidden reasoning: the SDK's ``ReasoningEffort`` values in order.
+EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+def lowest_effort(model: str) -> str | None:
+    """The least reasoning ``model`` takes (``"none"``/``"minimal"``); None if it cannot reason.
+
+    Read from the course catalogue. A small output cap on a reasoning model should run at this
+    effort: at a higher one the hidden reasoning can use up the whole cap before any answer is
+    written. An id the catalogue lacks gets None (send no effort; the server decides).
+    """
+    try:
+        info = get_model(model)
+    except (UnknownModelError, TypeError):
+        return None
+    if not info.reasoning or not info.reasoning_efforts:
+        return None
+    return min(info.reasoning_efforts, key=_effort_rank)
+
+
+def _effort_rank(effort: str) -> int:
+    return EFFORT_ORDER.index(effort) if effort in EFFORT_ORDER else len(EFFORT_ORDER)
+
+
 def run_prompt(
     client: Any,
     prompt: Prompt,
@@ -73,12 +118,21 @@ def run_prompt(
     model: str = DEFAULT_MODEL,
     max_output_tokens: int | None = None,
     instructions: str | None = None,
+    reasoning_effort: str | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    stream: bool = False,
+    on_delta: Callable[[str], object] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    prompt_cache_key: str | None = None,
 ) -> PromptRun:
     """Send ``prompt`` (text or chat messages) through ``client.responses.create``; measure it.
 
     Tokens come from the server's ``usage`` (never a local estimate), cost from the course
-    catalogue, latency from ``clock`` around the call (injectable for tests).
+    catalogue (cached input at its cached price), latency from ``clock`` around the call
+    (injectable for tests). ``reasoning_effort`` is sent as ``reasoning={"effort": ...}``
+    (None: the model's default). With ``stream=True`` the answer is streamed
+    (``streaming.read_stream``): ``on_delta`` sees each piece as it arrives and the run records
+    ``first_token_s``; a stream that breaks half-way raises its error, as a failed call would.
     """
     if isinstance(prompt, str):
         if not prompt.strip():
@@ -93,23 +147,87 @@ def run_prompt(
         kwargs["max_output_tokens"] = max_output_tokens
     if instructions:
         kwargs["instructions"] = instructions
-    started = clock()
-    response = client.responses.create(**kwargs)
-    latency = clock() - started
-    usage = response.usage
-    details = getattr(response, "incomplete_details", None)
+    if reasoning_effort is not None:
+        kwargs["reasoning"] = {"effort": reasoning_effort}
+    if extra_headers:
+        kwargs["extra_headers"] = dict(extra_headers)
+    if prompt_cache_key is not None:
+        kwargs["prompt_cache_key"] = prompt_cache_key
+    first_token_s = None
+    if stream:
+        streamed = read_stream(client, on_delta=on_delta, clock=clock, **kwargs)
+        if streamed.error is not None:
+            raise streamed.error
+        if streamed.usage is None:
+            raise RuntimeError(f"the stream ended without its final event ({streamed.status})")
+        text, status, usage, latency = (
+            streamed.text, streamed.status, streamed.usage, streamed.total_s
+        )  # fmt: skip
+        reason, first_token_s = streamed.incomplete_reason, streamed.first_token_s
+        cap, effort = max_output_tokens, reasoning_effort
+    else:
+        started = clock()
+        response = client.responses.create(**kwargs)
+        latency = clock() - started
+        usage, text, status = response.usage, response.output_text, str(response.status)
+        reason = getattr(getattr(response, "incomplete_details", None), "reason", None)
+        cap = getattr(response, "max_output_tokens", max_output_tokens)
+        effort = getattr(getattr(response, "reasoning", None), "effort", None) or reasoning_effort
+    output_details = getattr(usage, "output_tokens_details", None)
+    input_details = getattr(usage, "input_tokens_details", None)
+    cached = getattr(input_details, "cached_tokens", None) or 0
     return PromptRun(
         prompt=prompt,
         model=model,
-        output_text=response.output_text,
-        status=str(response.status),
-        incomplete_reason=getattr(details, "reason", None),
+        output_text=text,
+        status=status,
+        incomplete_reason=reason,
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
-        cost_usd=estimate_cost(model, usage.input_tokens, usage.output_tokens),
+        cost_usd=_cost(model, usage.input_tokens, usage.output_tokens, cached),
         latency_s=latency,
-        max_output_tokens=getattr(response, "max_output_tokens", max_output_tokens),
+        max_output_tokens=cap,
+        reasoning_tokens=getattr(output_details, "reasoning_tokens", None) or 0,
+        reasoning_effort=effort,
+        cached_tokens=cached,
+        first_token_s=first_token_s,
     )
+
+
+def _cost(model: str, input_tokens: int, output_tokens: int, cached: int) -> float:
+    """Catalogue cost; a model the catalogue lacks raises its clear UnknownModelError."""
+    return estimate_cost(model, input_tokens, output_tokens, min(cached, input_tokens))
+
+
+def run_prompts_streaming(
+    client: Any,
+    prompts: Sequence[Prompt],
+    *,
+    on_delta: Callable[[int, str], object] | None = None,
+    on_done: Callable[[int, PromptRun], object] | None = None,
+    **settings: Any,
+) -> list[PromptRun]:
+    """Stream several prompts at once (one thread each); ``on_delta(i, piece)`` as pieces arrive.
+
+    What the comparer's streaming mode shows: both answers arriving side by side, each with its
+    own time to first token. ``on_done(i, run)`` is called as each one finishes. ``settings``
+    go to ``run_prompt``. The first error is raised once every prompt has ended.
+    """
+    if not prompts:
+        raise ValueError("prompts is empty: pass at least one prompt")
+
+    def one(i: int) -> PromptRun:
+        def show(piece: str) -> None:
+            if on_delta is not None:
+                on_delta(i, piece)
+
+        run = run_prompt(client, prompts[i], stream=True, on_delta=show, **settings)
+        if on_done is not None:
+            on_done(i, run)
+        return run
+
+    with ThreadPoolExecutor(max_workers=len(prompts), thread_name_prefix="stream") as pool:
+        return list(pool.map(one, range(len(prompts))))
 
 
 @dataclass(frozen=True)
@@ -130,14 +248,24 @@ class RunComparison:
         return self.a.total_tokens / max(self.b.total_tokens, 1)
 
     @property
+    def percent_saved(self) -> float:
+        """How much smaller B's total is, as a percentage of A's (negative: B is larger)."""
+        return 100 * self.tokens_saved / max(self.a.total_tokens, 1)
+
+    @property
     def cost_saved_per_1000_usd(self) -> float:
         """What B saves over 1,000 requests, in USD."""
         return (self.a.cost_usd - self.b.cost_usd) * 1000
 
     def summary(self) -> str:
         """One line a learner can read aloud: tokens, ratio and money over 1,000 calls."""
-        if self.tokens_saved >= 0:
-            verdict = f"B uses {self.tokens_saved:,} fewer tokens ({self.token_ratio:.1f}x less)"
+        if self.tokens_saved > 0:
+            verdict = (
+                f"B uses {self.tokens_saved:,} fewer tokens than A "
+                f"({self.percent_saved:.0f}% fewer)"
+            )
+        elif self.tokens_saved == 0:
+            verdict = "B uses as many tokens as A"
         else:
             verdict = f"B uses {-self.tokens_saved:,} more tokens than A"
         money = self.cost_saved_per_1000_usd
@@ -160,33 +288,6 @@ def compare_runs(a: PromptRun, b: PromptRun) -> RunComparison:
     if not isinstance(a, PromptRun) or not isinstance(b, PromptRun):
         raise TypeError("compare_runs needs two PromptRun records, as returned by run_prompt()")
     return RunComparison(a, b)
-
-
-# --- response styles (homework) ---------------------------------------------------------------
-
-
-class ResponseStyle(NamedTuple):
-    """An answer length: the instruction that asks for it and the cap that enforces it."""
-
-    instruction: str
-    max_output_tokens: int
-
-
-STYLES: dict[str, ResponseStyle] = {
-    "short": ResponseStyle("Answer in one sentence.", 60),
-    "medium": ResponseStyle("Answer in 3 bullet points, under 80 words.", 160),
-    "long": ResponseStyle("Answer in 6 bullet points with one short code example.", 400),
-}
-
-
-def style_request(style: str) -> ResponseStyle:
-    """The instruction and output cap for ``style`` (short, medium or long)."""
-    try:
-        return STYLES[style]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown style {style!r}: choose one of {', '.join(map(repr, STYLES))}"
-        ) from None
 
 
 # --- JSON answers -----------------------------------------------------------------------------
@@ -277,10 +378,9 @@ class Technique:
 
 
 def _prompt_tokens(prompt: Prompt, model: str) -> int:
-    """Input tokens as billed: a string is sent as one user message, wrapper tokens included."""
-    if isinstance(prompt, str):
-        prompt = [{"role": "user", "content": prompt}]
-    return count_message_tokens(prompt, model)
+    """Input tokens as billed for ``input=prompt`` (the foundation's one request count)."""
+    body = {"model": model, "input": prompt if isinstance(prompt, str) else list(prompt)}
+    return count_request_input(body)
 
 
 _RULES = (
@@ -381,8 +481,118 @@ def load_long_document() -> str:
     return resources.files("course_utils").joinpath("data/long_document.txt").read_text("utf-8")
 
 
-def preflight_chunks(text: str, budget_tokens: int, model: str = DEFAULT_MODEL) -> list[str]:
-    """``[text]`` when it fits ``budget_tokens``; otherwise sentence-aligned chunks that do."""
-    if count_tokens(text, model) <= budget_tokens:
+def request_overhead_tokens(instructions: str | None = None, model: str = DEFAULT_MODEL) -> int:
+    """Input tokens a request bills before any of its text: the instructions and chat wrapper.
+
+    A Responses request ``input=text, instructions=instructions`` is billed as a developer
+    message (when there are instructions) and a user message, each in the chat wrapper, plus the
+    tokens that start the reply. This is all of that except ``text`` itself, counted by the
+    foundation's ``count_request_input``, so the request bills exactly
+    ``request_overhead_tokens(...) + count_tokens(text)``.
+    """
+    body: dict[str, Any] = {"model": model, "input": ""}
+    if instructions:
+        body["instructions"] = instructions
+    return count_request_input(body)
+
+
+def preflight_chunks(
+    text: str,
+    budget_tokens: int,
+    model: str = DEFAULT_MODEL,
+    *,
+    instructions: str | None = None,
+) -> list[str]:
+    """Split ``text`` so that each request for a chunk bills at most ``budget_tokens`` input.
+
+    The budget is for the whole request, as the service bills it: send each chunk as
+    ``client.responses.create(model=model, input=chunk, instructions=instructions)``. The
+    instructions and the chat wrapper come off the budget first; the rest is the room for text.
+    Returns ``[text]`` when it fits in one request, otherwise chunks cut at sentence ends.
+    """
+    if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int):
+        raise TypeError(f"budget_tokens must be a whole number of tokens, got {budget_tokens!r}")
+    overhead = request_overhead_tokens(instructions, model)
+    room = budget_tokens - overhead
+    if room < 1:
+        raise ValueError(
+            f"a budget of {budget_tokens:,} input tokens leaves no room for text: the "
+            f"instructions and the chat wrapper alone bill {overhead:,} tokens. Raise the "
+            "budget or shorten the instructions."
+        )
+    if count_tokens(text, model) <= room:
         return [text]
-    return chunk_text(text, budget_tokens, model)
+    return chunk_text(text, room, model)
+
+
+# --- prompt caching: the same long context, laid out three ways -------------------------------
+
+# name -> how one request's text is laid out (lesson 02, "Prompt caching")
+CACHE_LAYOUTS = {
+    "stable first": "the long context, then the question",
+    "dynamic first": "the question, then the long context",
+    "timestamp first": "the current time, the long context, then the question",
+}
+REQUEST_GAP = timedelta(seconds=37)  # how far apart a timestamp-first app's requests are
+
+
+def cache_layout_request(
+    layout: str, context: str, question: str, now: datetime | None = None
+) -> str:
+    """The ``input`` of one request laid out as one of ``CACHE_LAYOUTS``.
+
+    Every layout holds the same context and the same ``Question:`` line, so the answers are
+    alike and only the order differs. "timestamp first" puts the request's time (``now``, the
+    clock's by default) on the first line: different on every request, enough to share no
+    prefix at all.
+    """
+    ask = f"Question: {question}"
+    if layout == "stable first":
+        return f"{context}\n\n{ask}"
+    if layout == "dynamic first":
+        return f"{ask}\n\n{context}"
+    if layout == "timestamp first":
+        now = now if now is not None else datetime.now()
+        return f"Current time: {now:%Y-%m-%d %H:%M:%S}\n\n{context}\n\n{ask}"
+    raise ValueError(f"layout must be one of {', '.join(map(repr, CACHE_LAYOUTS))}, got {layout!r}")
+
+
+def cache_layout_runs(
+    client: Any,
+    context: str,
+    questions: Sequence[str],
+    *,
+    layouts: Sequence[str] = tuple(CACHE_LAYOUTS),
+    model: str = DEFAULT_MODEL,
+    max_output_tokens: int = 60,
+    prompt_cache_key: str | None = None,
+) -> dict[str, list[PromptRun]]:
+    """Send every question in each layout, in order; the measured runs per layout.
+
+    Each run's ``cached_tokens`` and ``cost_usd`` come from the server's ``usage``; the first
+    request of a layout pays full price (nothing cached yet), the later ones show the layout's
+    effect. Answers run at the model's lowest reasoning effort, so the cap holds an answer.
+    """
+    if not questions:
+        raise ValueError("questions is empty: pass the questions the app would receive")
+    effort = lowest_effort(model)
+    start = datetime.now().replace(microsecond=0)  # each call its own times, so a re-run too
+    runs: dict[str, list[PromptRun]] = {}
+    for layout in layouts:
+        runs[layout] = []
+        for i, question in enumerate(questions):
+            text = cache_layout_request(layout, context, question, start + i * REQUEST_GAP)
+            runs[layout].append(
+                run_prompt(
+                    client, text, model=model, max_output_tokens=max_output_tokens,
+                    reasoning_effort=effort, prompt_cache_key=prompt_cache_key,
+                )
+            )  # fmt: skip
+    return runs
+
+
+def cost_per_1000(runs: Sequence[PromptRun]) -> float:
+    """USD for 1,000 requests like ``runs`` (their mean cost, cached input at its price)."""
+    if not runs:
+        raise ValueError("runs is empty: measure at least one request")
+    return 1000 * sum(r.cost_usd for r in runs) / len(runs)

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .backoff import parse_retry_after
+from .errors import classify
 
 __all__ = [
     "RateLimitHeaders",
@@ -428,8 +429,6 @@ class RateLimiter:
 
         Returns the pause in seconds (0 for anything that is not a transient 429).
         """
-        from .errors import classify
-
         headers = getattr(getattr(exc, "response", None), "headers", None)
         if headers is None or classify(exc).category != "rate_limit":
             return 0.0
@@ -513,18 +512,10 @@ TokensArg = int | Callable[..., int] | None
 
 def _default_tokens(*args: Any, **kwargs: Any) -> int:
     """The request's reservation from its keyword arguments (a Responses or Chat body)."""
-    import importlib
+    from .tokens import estimate_request_tokens
 
-    estimate = getattr(
-        importlib.import_module(".tokens", __package__), "estimate_request_tokens", None
-    )
-    if estimate is None:  # the foundation's estimator is not in this version of the course
-        raise TypeError(
-            "rate_limited(tpm=...) needs tokens=: a number or a function of the call's "
-            "arguments that returns the tokens one call reserves (input + output cap)"
-        )
     endpoint = "chat" if "messages" in kwargs else "responses"
-    return int(estimate(kwargs, endpoint=endpoint))
+    return estimate_request_tokens(kwargs, endpoint=endpoint)
 
 
 def rate_limited(

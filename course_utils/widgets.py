@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import base64
 import html
+import threading
+import time
 from typing import Any
 
 import ipywidgets as w
 from IPython.display import HTML
 
 from .plots import comparer_figure, figure_png
-from .pricing import DEFAULT_MODEL, list_models
-from .prompting import PromptRun, compare_runs, run_prompt, token_spans
+from .pricing import DEFAULT_MODEL, get_model, list_models
+from .prompting import (
+    EFFORT_ORDER,
+    PromptRun,
+    compare_runs,
+    lowest_effort,
+    run_prompt,
+    run_prompts_streaming,
+    token_spans,
+)
+from .quiz import CHECKLIST, QUESTIONS, ChecklistItem, Feedback, Question, grade, score_line
 
 __all__ = ["PromptComparer", "friendly_error", "show_tokens", "token_html"]
 
@@ -24,8 +35,8 @@ _SPAN_COLOURS = ("#cfe3ff", "#ffe0b3")
 _MULTI_COLOUR = "#f7c6d0"  # a character that took more than one token
 
 DEFAULT_PROMPT_A = (
-    "Please write a comprehensive, helpful and detailed explanation of what tokens are in "
-    "language models, with examples, and make sure it is not too short but also not too long."
+    "Please explain what tokens are in language models. Make it comprehensive, helpful and "
+    "detailed, with examples, and make sure it is not too short but also not too long."
 )
 DEFAULT_PROMPT_B = "Explain tokens in language models in 3 bullet points, under 60 words."
 
@@ -79,7 +90,14 @@ def friendly_error(exc: BaseException) -> str:
 
 
 class PromptComparer:
-    """Two prompts side by side: run both, compare answers, tokens, cost and latency."""
+    """Two prompts side by side: run both, compare answers, tokens, cost and latency.
+
+    With **Stream answers** ticked both prompts are streamed at once and each answer grows as
+    its tokens arrive, with its time to first token under it (on the simulator at the
+    catalogue's full latency, ``stream_headers``, so the arrival is visible; live ignores it).
+    """
+
+    REDRAW_EVERY_S = 0.05  # a growing answer is redrawn at most this often
 
     def __init__(
         self,
@@ -91,6 +109,9 @@ class PromptComparer:
         max_output_tokens: int = 200,
     ) -> None:
         self._client = client
+        # Streams on the simulator run at the catalogue's full latency; the live API ignores it.
+        self.stream_headers = {"X-Sim-Latency-Scale": "1"}
+        self._arrived = ["", ""]  # the text each streamed answer has received so far
         self.runs: tuple[PromptRun, PromptRun] | None = None
         self.error: str | None = None
         box = w.Layout(width="100%", height="110px")
@@ -99,15 +120,24 @@ class PromptComparer:
         self.model = w.Dropdown(
             options=[m.id for m in list_models()], value=model, description="Model"
         )
+        # Reasoning models spend hidden tokens inside the output cap: the comparer starts at
+        # the least reasoning the model takes, so a small cap still leaves room for an answer.
+        self.effort = w.Dropdown(description="Reasoning", layout=w.Layout(width="210px"))
+        self.model.observe(self._follow_model, names="value")
+        self._follow_model()
         self.max_output_tokens = w.IntSlider(
             value=max_output_tokens, min=16, max=1000, step=8, description="Max output"
         )
+        self.stream = w.Checkbox(
+            value=False, description="Stream answers", indent=False, layout=w.Layout(width="140px")
+        )
         self.run_button = w.Button(description="Run both", button_style="primary", icon="play")
         self.run_button.on_click(self._on_run)
-        self.status = w.HTML(value="Press <b>Run both</b> to send both prompts.")
-        answer_box = w.Layout(width="100%", height="180px")
-        self.answer_a = w.Textarea(description="Answer A", disabled=True, layout=answer_box)
-        self.answer_b = w.Textarea(description="Answer B", disabled=True, layout=answer_box)
+        self.status = w.HTML(value=_IDLE_STATUS)
+        # Answers are plain, selectable text (HTML), not disabled text boxes: a disabled box
+        # draws its text grey on white, which is hard to read.
+        self.answer_a = w.HTML(layout=w.Layout(width="100%")).add_class("course-answer")
+        self.answer_b = w.HTML(layout=w.Layout(width="100%")).add_class("course-answer")
         self.stats_a = w.HTML()
         self.stats_b = w.HTML()
         self.chart = w.Output()
@@ -119,7 +149,9 @@ class PromptComparer:
                         w.VBox([self.prompt_b], layout=_half()),
                     ]
                 ),
-                w.HBox([self.model, self.max_output_tokens, self.run_button]),
+                w.HBox(
+                    [self.model, self.effort, self.max_output_tokens, self.stream, self.run_button]
+                ),
                 self.status,
                 w.HBox(
                     [
@@ -143,6 +175,18 @@ class PromptComparer:
             self._client = get_client()
         return self._client
 
+    def _follow_model(self, _change: Any = None) -> None:
+        """Offer the chosen model's reasoning efforts, starting at its lowest (none if it
+        does not reason)."""
+        lowest = lowest_effort(self.model.value)
+        if lowest is None:
+            self.effort.options = [("n/a (no reasoning)", "")]
+            self.effort.value, self.effort.disabled = "", True
+            return
+        efforts = get_model(self.model.value).reasoning_efforts
+        self.effort.options = [(e, e) for e in sorted(efforts, key=EFFORT_ORDER.index)]
+        self.effort.value, self.effort.disabled = lowest, False
+
     def _on_run(self, _button: Any = None) -> None:
         """Button callback: run both prompts and show the results (errors as a message)."""
         self.run_button.disabled = True
@@ -152,23 +196,53 @@ class PromptComparer:
         finally:
             self.run_button.disabled = False
 
+    def clear(self) -> None:
+        """Remove the last answers, numbers and chart, so nothing stale stays on screen."""
+        self.runs = None
+        self.answer_a.value = self.answer_b.value = ""
+        self.stats_a.value = self.stats_b.value = ""
+        self.chart.outputs = ()
+
     def run(self) -> tuple[PromptRun, PromptRun] | None:
-        """Send both prompts with the chosen model and cap; fill in answers, stats and chart."""
+        """Send both prompts with the chosen model and cap; fill in answers, stats and chart.
+
+        On any error the old results are cleared and the status line says what went wrong
+        (which prompt, for an empty one); ``self.error`` holds the same text.
+        """
         self.error = None
+        self.clear()
+        empty = [
+            name
+            for name, box in (("Prompt A", self.prompt_a), ("Prompt B", self.prompt_b))
+            if not box.value.strip()
+        ]
+        if empty:
+            verb, where = ("is", "it") if len(empty) == 1 else ("are", "each")
+            self._fail(
+                f"{' and '.join(empty)} {verb} empty: type a prompt into {where} and press Run "
+                "both again."
+            )
+            return None
         try:
             cap = int(self.max_output_tokens.value)
-            runs = tuple(
-                run_prompt(self.client, p, model=self.model.value, max_output_tokens=cap)
-                for p in (self.prompt_a.value, self.prompt_b.value)
-            )
+            settings = {
+                "model": self.model.value,
+                "max_output_tokens": cap,
+                "reasoning_effort": self.effort.value or None,
+            }
+            prompts = (self.prompt_a.value, self.prompt_b.value)
+            if self.stream.value:
+                runs = self._stream_both(prompts, settings)
+            else:
+                runs = tuple(run_prompt(self.client, p, **settings) for p in prompts)
         except Exception as exc:  # the widget must explain, never show a traceback
-            self.runs = None
-            self.error = friendly_error(exc)
-            self.status.value = f'<span style="color:#b00020">⚠ {html.escape(self.error)}</span>'
+            self._fail(friendly_error(exc))
+            self._mark_stopped()
             return None
         a, b = runs
         self.runs = (a, b)
-        self.answer_a.value, self.answer_b.value = a.output_text, b.output_text
+        self.answer_a.value = _answer_html("Answer A", a)
+        self.answer_b.value = _answer_html("Answer B", b)
         self.stats_a.value, self.stats_b.value = _stats_html(a), _stats_html(b)
         self.status.value = html.escape(compare_runs(a, b).summary())
         fig = comparer_figure(["A", "B"], [a.input_tokens, b.input_tokens],
@@ -183,9 +257,76 @@ class PromptComparer:
         )
         return self.runs
 
+    def _stream_both(self, prompts: tuple[str, str], settings: dict[str, Any]) -> tuple:
+        """Stream both prompts at once, redrawing each answer as its text grows."""
+        self.status.value = "Streaming both answers…"
+        boxes = ((self.answer_a, "Answer A"), (self.answer_b, "Answer B"))
+        texts, drawn = self._arrived, [0.0, 0.0]
+        texts[:] = ["", ""]
+        lock = threading.Lock()
+
+        def show(i: int, piece: str) -> None:
+            with lock:
+                texts[i] += piece
+                now = time.monotonic()
+                if now - drawn[i] >= self.REDRAW_EVERY_S:
+                    drawn[i] = now
+                    box, label = boxes[i]
+                    box.value = _box_html(label, html.escape(texts[i]) + " ▌")
+
+        def done(i: int, run: PromptRun) -> None:
+            with lock:
+                texts[i] = ""  # finished: nothing left to mark if the other one fails
+                box, label = boxes[i]
+                box.value = _answer_html(label, run)
+
+        return tuple(
+            run_prompts_streaming(
+                self.client, prompts, on_delta=show, on_done=done,
+                extra_headers=self.stream_headers, **settings,
+            )
+        )  # fmt: skip
+
+    def _mark_stopped(self) -> None:
+        """After a failed streaming run: keep the text that arrived, marked as unfinished
+        (an answer that finished keeps its finished form)."""
+        boxes = ((self.answer_a, "Answer A"), (self.answer_b, "Answer B"))
+        for (box, label), text in zip(boxes, self._arrived, strict=True):
+            if text:
+                note = " <i>[… stopped here: see the problem above]</i>"
+                box.value = _box_html(label, html.escape(text) + note)
+        self._arrived[:] = ["", ""]
+
+    def _fail(self, message: str) -> None:
+        """Show ``message`` as the widget's status (results are already cleared)."""
+        self.error = message
+        self.status.value = f'<span style="color:#b00020">⚠ Problem: {html.escape(message)}</span>'
+
+
+_IDLE_STATUS = "Press <b>Run both</b> to send both prompts."
+
 
 def _half() -> w.Layout:
     return w.Layout(width="50%")
+
+
+def _answer_html(label: str, run: PromptRun) -> str:
+    """The answer as readable, wrapped text under its label (escaped; empty text explained)."""
+    if run.output_text:
+        body = html.escape(run.output_text)
+    else:
+        body = "<i>(no text: the output cap was used up before any answer was written)</i>"
+    return _box_html(label, body)
+
+
+def _box_html(label: str, body: str) -> str:
+    """``body`` (already escaped) in the answer box under its label."""
+    return (
+        f"<b>{label}</b>"
+        '<div style="white-space:pre-wrap;line-height:1.4;max-height:260px;overflow:auto;'
+        "border:1px solid #c8c8c8;border-radius:4px;padding:6px 8px;margin:4px 0;"
+        f'color:var(--jp-content-font-color1, #111)">{body}</div>'
+    )
 
 
 def _stats_html(run: PromptRun) -> str:
@@ -194,8 +335,238 @@ def _stats_html(run: PromptRun) -> str:
         if run.truncated
         else ""
     )
+    reasoning = f" ({run.reasoning_tokens:,} reasoning)" if run.reasoning_effort is not None else ""
+    timing = f"{run.latency_s * 1000:.0f} ms"
+    if run.first_token_s is not None:
+        timing = f"first token {run.first_token_s * 1000:.0f} ms, done {timing}"
     return (
-        f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens · "
+        f"<small>{run.input_tokens:,} in + {run.output_tokens:,} out tokens{reasoning} · "
         f"${run.cost_usd:.6f} (${run.cost_usd * 1000:.3f} per 1,000) · "
-        f"{run.latency_s * 1000:.0f} ms{cut}</small>"
+        f"{timing}{cut}</small>"
     )
+
+
+# --- RetryTimeline (lesson 03) -----------------------------------------------------------------
+# Imports stay inside the class so this section stands alone; the logic and the figure are
+# plain functions in ``timeline`` and ``backoff``.
+
+__all__ += ["RetryTimeline"]
+
+
+class RetryTimeline:
+    """Many clients retrying the same failure: move a control, see the herd form or spread.
+
+    Controls (each with a fixed description, so tests and screen readers can find it): base
+    delay, factor, cap, max retries, jitter kind and number of clients. The figure is an
+    ``Image`` whose bytes are replaced in place on every change (no clearing, no flicker); the
+    summary line under it says the same numbers in words.
+    """
+
+    RATE_PER_S = 4.0  # the simulated server: 4 requests a second, bursts of 4
+    BURST = 4
+
+    def __init__(
+        self,
+        *,
+        base_s: float = 1.0,
+        factor: float = 2.0,
+        cap_s: float = 8.0,
+        max_retries: int = 4,
+        jitter: str = "none",
+        clients: int = 20,
+        seed: int = 0,
+    ) -> None:
+        from .backoff import JITTERS
+
+        self.seed = seed
+        self.run_result: Any = None
+        style = {"description_width": "initial"}
+        wide = w.Layout(width="320px")
+        self.base = w.FloatSlider(
+            value=base_s, min=0.1, max=4.0, step=0.1, description="Base delay (s)",
+            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+        )  # fmt: skip
+        self.factor = w.FloatSlider(
+            value=factor, min=1.0, max=4.0, step=0.5, description="Factor",
+            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+        )  # fmt: skip
+        self.cap = w.FloatSlider(
+            value=cap_s, min=0.5, max=60.0, step=0.5, description="Cap (s)",
+            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+        )  # fmt: skip
+        self.max_retries = w.IntSlider(
+            value=max_retries, min=0, max=10, description="Max retries",
+            continuous_update=False, style=style, layout=wide,
+        )  # fmt: skip
+        self.jitter = w.Dropdown(
+            options=list(JITTERS), value=jitter, description="Jitter", style=style, layout=wide
+        )
+        self.clients = w.IntSlider(
+            value=clients, min=1, max=60, description="Clients",
+            continuous_update=False, style=style, layout=wide,
+        )  # fmt: skip
+        self.image = w.Image(format="png", layout=w.Layout(width="900px", max_width="100%"))
+        self.summary = w.HTML()
+        self.controls = (
+            self.base, self.factor, self.cap, self.max_retries, self.jitter, self.clients
+        )  # fmt: skip
+        for control in self.controls:
+            control.observe(self._on_change, names="value")
+        self.widget = w.VBox(
+            [
+                w.HBox([w.VBox([self.jitter, self.clients, self.max_retries]),
+                        w.VBox([self.base, self.factor, self.cap])]),
+                self.summary,
+                self.image,
+            ]
+        )  # fmt: skip
+        self.update()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def _on_change(self, _change: Any = None) -> None:
+        self.update()
+
+    def update(self) -> None:
+        """Re-run the simulation for the current controls and replace the figure and summary."""
+        from .backoff import make_schedule
+        from .plots import figure_png
+        from .timeline import retry_timeline_figure, simulate_retries
+
+        try:
+            schedule = make_schedule(
+                str(self.jitter.value), float(self.base.value), float(self.factor.value),
+                float(self.cap.value),
+            )  # fmt: skip
+            run = simulate_retries(
+                int(self.clients.value), schedule, int(self.max_retries.value),
+                rate_per_s=self.RATE_PER_S, burst=self.BURST, seed=self.seed,
+            )  # fmt: skip
+        except (ValueError, TypeError) as exc:  # the widget explains, never a traceback
+            self.summary.value = f"<b>⚠ {html.escape(str(exc))}</b>"
+            return
+        self.run_result = run
+        worst = run.busiest_slot(0.5)
+        self.summary.value = (
+            f'<div role="status" aria-live="polite">{html.escape(run.summary())} '
+            f"Busiest half-second: {worst} requests against a server that refills "
+            f"{self.RATE_PER_S * 0.5:g}.</div>"
+        )
+        fig = retry_timeline_figure(run, slot_s=0.5)
+        self.image.value = figure_png(fig)
+
+
+# --- Quiz and Checklist (lesson 07) ----------------------------------------------------------
+# Grading and the questions are plain data and functions in ``quiz``.
+
+__all__ += ["Checklist", "Quiz"]
+
+
+class Quiz:
+    """The wrap-up knowledge check: answer, press Check, read why; a score at the bottom.
+
+    Grading is ``quiz.grade`` (plain data and a pure function); this class only wires controls.
+    Tests call ``answer(id, value)`` and ``check(id)`` as a learner's clicks would.
+    """
+
+    def __init__(self, questions: tuple[Question, ...] = QUESTIONS) -> None:
+        self.questions = {q.id: q for q in questions}
+        self.results: dict[str, Feedback] = {}
+        self._inputs: dict[str, Any] = {}
+        self._feedback: dict[str, w.HTML] = {}
+        self.score = w.HTML(value=score_line({}, len(questions)))
+        rows = []
+        for number, q in enumerate(questions, start=1):
+            control = self._control(q)
+            button = w.Button(description=f"Check answer {number}", icon="check")
+            button.on_click(lambda _b, qid=q.id: self.check(qid))
+            feedback = w.HTML(value="")
+            self._inputs[q.id], self._feedback[q.id] = control, feedback
+            title = w.HTML(value=f"<b>{number}. {html.escape(q.prompt)}</b>")
+            rows.append(w.VBox([title, control, button, feedback]))
+        self.widget = w.VBox([*rows, self.score])
+
+    @staticmethod
+    def _control(q: Question) -> Any:
+        wide = w.Layout(width="auto")
+        if q.kind == "choice":
+            return w.RadioButtons(options=list(q.options), value=None, layout=wide)
+        if q.kind == "multi":
+            boxes = [w.Checkbox(value=False, description=o, indent=False) for o in q.options]
+            return w.VBox(boxes)
+        placeholder = "a whole number" if q.kind == "number" else "one or two sentences"
+        return w.Text(placeholder=placeholder, layout=w.Layout(width="60%"))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def answer(self, qid: str, value: Any) -> None:
+        """Set question ``qid``'s control: an option's text or index, a list of them, or text."""
+        q, control = self.questions[qid], self._inputs[qid]
+        if q.kind == "choice":
+            control.value = q.options[value] if isinstance(value, int) else value
+        elif q.kind == "multi":
+            picked = {q.options[v] if isinstance(v, int) else v for v in value}
+            for box in control.children:
+                box.value = box.description in picked
+        else:
+            control.value = str(value)
+
+    def _response(self, q: Question) -> Any:
+        control = self._inputs[q.id]
+        if q.kind == "choice":
+            return None if control.value is None else q.options.index(control.value)
+        if q.kind == "multi":
+            return [i for i, box in enumerate(control.children) if box.value]
+        return control.value
+
+    def check(self, qid: str) -> Feedback:
+        """Grade one question, show its feedback, update the score."""
+        q = self.questions[qid]
+        result = grade(q, self._response(q))
+        if result.answered:
+            self.results[qid] = result
+        mark = ("✅ Correct" if result.correct else "❌ Not yet") if result.answered else "Note"
+        colour = "var(--jp-success-color1, #1a7f37)" if result.correct else "inherit"
+        text = html.escape(result.message)
+        self._feedback[qid].value = f'<div style="color:{colour}"><b>{mark}:</b> {text}</div>'
+        self.score.value = f"<b>{score_line(self.results, len(self.questions))}</b>"
+        return result
+
+
+class Checklist:
+    """The best-practices checklist: tick what your code does; a count shows progress."""
+
+    def __init__(self, items: tuple[ChecklistItem, ...] = CHECKLIST) -> None:
+        self.items = items
+        self.boxes: list[w.Checkbox] = []
+        parts: list[Any] = []
+        area = None
+        for item in items:
+            if item.area != area:
+                area = item.area
+                parts.append(w.HTML(value=f"<b>{html.escape(area)}</b>"))
+            box = w.Checkbox(
+                value=False, description=f"{item.text} (notebooks/{item.lesson})", indent=False
+            )
+            box.layout.width = "auto"
+            box.observe(self._update, names="value")
+            self.boxes.append(box)
+            parts.append(box)
+        self.progress = w.HTML()
+        self._update()
+        self.widget = w.VBox([*parts, self.progress])
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def done(self) -> int:
+        return sum(box.value for box in self.boxes)
+
+    def _update(self, _change: Any = None) -> None:
+        total = len(self.boxes)
+        left = total - self.done
+        note = "all done" if left == 0 else f"{left} to go"
+        self.progress.value = f"<b>{self.done} of {total} ticked</b> ({note})"

@@ -80,6 +80,8 @@ def test_decorrelated_follows_the_chain_and_restarts_per_call():
     assert delays(schedule, 5, 3) == expected
     assert delays(schedule, 5, 3) == expected  # each call of delays() starts a fresh chain
     assert schedule.fresh() is not schedule
+    wrapped = decorrelated(exponential(1, 2, 20))  # the wrapper form: base 1 s, cap 20 s
+    assert delays(wrapped, 5, 3) == expected
 
 
 def test_schedules_add():
@@ -331,7 +333,7 @@ def test_retry_call_fails_fast_on_a_permanent_error(sim, caplog):
         )  # fmt: skip
     assert waits == [] and len(sim.requests) == 1
     (line,) = [rec for rec in caplog.records if rec.name == "course.retry"]
-    assert "not retrying: quota is not transient" in line.getMessage()
+    assert "giving up after attempt 1: quota is not transient" in line.getMessage()
 
 
 def test_retry_call_reraises_the_last_error_after_max_retries(sim):

@@ -238,7 +238,7 @@ def _run_cells(path: Path) -> str:
 def test_solution_check_cell_prints_pass(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_BACKEND", "simulator")
     text = _run_cells(path)
-    assert "✅" in text and "❌" not in text
+    assert "✅ PASS" in text and "❌" not in text and "FAIL" not in text
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
@@ -247,5 +247,46 @@ def test_untouched_exercise_runs_and_says_not_started(
 ) -> None:
     monkeypatch.setenv("COURSE_BACKEND", "simulator")
     text = _run_cells(ROOT / "exercises" / path.name)
-    assert "not started yet" in text
-    assert "✅" not in text and "❌" not in text
+    assert "⏳ NOT STARTED" in text and "not written yet" in text
+    assert "✅" not in text and "❌" not in text and "Traceback" not in text
+
+
+# Lessons being written in this release; a link to one is allowed before it lands, nothing else.
+LESSONS_BEING_WRITTEN: set[str] = set()  # every lesson an exercise links to has landed
+NOTEBOOK_LINK = re.compile(r"notebooks/[\w.-]*")
+
+
+def _markdown(path: Path) -> str:
+    cells = nbformat.read(path, as_version=4).cells
+    return "\n".join(c.source for c in cells if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_links_name_notebooks_that_exist(path: Path) -> None:
+    pending: set[str] = set()
+    for notebook in (path, ROOT / "exercises" / path.name):
+        text = _markdown(notebook)
+        links = set(NOTEBOOK_LINK.findall(text))
+        assert "notebooks/" not in links, f"{notebook.name} points at the folder, not a lesson"
+        siblings = set(re.findall(r"`(\d\d_[\w-]+\.ipynb)` in this folder", text))
+        missing = {link for link in links if not (ROOT / link).is_file()}
+        missing |= {s for s in siblings if not (notebook.parent / s).is_file()}
+        assert missing <= LESSONS_BEING_WRITTEN, f"{notebook.name} links to {missing}"
+        pending |= missing
+    if pending:
+        pytest.skip(f"links to lessons not merged yet: {', '.join(sorted(pending))}")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_every_tick_and_cross_has_its_word(path: Path) -> None:
+    """Without an emoji font ✅ and ❌ render as empty boxes: the words must be beside them."""
+    for notebook in (path, ROOT / "exercises" / path.name):
+        text = _markdown(notebook)
+        assert text.count("✅") == text.count("✅ PASS"), notebook.name
+        assert text.count("❌") == text.count("❌ FAIL"), notebook.name
+
+
+def test_the_check_symbols_appear_with_their_words_somewhere() -> None:
+    """Guard for the test above: the exercise text does show ✅ PASS / ❌ FAIL to learners."""
+    text = "".join(_markdown(p) for p in SOLUTIONS)
+    assert "✅ PASS" in text and "❌ FAIL" in text

@@ -24,7 +24,7 @@ def _row(response, model, price=None):
         else price * (usage.input_tokens + usage.output_tokens)
     )
     return {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
-            "cost_usd": cost}  # fmt: skip
+            "cost_usd": cost, "text": response.output_text}  # fmt: skip
 
 
 def make_compare(*, cap_default=150, send_cap=True, tokens=None, price=None, result=None,
@@ -68,34 +68,34 @@ def test_not_started():
 
 def test_concise_prompt_not_shorter():
     swapped = make_compare(verbose=CONCISE, concise=VERBOSE)
-    assert_fails("compare_prompts", swapped, hint_level=6, contains="not cheaper")
+    assert_fails("compare_prompts", swapped, rule=6, contains="not cheaper")
 
 
 def test_prompt_pair_missing():
-    assert_fails("compare_prompts", make_compare(verbose=..., concise=...), hint_level=6)
+    assert_fails("compare_prompts", make_compare(verbose=..., concise=...), rule=6)
 
 
 def test_no_output_cap_default():
-    assert_fails("compare_prompts", make_compare(cap_default=None), hint_level=5)
+    assert_fails("compare_prompts", make_compare(cap_default=None), rule=5)
 
 
 def test_cap_never_sent():
-    assert_fails("compare_prompts", make_compare(send_cap=False), hint_level=5,
+    assert_fails("compare_prompts", make_compare(send_cap=False), rule=5,
                  contains="never reached the API")  # fmt: skip
 
 
 def test_wrong_token_numbers():
-    assert_fails("compare_prompts", make_compare(tokens="local"), hint_level=3,
+    assert_fails("compare_prompts", make_compare(tokens="local"), rule=3,
                  contains="server billed")  # fmt: skip
 
 
 def test_costs_not_from_catalogue():
-    assert_fails("compare_prompts", make_compare(price=1e-6), hint_level=4,
+    assert_fails("compare_prompts", make_compare(price=1e-6), rule=4,
                  contains="catalogue price")  # fmt: skip
 
 
 def test_bare_string_returned():
-    assert_fails("compare_prompts", make_compare(result=str), hint_level=2, contains="dict")
+    assert_fails("compare_prompts", make_compare(result=str), rule=2, contains="dict")
 
 
 def test_missing_field():
@@ -103,7 +103,7 @@ def test_missing_field():
         del report["concise"]["cost_usd"]
         return report
 
-    assert_fails("compare_prompts", make_compare(result=drop_cost), hint_level=2,
+    assert_fails("compare_prompts", make_compare(result=drop_cost), rule=2,
                  contains="cost_usd")  # fmt: skip
 
 
@@ -113,7 +113,7 @@ def test_model_argument_ignored():
         return make_compare()(client, verbose_prompt, concise_prompt,
                               max_output_tokens=max_output_tokens)  # fmt: skip
 
-    assert_fails("compare_prompts", compare_prompts, hint_level=1, contains="model")
+    assert_fails("compare_prompts", compare_prompts, rule=1, contains="model")
 
 
 # --- homework: generate_in_style ---------------------------------------------------------------
@@ -158,25 +158,25 @@ def test_style_following_the_hints_numbers_passes(long_instruction):
 
 def test_style_caps_not_growing():
     flat = {k: (v[0], 200) for k, v in GOOD.items()}
-    assert_fails("generate_in_style", make_style(flat), hint_level=2, contains="grow")
+    assert_fails("generate_in_style", make_style(flat), rule=2, contains="grow")
 
 
 def test_style_unknown_style_accepted_silently():
-    assert_fails("generate_in_style", make_style(validate=False), hint_level=4,
+    assert_fails("generate_in_style", make_style(validate=False), rule=4,
                  contains="ValueError")  # fmt: skip
 
 
 def test_style_instruction_does_not_fit_cap():
     tight = dict(GOOD, long=("Tell me everything, in great detail, with examples.", 300))
-    assert_fails("generate_in_style", make_style(tight), hint_level=3, contains="incomplete")
+    assert_fails("generate_in_style", make_style(tight), rule=3, contains="incomplete")
 
 
 def test_style_returns_text_not_response():
-    assert_fails("generate_in_style", make_style(returns="text"), hint_level=1)
+    assert_fails("generate_in_style", make_style(returns="text"), rule=1)
 
 
 def test_style_wrong_default():
-    assert_fails("generate_in_style", make_style(default="short"), hint_level=2,
+    assert_fails("generate_in_style", make_style(default="short"), rule=2,
                  contains="medium")  # fmt: skip
 
 
@@ -187,4 +187,17 @@ def test_style_error_must_say_what_is_valid(message):
             raise ValueError(message)
         return make_style()(client, prompt, style, model=model)
 
-    assert_fails("generate_in_style", generate_in_style, hint_level=4, contains="name the bad")
+    assert_fails("generate_in_style", generate_in_style, rule=4, contains="name the bad")
+
+
+def test_missing_answer_text():
+    def drop_text(report):
+        del report["verbose"]["text"]
+        return report
+
+    assert_fails("compare_prompts", make_compare(result=drop_text), rule=2,
+                 contains="output_text")  # fmt: skip
+
+
+def test_cap_default_below_the_api_minimum():
+    assert_fails("compare_prompts", make_compare(cap_default=8), rule=5, contains="at least 16")

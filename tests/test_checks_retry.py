@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +13,9 @@ import openai
 import pytest
 
 from course_utils.checks import assert_fails, assert_passes
+from course_utils.checks.retry import RULES
 from course_utils.errors import classify
+from course_utils.logs import setup_logging
 from course_utils.pricing import DEFAULT_MODEL
 
 NAME = "generate_with_retry"
@@ -30,6 +33,8 @@ def make_variant(
     logs: bool = True,
     honours_retry_after: bool = False,
     request_timeout: float | None = None,
+    catches: type[BaseException] = openai.APIError,
+    logger: logging.Logger = log,
 ) -> Callable[..., Any]:
     """A retry wrapper with one deliberate mistake switched on (the defaults are correct)."""
 
@@ -50,18 +55,18 @@ def make_variant(
                     model=model, input=prompt, max_output_tokens=max_output_tokens, **extra
                 )
                 return r.output_text
-            except openai.APIError as err:
+            except catches as err:
                 if not retry_if(err) or (capped and attempt >= max_retries):
                     if on_give_up is not None:
                         return on_give_up(err)
                     raise
                 wait = delay(attempt)
-                response = getattr(err, "response", None)
+                response: Any = getattr(err, "response", None)
                 hinted = response.headers.get("retry-after-ms") if response is not None else None
                 if honours_retry_after and hinted is not None:
                     wait = float(hinted) / 1000
                 if logs:
-                    log.warning(
+                    logger.warning(
                         "retry %d after %s in %.2f s", attempt + 1, type(err).__name__, wait
                     )
                 if sleeps:
@@ -77,6 +82,20 @@ def test_solution_notebook_passes(solution_from_notebook) -> None:
 
 def test_reference_variant_passes() -> None:
     assert_passes(NAME, make_variant())
+
+
+def test_logging_through_the_course_logger_passes_and_prints_nothing_during_the_check(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    course = setup_logging()  # "course" does not propagate: the check must still see its lines
+    try:
+        assert_passes(NAME, make_variant(logger=course.getChild("retry")))
+        assert capsys.readouterr().out == ""
+        assert [h for h in course.handlers if getattr(h, "_course_handler", False)]
+    finally:
+        for handler in list(course.handlers):
+            course.removeHandler(handler)
+        course.propagate = True
 
 
 def test_equal_jitter_with_growth_passes() -> None:
@@ -111,14 +130,23 @@ def test_full_jitter_with_system_random_passes() -> None:
     assert_passes(NAME, make_variant(delay=lambda n: rng.uniform(0, min(60, 1.0 * 2**n))))
 
 
-WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
+def _reraise(err: BaseException) -> Any:
+    raise err
+
+
+def _catch_all_retry_if(err: BaseException) -> bool:
+    """What a learner who catches BaseException typically writes: retry unless it is permanent."""
+    return not isinstance(err, openai.APIError) or classify(err).retriable
+
+
+WRONG: dict[str, tuple[Callable[..., Any], int, str]] = {
     "retries a 401": (
         make_variant(
             retry_if=lambda e: (
                 not isinstance(e, openai.BadRequestError) and classify(e).category != "quota"
             )
         ),
-        2,
+        3,
         "401",
     ),
     "retries a 400": (
@@ -127,7 +155,7 @@ WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
                 not isinstance(e, openai.AuthenticationError) and classify(e).category != "quota"
             )
         ),
-        2,
+        3,
         "400",
     ),
     "retries insufficient_quota": (
@@ -141,12 +169,24 @@ WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
     ),
     "retries nothing": (make_variant(retry_if=lambda e: False), 2, "eventually succeeds"),
     "no cap on retries": (make_variant(capped=False), 4, "max_retries=2"),
-    "swallows the final error (None)": (make_variant(on_give_up=lambda e: None), 4, "None"),
-    "swallows the final error ('')": (make_variant(on_give_up=lambda e: ""), 4, "re-raise"),
+    "swallows a permanent error (None)": (make_variant(on_give_up=lambda e: None), 3, "None"),
+    "swallows a permanent error ('')": (make_variant(on_give_up=lambda e: ""), 3, "re-raise"),
     "raises its own error": (
         make_variant(on_give_up=lambda e: (_ for _ in ()).throw(RuntimeError("gave up"))),
-        None,
-        "RuntimeError: gave up",
+        3,
+        "raised RuntimeError: gave up",
+    ),
+    "swallows the final error of a transient run": (
+        make_variant(on_give_up=lambda e: None if classify(e).retriable else _reraise(e)),
+        4,
+        "re-raise the last error",
+    ),
+    "raises its own error after the last retry": (
+        make_variant(
+            on_give_up=lambda e: _reraise(RuntimeError("gave up") if classify(e).retriable else e)
+        ),
+        4,
+        "raised RuntimeError",
     ),
     "never sleeps": (make_variant(sleeps=False), 5, "never called `sleep`"),
     "delays that don't grow": (
@@ -154,7 +194,26 @@ WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
         5,
         "grow",
     ),
-    "waits zero at first": (make_variant(delay=lambda n: 0.0 if n == 0 else 2.0**n), 5, "0.00"),
+    "waits zero at first": (
+        make_variant(delay=lambda n: 0.0 if n == 0 else 2.0**n + random.uniform(0, 1)),
+        5,
+        "waited 0 s",
+    ),
+    "waits in milliseconds (1-8 ms)": (
+        make_variant(delay=lambda n: 0.001 * 2**n),
+        5,
+        "in seconds",
+    ),
+    "waits in milliseconds, with jitter": (
+        make_variant(delay=lambda n: (2**n + random.uniform(0, 1)) / 1000),
+        5,
+        "in seconds",
+    ),
+    "waits of a nanosecond": (
+        make_variant(delay=lambda n: 1e-9 * 2**n + random.uniform(0, 1e-9)),
+        5,
+        "in seconds",
+    ),
     "delays not capped": (
         make_variant(delay=lambda n: 0.5 * 2**n + random.uniform(0, 0.5)),
         5,
@@ -162,35 +221,48 @@ WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
     ),
     "no jitter": (make_variant(delay=lambda n: 0.5 * 2**n), 6, "same waits"),
     "no log line per retry": (make_variant(logs=False), 7, "logging"),
+    "catches BaseException (Ctrl-C is retried)": (
+        make_variant(catches=BaseException, retry_if=_catch_all_retry_if),
+        8,
+        "KeyboardInterrupt",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(WRONG))
-def test_seeded_wrong_answers_fail_with_the_matching_hint(case: str) -> None:
-    fn, level, text = WRONG[case]
-    result = assert_fails(NAME, fn, hint_level=level, contains=text)
+def test_seeded_wrong_answers_fail_on_the_stated_rule(case: str) -> None:
+    fn, rule, text = WRONG[case]
+    result = assert_fails(NAME, fn, rule=rule, hint_level=rule, contains=text)
     assert "generate_with_retry" in str(result)
+    assert f"rule {rule}: {RULES[rule - 1]}" in str(result)
+
+
+def test_catching_base_exception_but_reraising_what_it_cannot_handle_passes() -> None:
+    # Behaviour is judged, not syntax: Ctrl-C still stops this one.
+    assert_passes(NAME, make_variant(catches=BaseException))
 
 
 def test_returns_the_response_object_instead_of_text() -> None:
     def generate_with_retry(client: openai.OpenAI, prompt: str, **kwargs: Any) -> Any:
         return client.responses.create(model=DEFAULT_MODEL, input=prompt)
 
-    assert_fails(NAME, generate_with_retry, hint_level=1, contains="non-empty str")
+    assert_fails(NAME, generate_with_retry, rule=1, contains="non-empty str")
 
 
 def test_missing_sleep_parameter_is_named() -> None:
     def generate_with_retry(client: openai.OpenAI, prompt: str, max_retries: int = 4) -> str:
         return "x"
 
-    assert_fails(NAME, generate_with_retry, contains="unexpected keyword argument 'sleep'")
+    assert_fails(
+        NAME, generate_with_retry, status="crashed", contains="unexpected keyword argument 'sleep'"
+    )
 
 
 def test_stub_is_not_started() -> None:
     def generate_with_retry(client: openai.OpenAI, prompt: str, **kwargs: Any) -> str:
         raise NotImplementedError("call the API")
 
-    assert_fails(NAME, generate_with_retry, status="not_started", contains="not started yet")
+    assert_fails(NAME, generate_with_retry, status="not_started", contains="not written yet")
 
 
 def test_check_leaves_global_random_and_logging_as_it_found_them() -> None:
@@ -200,3 +272,26 @@ def test_check_leaves_global_random_and_logging_as_it_found_them() -> None:
     assert_passes(NAME, make_variant())
     assert random.getstate() == state
     assert (root.handlers, root.level) == (handlers, level)
+
+
+@pytest.mark.timeout(120)
+def test_a_returned_value_with_a_slow_repr_does_not_hang_the_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before the fix the check formatted `{value!r}` unbounded and hung forever here."""
+    from course_utils.checks import authoring
+
+    monkeypatch.setattr(authoring, "REPR_TIME_LIMIT_S", 0.3)
+
+    class Answer:
+        def __repr__(self) -> str:
+            while True:
+                pass
+
+    def generate_with_retry(client: openai.OpenAI, prompt: str, **kwargs: Any) -> Any:
+        return Answer()
+
+    result = assert_fails(NAME, generate_with_retry, rule=1, contains="did not finish")
+    assert "an object of type Answer whose repr() did not finish" in str(result)
+    time.sleep(0.5)
+    assert not [t for t in threading.enumerate() if t.name == "check:repr" and t.is_alive()]

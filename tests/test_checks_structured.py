@@ -11,8 +11,10 @@ import openai
 import pytest
 
 from course_utils.checks import assert_fails, assert_passes
+from course_utils.checks.structured import RULES
 from course_utils.errors import classify
 from course_utils.pricing import DEFAULT_MODEL
+from course_utils.results import Result
 
 NAME = "safe_generate"
 NOTEBOOK = "03_safe_generate.ipynb"
@@ -31,6 +33,11 @@ def make_variant(
     count: Callable[[int], int] = lambda attempts: attempts,
     shape: Callable[[dict], Any] = lambda result: result,
     message: Callable[[openai.APIError, openai.OpenAI], str] = lambda err, client: str(err),
+    usage: Callable[[Any], Any] = lambda u: {
+        "input_tokens": u.input_tokens,
+        "output_tokens": u.output_tokens,
+    },
+    catches: type[BaseException] = openai.APIError,
 ) -> Callable[..., Any]:
     """A safe_generate with one deliberate mistake switched on (the defaults are correct)."""
 
@@ -43,11 +50,12 @@ def make_variant(
         model: str = DEFAULT_MODEL,
     ) -> Any:
         attempts = 0
+        started = time.monotonic()
         while True:
             attempts += 1
             try:
                 r = client.responses.create(model=model, input=prompt)
-            except openai.APIError as err:
+            except catches as err:
                 if retry_if(err) and (not capped or attempts <= max_retries):
                     if sleeps:
                         sleep(delay(attempts))
@@ -61,6 +69,8 @@ def make_variant(
                         "error_type": error_type(err),
                         "message": message(err, client),
                         "attempts": count(attempts),
+                        "usage": None,
+                        "latency_s": time.monotonic() - started,
                     }
                 )
             return shape(
@@ -70,6 +80,8 @@ def make_variant(
                     "error_type": None,
                     "message": "",
                     "attempts": count(attempts),
+                    "usage": usage(r.usage),
+                    "latency_s": time.monotonic() - started,
                 }
             )
 
@@ -81,7 +93,7 @@ def test_solution_notebook_passes(solution_from_notebook) -> None:
 
 
 def test_full_jitter_with_an_unseeded_rng_always_passes() -> None:
-    for _ in range(30):
+    for _ in range(10):
         rng = random.Random()  # the learner's own, unseeded: the check must not depend on luck
         assert_passes(NAME, make_variant(delay=lambda a, rng=rng: rng.uniform(0, 2 ** (a - 1))))
 
@@ -90,27 +102,74 @@ def test_reference_variant_passes() -> None:
     assert_passes(NAME, make_variant())
 
 
+def test_results_built_with_the_shared_record_pass() -> None:
+    """The solution's way: Result.from_response / from_error, then .to_dict() (message None)."""
+
+    def safe_generate(
+        client: openai.OpenAI, prompt: str, *, max_retries: int = 3, sleep: Any = time.sleep
+    ) -> dict:
+        started, attempts = time.monotonic(), 0
+        while True:
+            attempts += 1
+            try:
+                response = client.responses.create(model=DEFAULT_MODEL, input=prompt)
+            except openai.APIError as err:
+                if classify(err).retriable and attempts <= max_retries:
+                    sleep(0.5 * 2 ** (attempts - 1) + random.uniform(0, 0.5))
+                    continue
+                took = time.monotonic() - started
+                failure = Result.from_error(7, prompt, err, attempts=attempts, latency_s=took)
+                return failure.to_dict()
+            took = time.monotonic() - started
+            return Result.from_response(
+                7, prompt, response, attempts=attempts, latency_s=took
+            ).to_dict()
+
+    assert_passes(NAME, safe_generate)
+
+
 def _without(key: str) -> Callable[[dict], dict]:
     return lambda result: {k: v for k, v in result.items() if k != key}
 
 
-WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
+def _classified(err: BaseException) -> str:
+    return classify(err).category
+
+
+WRONG: dict[str, tuple[Callable[..., Any], int, str]] = {
     "returns a bare string": (
         make_variant(shape=lambda r: r["output"] if r["ok"] else r["message"]),
         1,
-        "bare string",
+        "returned str",
     ),
     "returns None": (make_variant(shape=lambda r: None), 1, "returned NoneType"),
     "lacks a key": (make_variant(shape=_without("attempts")), 1, "attempts"),
-    "raises API errors": (make_variant(reraise=True), 2, "should catch API errors"),
+    "lacks latency_s": (make_variant(shape=_without("latency_s")), 1, "latency_s"),
+    "ok is a string": (
+        make_variant(shape=lambda r: {**r, "ok": "yes" if r["ok"] else ""}),
+        1,
+        "ok='yes'",
+    ),
+    "latency in the wrong type": (
+        make_variant(shape=lambda r: {**r, "latency_s": "fast"}),
+        1,
+        "latency_s='fast'",
+    ),
+    "usage as the SDK object": (make_variant(usage=lambda u: u), 1, "usage="),
+    "usage not the billed tokens": (
+        make_variant(usage=lambda u: {"input_tokens": 1, "output_tokens": 1}),
+        2,
+        "the server billed",
+    ),
+    "raises API errors": (make_variant(reraise=True), 3, "should catch API errors"),
     "retries a 401": (
         make_variant(retry_if=lambda e: not isinstance(e, openai.BadRequestError)),
-        3,
+        4,
         "401",
     ),
     "retries a 400": (
         make_variant(retry_if=lambda e: not isinstance(e, openai.AuthenticationError)),
-        3,
+        4,
         "400",
     ),
     "retries insufficient_quota": (
@@ -119,43 +178,67 @@ WRONG: dict[str, tuple[Callable[..., Any], int | None, str]] = {
                 e, openai.RateLimitError | openai.InternalServerError | openai.APIConnectionError
             )
         ),
-        3,
+        4,
         "insufficient_quota",
     ),
-    "retries nothing": (make_variant(retry_if=lambda e: False), 3, "deserve a retry"),
+    "retries nothing": (make_variant(retry_if=lambda e: False), 4, "deserve a retry"),
     "no cap on retries": (make_variant(capped=False), 4, "max_retries=2"),
-    "never sleeps": (make_variant(sleeps=False), 4, "sleep 0 time(s)"),
-    "sleeps zero seconds": (make_variant(delay=lambda attempts: 0.0), 4, "above zero"),
+    "never sleeps": (make_variant(sleeps=False), 5, "never called `sleep`"),
+    "sleeps zero seconds": (make_variant(delay=lambda attempts: 0.0), 5, "waited 0 s"),
+    "waits in milliseconds": (
+        make_variant(delay=lambda attempts: 0.001 * 2 ** (attempts - 1)),
+        5,
+        "in seconds",
+    ),
+    "waits of a nanosecond": (make_variant(delay=lambda attempts: 1e-9), 5, "in seconds"),
     "error_type is the class name": (
         make_variant(error_type=lambda e: type(e).__name__),
-        2,
+        3,
         "error_type='AuthenticationError'",
     ),
     "message leaks the API key": (
         make_variant(message=lambda err, client: f"{err} (key {client.api_key})"),
-        2,
+        3,
         "contains the API key",
     ),
-    "counts retries, not attempts": (make_variant(count=lambda n: n - 1), 1, "attempts=0"),
+    "counts retries, not attempts": (make_variant(count=lambda n: n - 1), 5, "attempts=0"),
+    "catches BaseException (Ctrl-C becomes a result)": (
+        make_variant(catches=BaseException, error_type=_classified),
+        6,
+        "KeyboardInterrupt",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", list(WRONG))
-def test_seeded_wrong_answers_fail_with_the_matching_hint(case: str) -> None:
-    fn, level, text = WRONG[case]
-    result = assert_fails(NAME, fn, hint_level=level, contains=text)
+def test_seeded_wrong_answers_fail_on_the_stated_rule(case: str) -> None:
+    fn, rule, text = WRONG[case]
+    result = assert_fails(NAME, fn, rule=rule, hint_level=rule, contains=text)
     assert "safe_generate" in str(result)
+    assert f"rule {rule}: {RULES[rule - 1]}" in str(result)
+
+
+def test_returning_the_record_instead_of_its_dict_says_to_call_to_dict() -> None:
+    class Result:
+        def __init__(self, **fields: Any) -> None:
+            self.fields = fields
+
+        def to_dict(self) -> dict:
+            return self.fields
+
+    result = assert_fails(NAME, make_variant(shape=lambda r: Result(**r)), rule=1)
+    assert "to_dict()" in str(result)
 
 
 def test_unexpected_exception_is_named() -> None:
     def safe_generate(client: openai.OpenAI, prompt: str, **kwargs: Any) -> dict:
         return {"ok": True, "output": prompt.upper(), "error_type": None}["attempts"]
 
-    assert_fails(NAME, safe_generate, contains="raised KeyError: 'attempts'")
+    assert_fails(NAME, safe_generate, status="crashed", contains="raised KeyError: 'attempts'")
 
 
 def test_stub_is_not_started() -> None:
     def safe_generate(client: openai.OpenAI, prompt: str, **kwargs: Any) -> dict:
         raise NotImplementedError("send it")
 
-    assert_fails(NAME, safe_generate, status="not_started", contains="not started yet")
+    assert_fails(NAME, safe_generate, status="not_started", contains="not written yet")

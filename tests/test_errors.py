@@ -8,7 +8,9 @@ SDK is patched: the SDK picks the exception class from the status exactly as it 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -47,6 +49,8 @@ FAULT_TABLE: list[tuple[str, type, str, bool, int | None, str | None, str | None
     ("overloaded", openai.InternalServerError, "server_error", True, 503, "overloaded",
      "server_error"),
     ("disconnect", openai.APIConnectionError, "connection", True, None, None, None),
+    # a non-streamed request under stream_cut: answered, then dropped before the reply arrives
+    ("stream_cut", openai.APIConnectionError, "connection", True, None, None, None),
     ("timeout", openai.APITimeoutError, "timeout", True, None, None, None),
     # retry-after 300 s: still a rate limit (backoff.RetryPolicy gives up on the long wait)
     ("rate_limit_long", openai.RateLimitError, "rate_limit", True, 429, "rate_limit_exceeded",
@@ -337,6 +341,20 @@ def test_table_names_and_retry_decisions() -> None:
         assert c.label and c.sdk and c.example_cause and c.action and c.section
         assert c.advice.count("{detail}") == 1
     assert "insufficient_quota" in QUOTA_CODES
+
+
+def test_advice_names_real_sections_of_the_lesson() -> None:
+    """Each category's section is a ``## `` heading of lesson 04, so the advice never dangles."""
+    lesson = json.loads((Path(__file__).resolve().parent.parent / LESSON).read_text("utf-8"))
+    headings = {
+        line[3:].strip()
+        for cell in lesson["cells"]
+        if cell["cell_type"] == "markdown"
+        for line in "".join(cell["source"]).splitlines()
+        if line.startswith("## ")
+    }
+    missing = {c.name: c.section for c in CATEGORIES if c.section not in headings}
+    assert not missing, f"sections not in {LESSON}: {missing}"
 
 
 def test_categories_markdown_renders_one_row_per_category() -> None:

@@ -38,7 +38,7 @@ def test_chunk_figure_marks_budget_and_overflow():
     fig = chunk_sizes_figure([900, 1000, 1200], 1000)
     ax = _axes(fig)
     assert "1,000-token budget" in ax.get_title()
-    assert ax.get_ylabel() == "size (tokens)" and ax.get_xlabel() == "chunk number"
+    assert ax.get_ylabel() == "input tokens per request" and ax.get_xlabel() == "chunk number"
     assert [line.get_ydata()[0] for line in ax.lines] == [1000]
     colours = [p.get_facecolor() for p in ax.patches]
     assert colours[0] == colours[1] != colours[2]

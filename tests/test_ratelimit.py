@@ -315,3 +315,22 @@ def test_scaled_clock():
     asyncio.run(fast.sleep_async(10))
     with pytest.raises(ValueError, match="speed must be a number > 0"):
         ScaledClock(0)
+
+
+def test_rate_limited_estimates_tokens_as_the_server_reserves_them(make_sim):
+    """No tokens=: the decorator reserves input + output cap, the simulator's own count."""
+    t = FakeTime()
+    sim = make_sim(rpm=60, tpm=10_000, clock=t)  # one clock that stands still: no refill
+    shared = limiter(t, rpm=60, tpm=10_000)
+    create = rate_limited(limiter=shared)(sim.client(max_retries=0).responses.create)
+    create(model=MODEL, input="How do token buckets work?", max_output_tokens=100)
+    raw = sim.client(max_retries=0).responses.with_raw_response.create(
+        model=MODEL, input="hi", max_output_tokens=16
+    )
+    server_left = read_rate_limit_headers(raw.headers).remaining_tokens
+    reserved = 10_000 - shared._tokens.level
+    assert reserved == sim.requests[0].input_tokens + 100
+    assert server_left == 10_000 - reserved - (sim.requests[1].input_tokens + 16)
+    chat = rate_limited(limiter=shared)(sim.client(max_retries=0).chat.completions.create)
+    chat(model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=20)
+    assert shared.admitted == 2

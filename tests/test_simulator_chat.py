@@ -97,5 +97,7 @@ def test_chat_errors(sim: Simulator) -> None:
         client.chat.completions.create(model=DEFAULT_MODEL, messages=MESSAGES)
     assert (info.value.code, info.value.param) == ("context_length_exceeded", "messages")
     with pytest.raises(openai.BadRequestError) as info:
-        client.chat.completions.create(model=DEFAULT_MODEL, messages=MESSAGES, stream=True)
-    assert "streaming" in info.value.message
+        client.chat.completions.create(
+            model=DEFAULT_MODEL, messages=MESSAGES, stream_options={"include_usage": True}
+        )
+    assert "only allowed when 'stream' is enabled" in info.value.message

@@ -43,7 +43,9 @@ def _ask(client: openai.OpenAI, **kwargs: object) -> object:
 
 
 def test_every_fault_kind_is_covered() -> None:
-    assert {f for f, *_ in STATUS_FAULTS} | {"timeout", "disconnect"} == set(FAULT_KINDS)
+    assert {f for f, *_ in STATUS_FAULTS} | {"timeout", "disconnect", "stream_cut"} == set(
+        FAULT_KINDS
+    )  # stream_cut: tests/test_simulator_streaming.py
 
 
 @pytest.mark.parametrize(("fault", "exc", "status", "code"), STATUS_FAULTS)

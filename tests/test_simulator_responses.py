@@ -169,7 +169,7 @@ def test_unknown_model_and_fields_accepted(sim: Simulator) -> None:
         ({"max_output_tokens": 15}, "max_output_tokens", "integer_below_min_value"),
         ({"max_output_tokens": -1}, "max_output_tokens", "integer_below_min_value"),
         ({"temperature": 3}, "temperature", "invalid_value"),
-        ({"stream": True}, "stream", "unsupported_value"),
+        ({"stream_options": {"include_obfuscation": False}}, "stream_options", "invalid_value"),
     ],
 )
 def test_invalid_parameters_get_400(sim: Simulator, kwargs: dict, param: str, code: str) -> None:

@@ -299,7 +299,7 @@ def test_a_stalled_half_sent_request_gets_a_408_and_is_recorded(make_sim) -> Non
     with connect(sim) as sock:
         sock.sendall(b"POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Le")  # then nothing
         started = time.monotonic()
-        status, headers, body, _ = read_response(sock)
+        status, _headers, body, _ = read_response(sock)
         assert status == 408 and time.monotonic() - started < 5
         assert_openai_error(json.loads(body))
     assert sim.requests[-1].status == 408 and sim.requests[-1].outcome == "read_timeout"
@@ -337,7 +337,7 @@ def test_too_many_connections_get_a_clear_503_and_the_server_recovers(make_sim) 
         for sock in stalled:
             sock.sendall(b"GET /v1/models HTTP/1.1\r\n")  # half a request each
         time.sleep(0.2)
-        status, headers, body, _ = exchange(
+        status, _headers, body, _ = exchange(
             sim, b"GET /v1/models HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer k\r\n\r\n"
         )
         assert status == 503

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import base64
+import html
+
+import ipywidgets as w
+import pytest
 
 from course_utils.pricing import DEFAULT_MODEL, list_models
-from course_utils.widgets import PromptComparer, show_tokens, token_html
+from course_utils.prompting import PromptRun
+from course_utils.widgets import PromptComparer, _answer_html, show_tokens, token_html
 
 
 def test_token_html_escapes_and_alternates():
@@ -30,14 +35,81 @@ def test_run_button_fills_answers_stats_and_chart(sim):
     comparer.max_output_tokens.value = 1000
     comparer._on_run(comparer.run_button)
     a, b = comparer.runs
-    assert comparer.answer_a.value == a.output_text and comparer.answer_b.value == b.output_text
+    assert html.escape(a.output_text) in comparer.answer_a.value
+    assert html.escape(b.output_text) in comparer.answer_b.value
+    assert "Answer A" in comparer.answer_a.value and "pre-wrap" in comparer.answer_a.value
     assert f"{a.input_tokens:,} in + {a.output_tokens:,} out" in comparer.stats_a.value
     assert "per 1,000" in comparer.stats_b.value and "ms" in comparer.stats_b.value
-    assert "fewer tokens" in comparer.status.value
+    assert "fewer tokens than A" in comparer.status.value and "% fewer" in comparer.status.value
+    # The default pair shows the lesson's point: both on topic, the verbose one far longer.
+    assert a.output_tokens > 3 * b.output_tokens and "simulated model" not in a.output_text
     (output,) = comparer.chart.outputs
     assert base64.b64decode(output["data"]["image/png"]).startswith(b"\x89PNG")
     assert not comparer.run_button.disabled
     assert len(sim.requests) == 2
+
+
+def test_answers_are_readable_text_not_disabled_boxes():
+    comparer = PromptComparer(client=object())
+    for answer in (comparer.answer_a, comparer.answer_b):
+        assert isinstance(answer, w.HTML) and "course-answer" in answer._dom_classes
+    assert not any(
+        isinstance(child, w.Textarea) and child.disabled for child in _descendants(comparer.widget)
+    )
+
+
+def _descendants(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
+
+
+def test_answer_html_escapes_and_explains_an_empty_answer():
+    run = PromptRun("p", "m", "<b>1 < 2</b>", "completed", None, 5, 5, 0.0, 0.0)
+    assert "&lt;b&gt;1 &lt; 2&lt;/b&gt;" in _answer_html("Answer A", run)
+    empty = PromptRun("p", "m", "", "incomplete", "max_output_tokens", 5, 16, 0.0, 0.0, 16)
+    assert "no text: the output cap was used up" in _answer_html("Answer B", empty)
+
+
+def _ran(sim) -> PromptComparer:
+    comparer = PromptComparer(sim.client(max_retries=0), max_output_tokens=64)
+    assert comparer.run() is not None
+    assert comparer.answer_a.value and comparer.stats_b.value and comparer.chart.outputs
+    return comparer
+
+
+def _assert_cleared(comparer: PromptComparer) -> None:
+    assert comparer.runs is None
+    assert comparer.answer_a.value == comparer.answer_b.value == ""
+    assert comparer.stats_a.value == comparer.stats_b.value == ""
+    assert comparer.chart.outputs == ()
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "message"),
+    [
+        ("Explain tokens.", "", "Prompt B is empty"),
+        ("   ", "Explain tokens.", "Prompt A is empty"),
+        ("", "\n", "Prompt A and Prompt B are empty"),
+    ],
+)
+def test_empty_prompt_is_named_and_clears_stale_results(sim, a, b, message):
+    comparer = _ran(sim)
+    sent = len(sim.requests)
+    comparer.prompt_a.value, comparer.prompt_b.value = a, b
+    assert comparer.run() is None
+    assert comparer.error.startswith(message) and "Run both" in comparer.error
+    assert message in comparer.status.value and "Problem" in comparer.status.value
+    _assert_cleared(comparer)
+    assert len(sim.requests) == sent  # nothing was sent
+
+
+def test_api_error_clears_stale_results(sim):
+    comparer = _ran(sim)
+    sim.queue_faults(["server_error"])
+    assert comparer.run() is None
+    assert "InternalServerError" in comparer.error
+    _assert_cleared(comparer)
 
 
 def test_slider_cap_is_sent_and_truncation_is_shown(sim):
@@ -60,18 +132,46 @@ def test_api_error_is_a_friendly_message(sim):
     assert not comparer.run_button.disabled
 
 
-def test_bad_key_and_empty_prompt_are_friendly(make_sim):
+def test_bad_key_is_friendly(make_sim):
     locked = make_sim(api_key="right-key")
     comparer = PromptComparer(locked.client(api_key="wrong-key", max_retries=0))
     comparer.run()
     assert "AuthenticationError" in comparer.error and "OPENAI_API_KEY" in comparer.error
     assert "wrong-key" not in comparer.status.value
-    comparer.prompt_a.value = ""
-    comparer.run()
-    assert "non-empty" in comparer.error and "press Run again" in comparer.error
+    _assert_cleared(comparer)
 
 
 def test_without_a_client_it_uses_the_course_backend():
     comparer = PromptComparer(max_output_tokens=64)
     a, b = comparer.run()
     assert comparer.error is None and a.output_tokens <= 64 and b.status == "completed"
+
+
+def test_effort_follows_the_model_and_starts_at_its_lowest():
+    comparer = PromptComparer(client=object())
+    assert comparer.effort.value == "none" and not comparer.effort.disabled
+    comparer.model.value = "gpt-5-mini"
+    assert comparer.effort.value == "minimal"
+    assert list(comparer.effort.options) == [(e, e) for e in ("minimal", "low", "medium", "high")]
+    comparer.model.value = "gpt-4.1-mini"
+    assert comparer.effort.disabled and comparer.effort.value == ""
+
+
+def test_small_cap_on_a_reasoning_model_still_answers_and_shows_reasoning(sim):
+    comparer = PromptComparer(sim.client(max_retries=0), model="gpt-5-mini")
+    a, b = comparer.run()
+    assert a.reasoning_effort == b.reasoning_effort == "minimal"
+    assert b.status == "completed" and b.output_text
+    assert f"out tokens ({b.reasoning_tokens} reasoning)" in comparer.stats_b.value
+    sent = [r for r in sim.requests if r.path.endswith("/responses")]
+    assert len(sent) == 2
+    comparer.effort.value = "high"
+    comparer.run()
+    assert comparer.runs[1].output_text == "" and "no text" in comparer.answer_b.value
+
+
+def test_no_effort_is_sent_to_a_model_that_does_not_reason(sim):
+    comparer = PromptComparer(sim.client(max_retries=0), model="gpt-4.1-mini")
+    a, _ = comparer.run()
+    assert comparer.error is None and a.reasoning_effort is None
+    assert "reasoning" not in comparer.stats_a.value

@@ -22,6 +22,16 @@ from labkit import (
 )
 from playwright.sync_api import Browser, sync_playwright
 
+# A kernel start plus Run All of a lesson can pass pyproject's 120 s on a busy 2-core machine.
+BROWSER_TEST_TIMEOUT_S = 300
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
+
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:

@@ -318,16 +318,25 @@ class LabPage:
     # --- reading what the learner sees ------------------------------------------------------
 
     def outputs(self) -> list[CellOutput]:
-        """One entry per cell of the notebook on screen, in order."""
+        """One entry per cell of the notebook on screen, in order, scrolled into view or not."""
+        # textContent, not innerText: JupyterLab skips rendering cells off screen
+        # (content-visibility: auto), and innerText is empty for those.
         cells = self.page.evaluate(
-            """([panel, stderr]) => [...document.querySelectorAll(`${panel} .jp-Notebook .jp-Cell`)]
-                .map((cell, index) => ({
-                    index,
-                    prompt: (cell.querySelector('.jp-InputPrompt')?.textContent || '').trim(),
-                    text: [...cell.querySelectorAll('.jp-OutputArea-output')]
-                        .map(o => o.innerText).join('\\n'),
-                    stderr: [...cell.querySelectorAll(stderr)].map(o => o.innerText),
-                }))""",
+            """([panel, stderr]) => {
+                const textOf = (el) => {
+                    const copy = el.cloneNode(true);
+                    copy.querySelectorAll('style, script').forEach(e => e.remove());
+                    return copy.textContent;
+                };
+                return [...document.querySelectorAll(`${panel} .jp-Notebook .jp-Cell`)]
+                    .map((cell, index) => ({
+                        index,
+                        prompt: (cell.querySelector('.jp-InputPrompt')?.textContent || '').trim(),
+                        text: [...cell.querySelectorAll('.jp-OutputArea-output')]
+                            .map(textOf).join('\\n'),
+                        stderr: [...cell.querySelectorAll(stderr)].map(textOf),
+                    }));
+            }""",
             [PANEL, STDERR],
         )
         return [CellOutput(**c) for c in cells]

@@ -49,15 +49,15 @@ def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
     comparer = page.locator(".widget-vbox", has=button).first
     button.click()
     # Both answers filled in, each with its token/cost/latency line, and a chart drawn.
-    answers = comparer.locator("textarea[disabled]")
+    answers = comparer.locator(".course-answer")
     expect(answers).to_have_count(2)
     for i in range(2):
-        expect(answers.nth(i)).not_to_have_value("", timeout=30_000)
+        expect(answers.nth(i)).not_to_be_empty(timeout=30_000)
     expect(comparer.get_by_text("out tokens").first).to_be_visible()
     expect(comparer.locator("img").first).to_be_visible()
     cost_before = comparer.get_by_text("per 1,000)").first.inner_text()
 
-    comparer.locator("select").select_option("gpt-5.4-nano")
+    comparer.locator("select").first.select_option("gpt-5.4-nano")  # first: Model; then Reasoning
     button.click()
     expect(comparer.get_by_text("per 1,000)").first).not_to_have_text(cost_before, timeout=30_000)
     expect(comparer.get_by_text("⚠")).to_have_count(0)  # no error message in the widget

@@ -2,49 +2,45 @@
 
 A learner's notebook needs one import::
 
-    from course_utils.checks import check, hint, solution
+    from course_utils import check, hint
 
-    check("generate_with_retry", generate_with_retry)  # ✅ or ❌ plus which hint helps
-    hint("generate_with_retry")                        # the next hint, one level at a time
-    hint("generate_with_retry", 2)                     # a given hint level
+    check("generate_with_retry", generate_with_retry)  # ✅ PASS, or ❌ FAIL naming a rule
+    hint("generate_with_retry")                        # the hint the last check named, or the next
+    hint("generate_with_retry", 2)                     # a given hint
     solution("generate_with_retry")                    # the reference solution, only when asked
 
-Exercises are declared in one module per family (see ``_core`` for how to declare one). Every
-module listed in ``EXERCISE_MODULES`` is imported here, so registration never depends on which
-notebook ran first.
+Authors declare exercises with the public ``course_utils.checks.authoring`` API, one module per
+exercise family; each family is imported below, so registration never depends on which notebook
+ran first.
 """
 
 from __future__ import annotations
 
-import importlib
-
-from ._core import (
+from . import caching, prompts, retry, runner, structured
+from ._commands import check, hint, solution
+from .authoring import (
     EXERCISES,
     CheckResult,
     Incorrect,
     NotStarted,
     assert_fails,
     assert_passes,
-    check,
-    hint,
-    solution,
+    evaluate,
 )
 
 __all__ = [
     "EXERCISES",
-    "EXERCISE_MODULES",
+    "EXERCISE_FAMILIES",
     "CheckResult",
     "Incorrect",
     "NotStarted",
     "assert_fails",
     "assert_passes",
     "check",
+    "evaluate",
     "hint",
     "solution",
 ]
 
-# One module per exercise family; each registers its exercises when imported.
-EXERCISE_MODULES: tuple[str, ...] = ("prompts", "retry", "structured")
-
-for _module in EXERCISE_MODULES:
-    importlib.import_module(f".{_module}", __name__)
+# the modules that declare exercises
+EXERCISE_FAMILIES = (caching, prompts, retry, runner, structured)

@@ -13,19 +13,28 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..pricing import DEFAULT_MODEL, estimate_cost
-from ._core import (
-    SIM_HOLD_MAX_S,
+from .authoring import (
     Incorrect,
     LearnerRun,
+    check_simulator,
+    describe_exception,
     exercise,
-    raise_server_errors,
-    run_learner,
+    run_on_simulator,
+    shown,
 )
 
-__all__ = ["check_compare_prompts", "check_generate_in_style"]
+__all__ = [
+    "COMPARE_HINTS",
+    "COMPARE_RULES",
+    "STYLE_HINTS",
+    "STYLE_RULES",
+    "check_compare_prompts",
+    "check_generate_in_style",
+]
 
 SOLUTION_NOTEBOOK = "01_prompt_styles.ipynb"
-FIELDS = ("input_tokens", "output_tokens", "cost_usd")
+FIELDS = ("input_tokens", "output_tokens", "cost_usd")  # numbers; plus "text", the answer
+MIN_CAP_TOKENS = 16  # the API's smallest max_output_tokens
 OTHER_MODEL = "gpt-5.4-nano"
 
 # The check's own pair: the verbose one gets a long answer from the simulator (hundreds of
@@ -37,22 +46,39 @@ CHECK_VERBOSE = (
 CHECK_CONCISE = "Explain HTTP caching in 3 bullet points, under 60 words."
 CHECK_CAP = 40
 
+# Rule n is stated in the task as "Rule n: <title>", and hint n helps with it.
+COMPARE_RULES = (
+    "send each prompt once, with the model given",
+    "return the report",
+    "take the tokens from the server's usage",
+    "price the tokens with the catalogue",
+    "cap every answer",
+    "compare your own pair",
+)
 COMPARE_HINTS = (
     "Send each prompt once with `client.responses.create(model=model, input=prompt, "
     "max_output_tokens=max_output_tokens)`, using the `model` argument you were given.",
     'Return a dict with two entries, `{"verbose": {...}, "concise": {...}}`, each holding '
-    "`input_tokens`, `output_tokens` and `cost_usd` for that prompt.",
+    "`input_tokens`, `output_tokens` and `cost_usd` (numbers) and `text` "
+    "(`response.output_text`, the answer) for that prompt.",
     "Take the token numbers from the server's answer, `response.usage.input_tokens` and "
     "`response.usage.output_tokens`, not from a local estimate or len(text).",
     "Price each call with the course catalogue: `estimate_cost(model, input_tokens, "
     "output_tokens)` from `course_utils.pricing` (it knows every model's price).",
-    "Cap the output: give `max_output_tokens` a number as its default (e.g. 150) and pass it "
-    "to every `responses.create` call, so no answer can run long.",
+    "Cap the output: give `max_output_tokens` a whole number as its default (e.g. 150; the "
+    "API's smallest is 16) and pass it to every `responses.create` call, so no answer can run "
+    "long.",
     "Write your own pair in MY_VERBOSE_PROMPT / MY_CONCISE_PROMPT and use them as the "
     "defaults of `verbose_prompt` / `concise_prompt`. The concise one should ask for a format "
     "and a size ('3 bullet points, under 60 words'); the verbose one hedges about length.",
 )
 
+STYLE_RULES = (
+    "send one request and return the response",
+    "caps grow from short to long",
+    "each answer fits its cap",
+    "reject an unknown style",
+)
 STYLE_HINTS = (
     "Call `client.responses.create(...)` once and return the response object itself, so the "
     "caller can read `.output_text`, `.usage` and `.max_output_tokens`.",
@@ -71,20 +97,9 @@ STYLE_HINTS = (
 # --- shared helpers --------------------------------------------------------------------------
 
 
-def _responses(sim: Any) -> list[Any]:
-    """The generating requests that reached the simulator (not token-count calls)."""
-    return [r for r in sim.requests if r.path.rstrip("/").endswith("/responses")]
-
-
 def _call(sim: Any, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[LearnerRun, list]:
-    sim.reset()
-    client = sim.client(max_retries=0, timeout=5.0)
-    try:
-        run = run_learner(fn, client, *args, **kwargs)
-    finally:
-        client.close()
-        raise_server_errors(sim)
-    return run, _responses(sim)
+    run = run_on_simulator(sim, fn, *args, **kwargs)
+    return run, run.responses
 
 
 def _number(value: object) -> bool:
@@ -100,22 +115,29 @@ def _report(run: LearnerRun) -> dict[str, Mapping[str, Any]]:
     value = run.value
     if not isinstance(value, Mapping):
         raise Incorrect(
-            f"`{run.fn_name}` returned {type(value).__name__} {value!r:.60}; it should return a "
-            "dict with a 'verbose' and a 'concise' entry, each holding numbers.",
-            2,
+            f"`{run.fn_name}` returned {type(value).__name__} {shown(value)}; it should return "
+            "a dict with a 'verbose' and a 'concise' entry.",
+            rule=2,
         )
     for key in ("verbose", "concise"):
         entry = value.get(key)
         if not isinstance(entry, Mapping):
             raise Incorrect(
                 f"`{run.fn_name}`'s result has no {key!r} entry holding a dict (keys found: "
-                f"{', '.join(map(repr, value)) or 'none'}).",
-                2,
+                f"{shown(list(value)) if value else 'none'}).",
+                rule=2,
             )
         missing = [f for f in FIELDS if not _number(entry.get(f))]
         if missing:
             raise Incorrect(
-                f"`{run.fn_name}`'s {key!r} entry lacks a number for {', '.join(missing)}.", 2
+                f"`{run.fn_name}`'s {key!r} entry lacks a number for {', '.join(missing)}.",
+                rule=2,
+            )
+        if not isinstance(entry.get("text"), str):
+            raise Incorrect(
+                f"`{run.fn_name}`'s {key!r} entry has text={shown(entry.get('text'), 40)}; it "
+                "should hold the answer, `response.output_text` (a str).",
+                rule=2,
             )
     return {k: value[k] for k in ("verbose", "concise")}
 
@@ -123,7 +145,8 @@ def _report(run: LearnerRun) -> dict[str, Mapping[str, Any]]:
 def _judge_numbers(name: str, report: Mapping[str, Mapping[str, Any]], records: list) -> None:
     if len(records) != 2:
         raise Incorrect(
-            f"`{name}` sent {len(records)} requests for two prompts; send each prompt once.", 1
+            f"`{name}` sent {len(records)} requests for two prompts; send each prompt once.",
+            rule=1,
         )
     billed = sorted((r.input_tokens, r.output_tokens) for r in records)
     reported = sorted(
@@ -133,7 +156,7 @@ def _judge_numbers(name: str, report: Mapping[str, Mapping[str, Any]], records: 
         raise Incorrect(
             f"`{name}` reported (input, output) tokens {reported}, but the server billed "
             f"{billed} for those two requests.",
-            3,
+            rule=3,
         )
 
 
@@ -142,9 +165,9 @@ def _judge_costs(name: str, report: Mapping[str, Mapping[str, Any]], model: str)
         expected = estimate_cost(model, int(entry["input_tokens"]), int(entry["output_tokens"]))
         if not math.isclose(entry["cost_usd"], expected, rel_tol=1e-6, abs_tol=1e-12):
             raise Incorrect(
-                f"`{name}` reported cost_usd={entry['cost_usd']!r} for the {key} prompt on "
-                f"{model}; that is not the catalogue price of those tokens.",
-                4,
+                f"`{name}` reported cost_usd={shown(entry['cost_usd'])} for the {key} prompt "
+                f"on {model}; that is not the catalogue price of those tokens.",
+                rule=4,
             )
 
 
@@ -156,30 +179,34 @@ def _own_defaults(fn: Callable[..., Any], name: str) -> object:
         params = []
     defaults = {p.name: p.default for p in params}
     cap = defaults.get("max_output_tokens", inspect.Parameter.empty)
-    if not _number(cap) or isinstance(cap, float) or cap is None or cap < 16:
+    if not _number(cap) or isinstance(cap, float) or cap < MIN_CAP_TOKENS:
         raise Incorrect(
-            f"`{name}`'s `max_output_tokens` defaults to {cap!r}; without a cap an answer "
-            "can run as long as the model likes (and cost accordingly).",
-            5,
+            f"`{name}`'s `max_output_tokens` defaults to {shown(cap)}; give it a whole number "
+            f"of at least {MIN_CAP_TOKENS}: without a cap an answer can run as long as the "
+            "model likes (and cost accordingly).",
+            rule=5,
         )
     pair = [p.default for p in params[1:3]]
     if len(pair) < 2 or not all(isinstance(p, str) and p.strip() for p in pair):
         raise Incorrect(
             f"`{name}`'s `verbose_prompt` and `concise_prompt` have no prompts of your own as "
             "their defaults yet.",
-            6,
+            rule=6,
         )
     if pair[0].strip() == pair[1].strip():
-        raise Incorrect(f"`{name}`'s two default prompts are the same text.", 6)
+        raise Incorrect(f"`{name}`'s two default prompts are the same text.", rule=6)
     return cap
 
 
-@exercise("compare_prompts", hints=COMPARE_HINTS, solution_notebook=SOLUTION_NOTEBOOK)
+@exercise(
+    "compare_prompts",
+    rules=COMPARE_RULES,
+    hints=COMPARE_HINTS,
+    solution_notebook=SOLUTION_NOTEBOOK,
+)
 def check_compare_prompts(fn: Callable[..., Any]) -> str:
     """Judge the report against the server's usage, the catalogue and the requests' caps."""
-    from ..simulator import Simulator
-
-    with Simulator(seed=0, hold_max_s=SIM_HOLD_MAX_S) as sim:
+    with check_simulator() as sim:
         run, records = _call(
             sim, fn, CHECK_VERBOSE, CHECK_CONCISE, model=DEFAULT_MODEL,
             max_output_tokens=CHECK_CAP,
@@ -194,7 +221,7 @@ def check_compare_prompts(fn: Callable[..., Any]) -> str:
             raise Incorrect(
                 f"`{run.fn_name}(..., max_output_tokens={CHECK_CAP})` got an answer of "
                 f"{longest} tokens: the cap it was given never reached the API.",
-                5,
+                rule=5,
             )
 
         run, records = _call(
@@ -206,7 +233,7 @@ def check_compare_prompts(fn: Callable[..., Any]) -> str:
             raise Incorrect(
                 f"`{run.fn_name}(..., model={OTHER_MODEL!r})` asked the server for {asked}; "
                 "use the `model` argument in each call.",
-                1,
+                rule=1,
             )
         _judge_numbers(run.fn_name, report, records)
         _judge_costs(run.fn_name, report, OTHER_MODEL)
@@ -221,7 +248,7 @@ def check_compare_prompts(fn: Callable[..., Any]) -> str:
                 f"With your own prompts, the concise one used {totals['concise']} tokens "
                 f"(input + output) and the verbose one {totals['verbose']}: the concise prompt "
                 "is not cheaper yet.",
-                6,
+                rule=6,
             )
     saved = 1 - totals["concise"] / totals["verbose"]
     return (
@@ -243,18 +270,21 @@ def _style_response(run: LearnerRun, style: str) -> Any:
         raise Incorrect(
             f"`{run.fn_name}(client, prompt, style={style!r})` returned "
             f"{type(response).__name__}; return the response from responses.create itself.",
-            1,
+            rule=1,
         )
     return response
 
 
-@exercise("generate_in_style", hints=STYLE_HINTS, solution_notebook=SOLUTION_NOTEBOOK)
+@exercise(
+    "generate_in_style",
+    rules=STYLE_RULES,
+    hints=STYLE_HINTS,
+    solution_notebook=SOLUTION_NOTEBOOK,
+)
 def check_generate_in_style(fn: Callable[..., Any]) -> str:
     """Judge each style's cap and answer on a fresh simulator, and the error for a bad style."""
-    from ..simulator import Simulator
-
     responses = {}
-    with Simulator(seed=0, hold_max_s=SIM_HOLD_MAX_S) as sim:
+    with check_simulator() as sim:
         for style in STYLE_ORDER:
             run, records = _call(sim, fn, STYLE_PROMPT, style)
             responses[style] = _style_response(run, style)
@@ -262,33 +292,33 @@ def check_generate_in_style(fn: Callable[..., Any]) -> str:
                 raise Incorrect(
                     f"`{run.fn_name}(..., style={style!r})` sent {len(records)} requests; "
                     "send one.",
-                    1,
+                    rule=1,
                 )
         name = run.fn_name
         caps = {s: r.max_output_tokens for s, r in responses.items()}
         if any(not isinstance(c, int) for c in caps.values()):
             raise Incorrect(
-                f"`{name}` sent these output caps: {caps}; every style needs a number as its "
-                "max_output_tokens.",
-                2,
+                f"`{name}` sent these output caps: {caps}; every style needs a whole number "
+                "as its max_output_tokens.",
+                rule=2,
             )
         if not caps["short"] < caps["medium"] < caps["long"]:
             raise Incorrect(
-                f"`{name}` used the caps {caps}; they should grow from short to long.", 2
+                f"`{name}` used the caps {caps}; they should grow from short to long.", rule=2
             )
         cut = [s for s, r in responses.items() if r.status != "completed"]
         if cut:
             raise Incorrect(
                 f"`{name}`'s {', '.join(map(repr, cut))} answer came back incomplete (cut at "
                 "its cap): its instruction asks for more than the cap allows.",
-                3,
+                rule=3,
             )
         outs = {s: r.usage.output_tokens for s, r in responses.items()}
         if not outs["short"] < outs["long"]:
             raise Incorrect(
                 f"`{name}`'s answers were {outs} output tokens long; the short style should "
                 "ask for a visibly shorter answer than the long one.",
-                3,
+                rule=3,
             )
 
         run, records = _call(sim, fn, STYLE_PROMPT)
@@ -297,7 +327,7 @@ def check_generate_in_style(fn: Callable[..., Any]) -> str:
             raise Incorrect(
                 f"`{name}` without a style used cap {default.max_output_tokens}; the default "
                 f"style should be 'medium' (cap {caps['medium']}).",
-                2,
+                rule=2,
             )
 
         run, records = _call(sim, fn, STYLE_PROMPT, "gigantic")
@@ -309,17 +339,18 @@ def check_generate_in_style(fn: Callable[..., Any]) -> str:
             )
             raise Incorrect(
                 f"`{name}(..., style='gigantic')` {got}; an unknown style should raise ValueError.",
-                4,
+                rule=4,
             )
-        if "gigantic" not in str(run.error) and "short" not in str(run.error):
+        said = describe_exception(run.error)
+        if "gigantic" not in said and "short" not in said:
             raise Incorrect(
-                f"`{name}`'s ValueError says {str(run.error)!r}; name the bad style or the "
-                "valid ones so the caller knows what to fix.",
-                4,
+                f"`{name}`'s error says {said!r}; name the bad style or the valid ones so the "
+                "caller knows what to fix.",
+                rule=4,
             )
         if records:
             raise Incorrect(
                 f"`{name}(..., style='gigantic')` still sent a request; check the style first.",
-                4,
+                rule=4,
             )
     return f"Caps {caps['short']} < {caps['medium']} < {caps['long']} tokens, all answers complete."

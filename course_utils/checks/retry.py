@@ -3,52 +3,74 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import pairwise
 from typing import Any
 
 import openai
 
-from ._core import SIM_HOLD_MAX_S, Incorrect, SimRun, exercise, sim_run
+from .authoring import (
+    MAX_WAIT_S,
+    Incorrect,
+    SimRun,
+    check_simulator,
+    describe_exception,
+    exercise,
+    judge_waits_in_seconds,
+    run_on_simulator,
+    shown,
+    waits_grow,
+)
 
-__all__ = ["check_generate_with_retry"]
+__all__ = ["HINTS", "RULES", "check_generate_with_retry"]
 
 NAME = "generate_with_retry"
-MAX_FIRST_DELAY_S = 10.0
-MAX_DELAY_S = 120.0
-CAP_EXAMPLE_S = 60.0  # the cap the hints suggest
-# The longest single wait a capped schedule may ask for: twice the suggested cap, so that
-# "cap, then add jitter" (min(60, 2**n) + uniform(0, 1) = 61 s) is as welcome as "jitter, then cap".
-MAX_CAPPED_DELAY_S = 2 * CAP_EXAMPLE_S
-GROWTH_RUNS = 12  # runs of the same faults; growth is judged on the largest wait per retry
+PROMPT = "Explain in one sentence why retries need a cap."
+CAP_EXAMPLE_S = 60.0  # the cap the task and hints suggest
+GROWTH_RUNS = 12  # runs of the same faults; the schedule is judged on the largest wait per retry
 # Faults that carry no retry-after hint, so every wait is the learner's own schedule.
 NO_HINT_FAULTS = ["server_error", "overloaded", "server_error", "overloaded", None]
 
+# Rule n is stated in the task as "Rule n: <title>", and hint n helps with it.
+RULES = (
+    "return the answer text",
+    "retry transient errors",
+    "fail fast on permanent errors",
+    "stop after max_retries retries and re-raise",
+    "wait in seconds, growing and capped",
+    "add random jitter",
+    "log one line per retry",
+    "let Ctrl-C through",
+)
 HINTS = (
     "Start with the happy path: call `client.responses.create(model=model, input=prompt, "
     "max_output_tokens=max_output_tokens)` and return `response.output_text`, a str.",
-    "Retry only transient failures: catch `openai.RateLimitError`, `openai.InternalServerError` "
-    "and `openai.APIConnectionError` (timeouts are a kind of it). Let `AuthenticationError` "
-    "(401) and `BadRequestError` (400) propagate at once: sending the same request again "
-    "cannot fix them.",
-    "Not every 429 is worth a retry: look at `err.code`. 'rate_limit_exceeded' passes with "
-    "time; 'insufficient_quota' means no credit left. `course_utils.errors.is_retriable(err)` "
-    "makes that decision for you.",
-    "Bound the loop: `max_retries` retries means at most `max_retries + 1` requests. When the "
-    "last attempt fails, `raise` that error; never return None or '' for a failure.",
-    "Back off exponentially: before retry n (0, 1, 2, ...) call the injected `sleep(...)` with "
-    "about `base * 2 ** n` seconds, capped at a maximum such as `min(60, base * 2 ** n)`; never "
+    "Transient errors pass with time: `openai.RateLimitError` with code "
+    "'rate_limit_exceeded', `openai.InternalServerError` (5xx) and `openai.APIConnectionError` "
+    "(a timeout is a kind of it). Catch `openai.APIError`, then ask `classify(err).retriable` "
+    "(from course_utils): it is True for exactly these.",
+    "Everything else is permanent: a 401 (bad key), a 400 (bad request) and a 429 whose "
+    "`err.code` is 'insufficient_quota' (no credit left) fail the same way every time. When "
+    "`classify(err).retriable` is False, `raise` at once: no sleep, no second request.",
+    "Bound the loop: `for attempt in range(max_retries + 1):` sends at most `max_retries + 1` "
+    "requests. When the last attempt fails, a bare `raise` re-raises the API's own error; never "
+    "return None or '' for a failure.",
+    "Back off exponentially, in seconds: before retry n (0, 1, 2, ...) call the injected "
+    f"`sleep(min({CAP_EXAMPLE_S:.0f}, 0.5 * 2 ** n))`, i.e. 0.5 s, 1 s, 2 s, ... and never "
     "call time.sleep directly. When a 429 says how long to wait (`retry-after-ms`), waiting "
     "that long instead is fine too.",
-    "Add jitter: add `random.uniform(0, ...)` to each (capped) wait, or draw the whole wait "
+    "Add jitter: add `random.uniform(0, 0.5)` to each (capped) wait, or draw the whole wait "
     "with `random.uniform(0, capped)`, so that many clients that failed together do not all "
     "retry at the same instant.",
-    "Log one line per retry with `logging` (e.g. `logger.warning(...)`): which attempt, which "
-    "error, how long it will wait. A logging format with %(asctime)s adds the timestamp.",
+    "Log one line per retry with `logging` at INFO level or above (e.g. "
+    "`logger.warning('attempt %d failed (%s); retrying in %.2f s', ...)`): which attempt, "
+    "which error, how long it will wait.",
+    "Catch `openai.APIError` (or `Exception`), never `BaseException` or a bare `except:`: "
+    "those also catch KeyboardInterrupt, so Ctrl-C (or the notebook's Stop button) would be "
+    "retried instead of stopping your code.",
 )
 
 
 def _call(sim: Any, fn: Callable[..., Any], faults: list[str | None], **kw: Any) -> SimRun:
-    run = sim_run(sim, fn, faults, **kw)
+    run = run_on_simulator(sim, fn, PROMPT, faults=faults, record_sleep=True, **kw)
     run.raise_unexpected(allowed=(openai.APIError,))
     return run
 
@@ -58,84 +80,113 @@ def _needs_text(run: SimRun, where: str) -> None:
         raise Incorrect(
             f"`{run.fn_name}` raised {type(run.error).__name__} {where}, where the request "
             "eventually succeeds; it should return the answer text.",
-            2 if where else 1,
+            rule=2 if where else 1,
         )
     if not isinstance(run.value, str) or not run.value.strip():
         raise Incorrect(
-            f"`{run.fn_name}` returned {type(run.value).__name__} {run.value!r:.40} {where}; "
-            "it should return the model's answer as a non-empty str.",
-            1,
+            f"`{run.fn_name}` returned {type(run.value).__name__} {shown(run.value, 40)} "
+            f"{where}; it should return the model's answer as a non-empty str.",
+            rule=1,
         )
 
 
-def _fails_fast(sim: Any, fn: Callable[..., Any], fault: str, label: str, level: int) -> None:
-    run = _call(sim, fn, [fault, None, None, None, None], max_retries=4)
+def _fails_fast(sim: Any, fn: Callable[..., Any], fault: str, label: str) -> None:
+    run = run_on_simulator(
+        sim, fn, PROMPT, faults=[fault, None, None, None, None], record_sleep=True, max_retries=4
+    )
+    if run.error is not None and not isinstance(run.error, openai.APIError):
+        raise Incorrect(
+            f"`{run.fn_name}` raised {describe_exception(run.error)} after {label}; re-raise "
+            "the API's own error (a bare `raise`) so callers can tell what happened.",
+            rule=3,
+        )
     if run.attempts > 1:
         raise Incorrect(
             f"`{run.fn_name}` sent {run.attempts} requests after {label}. That error is "
             "permanent: the same request fails again, so it should fail at once.",
-            level,
+            rule=3,
         )
     if not run.raised:
         raise Incorrect(
-            f"`{run.fn_name}` returned {run.value!r:.40} after {label}; it should re-raise the "
-            "error so the caller knows the request failed.",
-            4,
+            f"`{run.fn_name}` returned {shown(run.value, 40)} after {label}; it should re-raise "
+            "the error at once so the caller knows the request failed.",
+            rule=3,
         )
     if run.delays:
-        raise Incorrect(f"`{run.fn_name}` slept before giving up on {label}; no wait helps.", level)
+        raise Incorrect(
+            f"`{run.fn_name}` slept before giving up on {label}; no wait helps.", rule=3
+        )
 
 
-@exercise(NAME, hints=HINTS, solution_notebook="02_retry_wrapper.ipynb")
+def _gives_up(sim: Any, fn: Callable[..., Any]) -> None:
+    run = run_on_simulator(
+        sim, fn, PROMPT, faults=["rate_limit"] * 8, record_sleep=True, max_retries=2
+    )
+    if run.attempts > 3:
+        raise Incorrect(
+            f"`{run.fn_name}(..., max_retries=2)` sent {run.attempts} requests against a "
+            "server that kept answering 429; it should stop after 3.",
+            rule=4,
+        )
+    if not run.raised:
+        raise Incorrect(
+            f"`{run.fn_name}` returned {shown(run.value, 40)} when every attempt failed; it "
+            "should re-raise the last error instead of hiding it.",
+            rule=4,
+        )
+    if not isinstance(run.error, openai.RateLimitError):
+        raise Incorrect(
+            f"`{run.fn_name}` raised {type(run.error).__name__} when every attempt got a "
+            "429; re-raise the API's own error (a bare `raise`) so callers can tell what "
+            "happened.",
+            rule=4,
+        )
+    if run.attempts < 3:
+        raise Incorrect(
+            f"`{run.fn_name}(..., max_retries=2)` gave up after {run.attempts} request(s) "
+            "on a 429, which is transient; it should try 3 times in all.",
+            rule=2,
+        )
+
+
+def _lets_ctrl_c_through(sim: Any, fn: Callable[..., Any]) -> None:
+    run = run_on_simulator(sim, fn, PROMPT, interrupt=True, record_sleep=True, max_retries=2)
+    if not isinstance(run.error, KeyboardInterrupt):
+        did = (
+            f"raised {type(run.error).__name__}"
+            if run.raised
+            else f"returned {shown(run.value, 40)}"
+        )
+        raise Incorrect(
+            f"Ctrl-C (KeyboardInterrupt) during a request did not stop `{run.fn_name}`: it "
+            f"{did}. Catch `openai.APIError`, not `BaseException` or a bare `except:`.",
+            rule=8,
+        )
+
+
+@exercise(NAME, rules=RULES, hints=HINTS, solution_notebook="02_retry_wrapper.ipynb")
 def check_generate_with_retry(fn: Callable[..., Any]) -> str:
-    """Judge retries by the requests that reach a fresh simulator and the delays requested."""
-    from course_utils.simulator import Simulator
-
-    with Simulator(seed=0, fault_retry_after_ms=100, hold_max_s=SIM_HOLD_MAX_S) as sim:
+    """Judge retries by the requests that reach a fresh simulator and the waits requested."""
+    with check_simulator() as sim:
         run = _call(sim, fn, [])
         _needs_text(run, "")
         if run.attempts != 1:
-            raise Incorrect(f"`{run.fn_name}` sent {run.attempts} requests for one prompt.", 1)
+            raise Incorrect(f"`{run.fn_name}` sent {run.attempts} requests for one prompt.", rule=1)
 
         transient = ["rate_limit", "server_error", "disconnect", "timeout", None]
-        run = _call(sim, fn, transient, max_retries=4, timeout_s=0.3)
+        run = _call(sim, fn, transient, max_retries=4, client_timeout_s=0.3)
         _needs_text(run, "after a 429, a 500, a dropped connection and a timeout")
         if run.attempts != 5:
             raise Incorrect(
                 f"`{run.fn_name}` sent {run.attempts} requests when the first four failed "
                 "with transient errors and the fifth would succeed.",
-                2,
+                rule=2,
             )
 
-        _fails_fast(sim, fn, "auth", "a 401 (bad API key)", 2)
-        _fails_fast(sim, fn, "bad_request", "a 400 (bad request)", 2)
-        _fails_fast(sim, fn, "quota", "a 429 with code insufficient_quota", 3)
-
-        run = _call(sim, fn, ["rate_limit"] * 8, max_retries=2)
-        if run.attempts > 3:
-            raise Incorrect(
-                f"`{run.fn_name}(..., max_retries=2)` sent {run.attempts} requests against a "
-                "server that kept answering 429; it should stop after 3.",
-                4,
-            )
-        if not run.raised:
-            raise Incorrect(
-                f"`{run.fn_name}` returned {run.value!r:.40} when every attempt failed; it "
-                "should re-raise the last error instead of hiding it.",
-                4,
-            )
-        if not isinstance(run.error, openai.RateLimitError):
-            raise Incorrect(
-                f"`{run.fn_name}` raised {type(run.error).__name__} when every attempt got a "
-                "429; re-raise the API's own error so callers can tell what happened.",
-                4,
-            )
-        if run.attempts < 3:
-            raise Incorrect(
-                f"`{run.fn_name}(..., max_retries=2)` gave up after {run.attempts} request(s) "
-                "on a 429; it should try 3 times in all.",
-                2,
-            )
+        _fails_fast(sim, fn, "auth", "a 401 (bad API key)")
+        _fails_fast(sim, fn, "bad_request", "a 400 (bad request)")
+        _fails_fast(sim, fn, "quota", "a 429 with code insufficient_quota")
+        _gives_up(sim, fn)
 
         runs = [
             _call(sim, fn, NO_HINT_FAULTS, max_retries=4, seed=seed)
@@ -143,70 +194,45 @@ def check_generate_with_retry(fn: Callable[..., Any]) -> str:
         ]
         for run in runs:
             _needs_text(run, "after four transient errors")
-        _judge_delays(runs)
-        first = runs[0]
+        _judge_schedule(runs)
+
         run = _call(sim, fn, ["server_error"] * 12, max_retries=12)
         _needs_text(run, "after twelve 500s (max_retries=12)")
-        if run.delays and max(run.delays) > MAX_CAPPED_DELAY_S:
+        longest = max((d for d in run.delays if isinstance(d, int | float)), default=0)
+        if longest > MAX_WAIT_S:
             raise Incorrect(
-                f"`{run.fn_name}(..., max_retries=12)` asked to wait {max(run.delays):.0f} s "
-                f"before one retry; cap each wait (e.g. `min({CAP_EXAMPLE_S:.0f}, ...)`; "
-                "adding jitter after the cap is fine) so a long outage does not turn into "
-                "hour-long sleeps.",
-                5,
+                f"`{run.fn_name}(..., max_retries=12)` asked to wait {longest:.0f} s before one "
+                f"retry; cap each wait (e.g. `min({CAP_EXAMPLE_S:.0f}, ...)`; adding jitter "
+                f"after the cap is fine) so no wait is longer than {MAX_WAIT_S:g} s.",
+                rule=5,
             )
+
+        first = runs[0]
         if len(first.log_records) < len(first.delays):
             raise Incorrect(
-                f"`{first.fn_name}` logged {len(first.log_records)} line(s) for "
-                f"{len(first.delays)} retries; log one line per retry with `logging`.",
-                7,
+                f"`{first.fn_name}` logged {len(first.log_records)} line(s) at INFO or above "
+                f"for {len(first.delays)} retries; log one line per retry with `logging`.",
+                rule=7,
             )
+        _lets_ctrl_c_through(sim, fn)
     return "It retries only what can pass, backs off with jitter, and knows when to stop."
 
 
-def _judge_delays(runs: list[SimRun]) -> None:
-    """Judge the schedule on several runs: jitter may make one run's waits shrink, not all."""
+def _judge_schedule(runs: list[SimRun]) -> None:
+    """Seconds, growth and jitter, judged over several runs (jitter varies each one)."""
+    ceilings = judge_waits_in_seconds(runs, 4, rule=5)
     name, a = runs[0].fn_name, runs[0].delays
-    if not a:
-        raise Incorrect(
-            f"`{name}` never called `sleep` between retries: it retries at once and hammers a "
-            "service that is already struggling.",
-            5,
-        )
-    for run in runs:
-        if len(run.delays) != 4:
-            raise Incorrect(
-                f"`{name}` slept {len(run.delays)} times for 4 retries; sleep once before each.",
-                5,
-            )
-        if any(not isinstance(d, int | float) or not 0 <= d <= MAX_DELAY_S for d in run.delays):
-            raise Incorrect(
-                f"`{name}` asked to sleep {run.delays}; each wait should be a number of seconds "
-                f"between 0 and {MAX_DELAY_S:.0f}.",
-                5,
-            )
-    firsts = [run.delays[0] for run in runs]
-    if min(firsts) <= 0 or max(firsts) > MAX_FIRST_DELAY_S:
-        bad = min(firsts) if min(firsts) <= 0 else max(firsts)
-        raise Incorrect(
-            f"`{name}` waited {bad:.2f} s before its first retry; start small but above zero "
-            f"(at most {MAX_FIRST_DELAY_S:.0f} s).",
-            5,
-        )
-    # The largest wait seen per retry is the schedule's ceiling: full jitter draws below it.
-    ceilings = [max(run.delays[i] for run in runs) for i in range(4)]
-    shrinks = any(later < 0.5 * earlier for earlier, later in pairwise(ceilings))
-    if ceilings[-1] < 2 * ceilings[0] or shrinks:
+    if not waits_grow(ceilings):
         raise Incorrect(
             f"`{name}` waited {', '.join(f'{d:.2f}' for d in a)} s (at most "
             f"{', '.join(f'{d:.2f}' for d in ceilings)} s over {len(runs)} runs): the waits "
             "should grow (roughly double) from one retry to the next.",
-            5,
+            rule=5,
         )
     if all(run.delays == a for run in runs):
         raise Incorrect(
             f"`{name}` chose exactly the same waits in {len(runs)} runs "
             f"({', '.join(f'{d:.2f}' for d in a)} s): without randomness, clients that failed "
             "together retry together.",
-            6,
+            rule=6,
         )

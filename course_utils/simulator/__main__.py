@@ -13,8 +13,10 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .. import config
+from . import classroom, instructor
 from .http import MAX_CONNECTIONS, READ_TIMEOUT_S
 from .server import HOLD_MAX_S, Simulator
 
@@ -92,6 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-connections", type=_positive_int, default=MAX_CONNECTIONS,
         help=f"connections served at once; one more gets a 503 (default {MAX_CONNECTIONS})",
     )  # fmt: skip
+    classroom.add_arguments(p)
     return p
 
 
@@ -118,6 +121,9 @@ def _api_key(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str |
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Start, print the URL line first, serve until SIGINT/SIGTERM, exit 0."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in instructor.COMMANDS:  # `admin ...`, `make-keys ...`
+        return instructor.main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     api_key = _api_key(parser, args)
@@ -137,6 +143,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         max_connections=args.max_connections,
     )
     try:
+        room = classroom.from_args(sim, args)
+    except classroom.ClassroomError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    try:
         sim.start()
     except OSError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -146,7 +157,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Simulator listening on {sim.base_url}", flush=True)
     limits = f"rpm={args.rpm or 'not enforced'}, tpm={args.tpm or 'not enforced'}"
     auth = "one API key required" if api_key else "any API key accepted"
+    if room.keys is not None:
+        auth = "class keys only"
     print(f"{limits}, fail-rate={args.fail_rate}, {auth}. Stop with Ctrl+C.", flush=True)
+    for line in classroom.banner_lines(room):
+        print(line, flush=True)
+    warning = classroom.host_warning(
+        args.host, urlsplit(sim.base_url).port or 0,
+        key_rule=room.keys is not None or api_key is not None,
+        admin=room.admin_enabled,
+    )  # fmt: skip
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     try:
         while not stop.wait(0.5):
             pass

@@ -2,7 +2,8 @@
 
 Each kind is one ``FaultSpec`` row in ``FAULTS``: the status, error ``type`` and ``code``, the
 message (a template), the headers (``retry-after`` or none), and the action (respond, hold the
-request open, or drop the connection). Adding a kind is adding a row.
+request open, drop the connection, or cut: serve the request and break its reply half-way).
+Adding a kind is adding a row.
 
 A request's fault comes from, in order: its ``X-Sim-Fault`` header, the queue scripted with
 ``Simulator.queue_faults``, then the seeded ``fail_rate`` draw (the ``transient`` rows: 429, 500,
@@ -68,14 +69,17 @@ class FaultSpec:
     message: str = ""
     retry_after_s: float | str | None = None  # seconds, CONFIGURED, or None for no retry hint
     headers: dict[str, str] = field(default_factory=dict)  # any further headers
-    action: str = "respond"  # respond | hold (until the client gives up) | drop the connection
+    # respond | hold (until the client gives up) | drop the connection | cut: the endpoint serves
+    # the request (billed), then a stream stops after about half its deltas and a JSON reply is
+    # dropped before it is sent (``Call.fault`` tells the endpoint)
+    action: str = "respond"
     param: str | None = None
     outcome: str = ""  # the request log's outcome; the kind unless set
     transient: bool = False  # drawn by ``fail_rate``: a retry is meant to get past it
 
     def __post_init__(self) -> None:
         """A bad row fails when the table is built (at import), never on a learner's request."""
-        if self.action not in ("respond", "hold", "drop"):
+        if self.action not in ("respond", "hold", "drop", "cut"):
             raise ValueError(f"fault {self.kind!r}: unknown action {self.action!r}")
         if self.action == "respond" and not (400 <= self.status <= 599 and self.type):
             raise ValueError(f"fault {self.kind!r} responds, so it needs an error status and type")
@@ -155,6 +159,9 @@ FAULTS: dict[str, FaultSpec] = {
             "The request was well-formed but could not be processed (simulated). Change its "
             "content; sending the same content again fails the same way.",
         ),
+        # An error half-way through a streamed answer: some deltas arrive, then the connection
+        # drops. Not transient for fail_rate (its draw order stays as lessons know it).
+        FaultSpec("stream_cut", action="cut"),
     )
 }  # fmt: skip
 FAULT_KINDS = tuple(FAULTS)

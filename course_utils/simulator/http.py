@@ -17,9 +17,12 @@ Built to survive a room of learners (and a hostile client) on a class server:
 - an exception escaping a handler is passed to ``crash`` (the server's error list and log),
   never printed to stderr.
 
-Streaming (``stream: true``) comes next and lands here: a ``Reply`` that carries events is
-written as ``text/event-stream`` (one ``data: {...}`` frame per event, flushed as produced)
-by a writer beside ``_write_json``; the pipeline and endpoints stay as they are.
+Streaming (``stream: true``): a ``Reply`` whose ``stream`` is set is written by
+``_write_stream`` as ``text/event-stream`` with chunked transfer encoding, one HTTP chunk per
+server-sent event, sent the moment the endpoint yields it (so the client sees the first token
+before the last exists). Ending with the zero-length chunk keeps the connection reusable; a
+``StreamCut`` from the stream drops the connection without it, which the client sees as a
+body cut short (the SDK raises ``APIConnectionError`` in the loop reading the stream).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from .errors import SimError, bad_request
-from .protocol import Reply
+from .protocol import Reply, StreamCut
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -311,6 +314,9 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.action == "drop":
             self.close_connection = True
             return
+        if reply.stream is not None:
+            self._write_stream(reply)
+            return
         self._write_json(reply)
 
     # --- bodies --------------------------------------------------------------------------
@@ -407,13 +413,47 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     # --- writing -------------------------------------------------------------------------
+    def _write_stream(self, reply: Reply) -> None:
+        """Send ``reply.stream`` as server-sent events, one flushed HTTP chunk per event."""
+        assert reply.stream is not None
+        stream = reply.stream
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+            self.send_header("Cache-Control", "no-cache")
+            self.send_header("Transfer-Encoding", "chunked")
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.flush()  # the status line and headers go now: the first event may wait
+            for frame in stream:
+                if frame:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
+                    self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except StreamCut:  # on purpose (fault stream_cut): no last chunk, the body is cut short
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:  # the client went away (closed the stream, or timed out)
+            self.close_connection = True
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # stop the generator (and its pacing) at once
 
     def _write_json(self, reply: Reply) -> None:
         """Send ``reply`` as one JSON document with a Content-Length."""
-        data = json.dumps(reply.body, separators=(",", ":")).encode()
+        if reply.text is not None:
+            data = reply.text.encode()
+        else:
+            data = json.dumps(reply.body, separators=(",", ":")).encode()
         try:
             self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", reply.content_type)
             self.send_header("Content-Length", str(len(data)))
             for name, value in reply.headers.items():
                 self.send_header(name, value)

@@ -235,6 +235,21 @@ class RateLimiter:
             "x-ratelimit-reset-tokens": format_duration(0.0),
         }
 
+    def set_limits(self, rpm: int | None, tpm: int | None) -> None:
+        """New limits for every key from now on (None: report but never refuse).
+
+        Every key's buckets start again full at the new size: a class server's instructor
+        changes limits mid-lesson, and "everyone starts fresh" is the rule a room can follow.
+        """
+        for name, value in (("rpm", rpm), ("tpm", tpm)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value <= 0
+            ):
+                raise ValueError(f"{name} must be a whole number > 0 or None, got {value!r}")
+        with self._lock:
+            self.rpm, self.tpm = rpm, tpm
+            self._keys.clear()
+
     @property
     def keys(self) -> int:
         """How many API keys have buckets (one per key that has been admitted or refused)."""

@@ -2,15 +2,21 @@
 
 Endpoints take a ``Call`` and return a ``Reply``; only ``http`` turns a reply into bytes, so a
 new kind of reply (a stream of server-sent events, a batch file) needs no change to the pipeline.
-``Host`` is the little an endpoint may ask of the server it runs in (admission against the
-rate-limit buckets and the simulated latency), so endpoints never import the server.
+A streamed reply carries ``stream``: an iterator of already-framed event bytes that ``http``
+writes as they come (the iterator paces itself), and that may raise ``StreamCut`` to drop the
+connection half-way. ``Host`` is the little an endpoint may ask of the server it runs in
+(admission against the rate-limit buckets, the simulated latency, the prompt cache), so
+endpoints never import the server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .caching import PromptCache
 
 __all__ = [
     "Call",
@@ -18,6 +24,8 @@ __all__ = [
     "Host",
     "Reply",
     "RequestRecord",
+    "SideRoute",
+    "StreamCut",
 ]
 
 
@@ -49,6 +57,14 @@ class Reply:
     action: str = "respond"
     input_tokens: int | None = None
     output_tokens: int | None = None
+    text: str | None = None  # a body that is not JSON (the live view's HTML), sent as is
+    content_type: str = "application/json"
+    # A streamed body: framed server-sent events, written and flushed one by one (``http``).
+    stream: Iterator[bytes] | None = None
+
+
+class StreamCut(Exception):
+    """Raised by a reply's ``stream`` to drop the connection before the body is complete."""
 
 
 @dataclass
@@ -62,6 +78,8 @@ class Call:
     body: dict
     raw: bytes
     request_id: str
+    # A fault that lets the request be served and then spoils its reply (``stream_cut``).
+    fault: str | None = None
 
     @property
     def model(self) -> str | None:
@@ -81,5 +99,24 @@ class Host(Protocol):
         """Wait the simulated latency of an answer of ``output_tokens`` tokens."""
         ...
 
+    prompt_cache: PromptCache
+    """The server's prompt cache (per API key and ``prompt_cache_key``)."""
+
+    def timing(
+        self, call: Call, model: str | None, input_tokens: int = 0, cached_tokens: int = 0
+    ) -> tuple[float, float]:
+        """(seconds before the first output token, seconds per output token) for ``call``."""
+        ...
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` (a streamed reply's pacing); stop()/reset() end the wait at once."""
+        ...
+
+    def now(self) -> float:
+        """The server's clock (``clock=``), so a stream keeps to its schedule without drift."""
+        ...
+
 
 Endpoint = Callable[[Host, Call], Reply]
+SideRoute = Callable[[Call], Reply]
+"""A route outside the API (the class server's admin endpoint and live view): see ``classroom``."""

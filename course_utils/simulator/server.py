@@ -28,10 +28,11 @@ import time
 import traceback
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .caching import CACHED_PREFILL_SHARE, PromptCache
 from .endpoints import ROUTES, route_for
 from .errors import (
     ORG,
@@ -43,11 +44,11 @@ from .errors import (
     mask_key,
     retry_headers,
 )
-from .faults import FAULT_HEADER, FaultPlan, fault_reply
+from .faults import FAULT_HEADER, FAULTS, FaultPlan, fault_reply
 from .http import MAX_CONNECTIONS, READ_TIMEOUT_S, Server
 from .limits import MAX_KEYS, RateLimiter, format_duration
 from .model import profile
-from .protocol import Call, Reply, RequestRecord
+from .protocol import Call, Reply, RequestRecord, SideRoute, StreamCut
 
 if TYPE_CHECKING:
     import openai
@@ -65,6 +66,10 @@ __all__ = [
 DEFAULT_CLIENT_KEY = "sim-course-key"
 HOLD_MAX_S = 30.0  # default: a "timeout" fault holds the request at most this long
 MAX_EXTRA_LATENCY_MS = 30_000  # the largest X-Sim-Latency-Ms a request may ask for
+MAX_LATENCY_SCALE = 10.0  # the largest X-Sim-Latency-Scale a request may ask for
+# Processing one fresh input token takes this share of the time to write one output token (a
+# teaching approximation): a long prompt delays the first token, a cached prefix much less.
+PREFILL_SHARE_OF_OUTPUT_TOKEN = 0.04
 MAX_JSON_DEPTH = 64  # a body nested deeper is a 400 (a schema or message list is far shallower)
 REQUEST_LOG_MAX = 10_000  # the request log keeps the newest this many records
 MAX_SERVER_ERRORS = 1_000  # server_errors keeps the newest this many tracebacks
@@ -150,6 +155,7 @@ class Simulator:
         fault_retry_after_ms: int = 100,
         clock: Callable[[], float] = time.monotonic,
         hold_max_s: float = HOLD_MAX_S,
+        accept_key: Callable[[str], bool] | None = None,
         read_timeout_s: float = READ_TIMEOUT_S,
         max_connections: int = MAX_CONNECTIONS,
         request_log_max: int = REQUEST_LOG_MAX,
@@ -186,12 +192,17 @@ class Simulator:
         self.fault_retry_after_ms = fault_retry_after_ms
         self.hold_max_s = float(hold_max_s)
         self._api_key = api_key
+        # Class mode (``classroom.attach``): more keys accepted, non-API routes, record observers.
+        self.accept_key = accept_key  # a key rule (keys file / prefix), besides ``api_key``
+        self.side_routes: dict[tuple[str, str], SideRoute] = {}  # own auth; no faults; unlogged
+        self.observers: list[Callable[[RequestRecord, str | None], None]] = []  # (record, key)
         self._clock = clock
         self.read_timeout_s = float(read_timeout_s)
         self.max_connections = max_connections
         self.request_log_max = request_log_max
         self.limiter = RateLimiter(rpm, tpm, clock, max_keys=max_keys)
         self.faults = FaultPlan(fail_rate, seed)
+        self.prompt_cache = PromptCache(clock)
         self.server_errors: list[str] = []
         self._log: deque[RequestRecord] = deque(maxlen=request_log_max)
         self._lock = threading.Lock()
@@ -252,6 +263,7 @@ class Simulator:
             self.server_errors.clear()
         self.faults.reset()
         self.limiter.reset()
+        self.prompt_cache.clear()
 
     def __enter__(self) -> Simulator:
         return self.start()  # a running simulator raises: `with` must not stop someone else's
@@ -264,6 +276,11 @@ class Simulator:
         return f"<Simulator {where} rpm={self.limiter.rpm} tpm={self.limiter.tpm}>"
 
     # --- public helpers -------------------------------------------------------------------
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock request records are stamped with (``clock=``; time.monotonic by default)."""
+        return self._clock
 
     @property
     def running(self) -> bool:
@@ -326,6 +343,11 @@ class Simulator:
         )
         with self._lock:
             self._log.append(record)
+        for observe in self.observers:
+            try:
+                observe(record, call.key)
+            except Exception:  # an observer's bug must not cost the learner their answer
+                self.server_errors.append(traceback.format_exc())
 
     def _serve(
         self,
@@ -345,6 +367,9 @@ class Simulator:
                 call.key = _bearer(headers)
                 body, body_problem = _parse_body(raw)
                 call.body = body if body is not None else {}
+                side = self.side_routes.get((method, call.path))
+                if side is not None and body_error is None:
+                    return self._serve_side(side, call)  # its own auth; not in the log
                 if body_error is not None:
                     raise body_error
                 route = route_for(method, call.path)
@@ -352,14 +377,17 @@ class Simulator:
                     raise self._not_found(method, call.path)
                 self._authenticate(call.key)  # before any fault: no keyless holds
                 fault = self._next_fault(headers, route.generating)
-                if fault is not None:
+                if fault is not None and FAULTS[fault].action != "cut":
                     reply = fault_reply(fault, call, self.fault_retry_after_ms / 1000)
                 elif body_problem is not None:
                     raise body_problem
                 else:
+                    call.fault = fault  # a "cut" fault: served, then its reply is broken
                     reply = route.endpoint(self, call)
             except SimError as err:
                 reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
+            if reply.stream is not None:
+                reply.stream = self._guarded(reply.stream)
             reply.headers = {
                 **self.limiter.headers(call.key or ""),
                 **reply.headers,
@@ -377,11 +405,43 @@ class Simulator:
         self._record(call, reply, started, fault)
         return reply
 
+    def _serve_side(self, handler: SideRoute, call: Call) -> Reply:
+        """A non-API route (the class server's admin and live view): it does its own auth,
+        takes no fault, sends no rate-limit headers and is not in the request log."""
+        try:
+            reply = handler(call)
+        except SimError as err:
+            reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
+        except Exception:  # a bug: the traceback goes to server_errors, never on the wire
+            self.server_errors.append(traceback.format_exc())
+            body = error_body(
+                f"The course simulator itself failed (a bug, not a simulated fault); request id "
+                f"{call.request_id}.",
+                "server_error",
+                None,
+                "simulator_internal_error",
+            )
+            reply = Reply(500, body, {"x-should-retry": "false"}, "internal_error")
+        reply.headers = {**reply.headers, "x-request-id": call.request_id}
+        return reply
+
     def _next_fault(self, headers: Any, generating: bool) -> str | None:
         try:
             return self.faults.next_fault(headers.get(FAULT_HEADER), generating=generating)
         except ValueError as err:
             raise bad_request(str(err), FAULT_HEADER) from None
+
+    def _guarded(self, stream: Iterator[bytes]) -> Iterator[bytes]:
+        """A reply stream whose own failure (a simulator bug mid-stream, after the status line
+        went out) is kept in ``server_errors`` and drops the connection."""
+        try:
+            yield from stream
+        except (StreamCut, GeneratorExit):
+            raise
+        except Exception:
+            self._keep_error(traceback.format_exc())
+            log.error("course simulator internal error in a reply stream; see server_errors")
+            raise StreamCut from None
 
     def _keep_error(self, tb: str) -> None:
         with self._lock:
@@ -445,6 +505,10 @@ class Simulator:
                 code="missing_api_key",
                 outcome="auth",
             )
+        if self.accept_key is not None:
+            if key == self._api_key or self.accept_key(key):
+                return
+            raise invalid_key(key)
         if self._api_key is not None and key != self._api_key:
             raise invalid_key(key)
 
@@ -482,28 +546,80 @@ class Simulator:
             headers={**admission.headers, **retry_headers(admission.retry_after_s)},
         )
 
-    def latency_s(self, model: str | None, output_tokens: int, extra_ms: float = 0.0) -> float:
-        """Simulated latency: fixed ms + ``latency_scale`` x the model's catalogue profile."""
-        seconds = (self.latency_ms + extra_ms) / 1000
-        if self.latency_scale and model is not None:
-            p = profile(model)
-            ms = p.sim_first_token_ms + p.sim_ms_per_output_token * output_tokens
-            seconds += self.latency_scale * ms / 1000
-        return seconds
+    def latency_s(
+        self,
+        model: str | None,
+        output_tokens: int,
+        extra_ms: float = 0.0,
+        *,
+        input_tokens: int = 0,
+        cached_tokens: int = 0,
+        scale: float | None = None,
+    ) -> float:
+        """Simulated latency: fixed ms + ``latency_scale`` x the model's catalogue profile.
+
+        The profile: time to first token (more for a long input, much less for its cached
+        part) plus the time per output token. ``scale`` overrides ``latency_scale``.
+        """
+        first, per_token = self._latency_parts(model, extra_ms, input_tokens, cached_tokens, scale)
+        return first + per_token * output_tokens
+
+    def _latency_parts(
+        self,
+        model: str | None,
+        extra_ms: float,
+        input_tokens: int,
+        cached_tokens: int,
+        scale: float | None,
+    ) -> tuple[float, float]:
+        scale = self.latency_scale if scale is None else scale
+        first = (self.latency_ms + extra_ms) / 1000
+        if not scale or model is None:
+            return first, 0.0
+        p = profile(model)
+        fresh = max(0, input_tokens - cached_tokens) + CACHED_PREFILL_SHARE * cached_tokens
+        prefill_ms = PREFILL_SHARE_OF_OUTPUT_TOKEN * p.sim_ms_per_output_token * fresh
+        first += scale * (p.sim_first_token_ms + prefill_ms) / 1000
+        return first, scale * p.sim_ms_per_output_token / 1000
+
+    def timing(
+        self, call: Call, model: str | None, input_tokens: int = 0, cached_tokens: int = 0
+    ) -> tuple[float, float]:
+        """(seconds before the first output token, seconds per output token) for ``call``.
+
+        The request may add fixed latency (``X-Sim-Latency-Ms``) or set its own share of the
+        catalogue profile (``X-Sim-Latency-Scale``, 1 = the catalogue's full latency): a
+        lesson can show realistic streaming on the shared simulator; the live API ignores both.
+        """
+        extra = self._header_number(
+            call, "X-Sim-Latency-Ms", MAX_EXTRA_LATENCY_MS, "a number of milliseconds"
+        )
+        scale = self._header_number(call, "X-Sim-Latency-Scale", MAX_LATENCY_SCALE, "a number")
+        return self._latency_parts(model, extra or 0.0, input_tokens, cached_tokens, scale)
+
+    @staticmethod
+    def _header_number(call: Call, name: str, most: float, unit: str) -> float | None:
+        raw = call.headers.get(name)
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= most:
+            raise bad_request(f"{name} must be {unit} from 0 to {most:g}, got {raw!r}", name)
+        return value
+
+    def pause(self, seconds: float) -> None:
+        """Wait ``seconds`` (released at once by stop()/reset())."""
+        if seconds > 0:
+            self._release.wait(seconds)
+
+    def now(self) -> float:
+        """The simulator's clock (``clock=``, time.monotonic by default)."""
+        return self._clock()
 
     def wait_latency(self, call: Call, model: str | None, output_tokens: int) -> None:
         """Wait the simulated latency (released at once by stop()/reset())."""
-        raw = call.headers.get("X-Sim-Latency-Ms")
-        try:
-            extra = float(raw) if raw else 0.0
-        except ValueError:
-            extra = -1.0
-        if not 0 <= extra <= MAX_EXTRA_LATENCY_MS:
-            raise bad_request(
-                f"X-Sim-Latency-Ms must be a number of milliseconds from 0 to "
-                f"{MAX_EXTRA_LATENCY_MS}, got {raw!r}",
-                "X-Sim-Latency-Ms",
-            )
-        seconds = self.latency_s(model, output_tokens, extra)
-        if seconds > 0:
-            self._release.wait(seconds)
+        first, per_token = self.timing(call, model)
+        self.pause(first + per_token * output_tokens)

@@ -1,0 +1,146 @@
+"""Lessons 00-02: links that exist, a core path that fits the clock, symbols with words, and
+the two lesson-01 demos showing what their text claims (executed as a learner would)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = [ROOT / "notebooks" / f"{n}.ipynb" for n in ("00_start_here", "01_tokens",
+                                                       "02_prompt_efficiency")]  # fmt: skip
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+WORD = re.compile(r"[A-Za-z0-9_'’\-]+")
+GOING_FURTHER = re.compile(r"^# Going further", re.M)
+WORDS_PER_MINUTE = 200
+
+
+def markdown_cells(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    return [c.source for c in nb.cells if c.cell_type == "markdown"]
+
+
+def core_cells(path: Path) -> list[nbformat.NotebookNode]:
+    """The cells before the 'Going further' heading (all of them if there is none)."""
+    cells = nbformat.read(path, as_version=4).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and GOING_FURTHER.search(cell.source):
+            return cells[:i]
+    return list(cells)
+
+
+def core_words(path: Path) -> int:
+    return sum(len(WORD.findall(c.source)) for c in core_cells(path) if c.cell_type == "markdown")
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_links_point_at_files_that_exist(path):
+    for source in markdown_cells(path):
+        for target in LINK.findall(source):
+            if target.startswith(("http://", "https://", "#")):
+                continue
+            file = (path.parent / target.split("#")[0]).resolve()
+            assert file.exists(), f"{path.name} links to missing {target}"
+
+
+def test_exercise_1_and_the_next_lesson_are_linked():
+    lesson_02 = "\n".join(markdown_cells(LESSONS[2]))
+    assert "](../exercises/01_prompt_styles.ipynb)" in lesson_02
+    assert "](03_rate_limits_backoff.ipynb)" in lesson_02
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
+def test_every_core_section_says_its_minutes(path):
+    headings = [
+        line
+        for cell in core_cells(path)
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("## ") and line != "## Recap"
+    ]
+    assert headings
+    for heading in headings:
+        assert re.search(r"\(min \d+(–\d+)?\)$", heading), f"no minutes in {heading!r}"
+
+
+@pytest.mark.parametrize("path", LESSONS[1:], ids=lambda p: p.stem)
+def test_going_further_follows_the_recap(path):
+    sources = markdown_cells(path)
+    further = next(i for i, s in enumerate(sources) if GOING_FURTHER.search(s))
+    recap = next(i for i, s in enumerate(sources) if re.search(r"^## Recap", s, re.M))
+    assert recap < further, "the recap ends the core path; Going further comes after it"
+    assert "self-paced" in sources[further]
+
+
+def test_core_paths_fit_their_slots():
+    """Reading time (words / 200 wpm) leaves room for running cells and for Exercise 1.
+
+    Lesson 00 has minutes 0-8; lessons 01 and 02 share minutes 8-15, then Exercise 1 (15-18).
+    """
+    minutes = {p.stem: core_words(p) / WORDS_PER_MINUTE for p in LESSONS}
+    assert minutes["00_start_here"] <= 6.0, minutes
+    assert minutes["01_tokens"] + minutes["02_prompt_efficiency"] <= 6.0, minutes
+
+
+SYMBOL_FILES = [
+    *LESSONS,
+    ROOT / "course_utils" / "widgets.py",
+    ROOT / "course_utils" / "prompting.py",
+    ROOT / "course_utils" / "plots.py",
+]
+
+
+@pytest.mark.parametrize("path", SYMBOL_FILES, ids=lambda p: p.name)
+def test_check_marks_always_come_with_words(path):
+    """Where no emoji font is installed ✅ and ❌ draw as the same empty box."""
+    text = path.read_text("utf-8")
+    for match in re.finditer("[✅❌]", text):
+        near = text[max(0, match.start() - 20) : match.end() + 20]
+        assert re.search(r"PASS|FAIL|Correct|Not yet", near), f"{path.name}: bare {near!r}"
+
+
+def run_lesson(path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Execute a lesson on the simulator as a learner would; one text blob per code cell."""
+    monkeypatch.setenv("COURSE_BACKEND", "simulator")
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(path.parent)}}).execute()
+    texts = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert not [o for o in cell.outputs if o.output_type == "error"], cell.source
+        texts.append("".join(o.get("text", "") + _plain(o) for o in cell.outputs))
+    return texts
+
+
+def _plain(output: nbformat.NotebookNode) -> str:
+    plain = output.get("data", {}).get("text/plain", "")
+    return "".join(plain) if isinstance(plain, list) else plain
+
+
+def test_lesson_00_shows_three_usage_numbers_not_the_raw_repr(monkeypatch):
+    out = "\n".join(run_lesson(LESSONS[0], monkeypatch))
+    for label in ("input:", "output:", "total:"):
+        assert re.search(rf"^{label} +\d+ tokens", out, re.M), label
+    assert "ResponseUsage(" not in out
+
+
+def test_lesson_01_overflow_is_real_and_chunks_stay_within_budget(monkeypatch):
+    out = "\n".join(run_lesson(LESSONS[1], monkeypatch))
+    assert "refused: HTTP 400, code 'context_length_exceeded'" in out
+    assert "exceeds the context window" in out
+    assert re.search(r"within the 1,500 budget: True", out)
+    billed = re.search(r"requests, billed \[([\d, ]+)\]", out)
+    assert billed and max(int(n) for n in billed.group(1).split(",")) <= 1500
+
+
+def test_lesson_02_reasoning_demo_shows_an_empty_cut_and_a_full_answer(monkeypatch):
+    out = "\n".join(run_lesson(LESSONS[2], monkeypatch))
+    assert re.search(r"^  none: completed +0 reasoning", out, re.M)
+    assert re.search(r"^medium: incomplete +200 reasoning \+ +0 answer .* 0 characters", out, re.M)
+    assert "status: 'incomplete', reason: 'max_output_tokens'" in out

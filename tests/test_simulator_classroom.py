@@ -1,0 +1,435 @@
+"""The class server: keys per learner, the admin endpoint and CLI, the loud non-loopback warning.
+
+Everything that talks goes over real HTTP; learners' requests use the real SDK.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import openai
+import pytest
+
+from course_utils.pricing import DEFAULT_MODEL
+from course_utils.simulator import classroom
+from course_utils.simulator.classroom import (
+    ClassKeys,
+    ClassroomError,
+    attach,
+    host_warning,
+    is_loopback,
+    make_keys,
+    parse_keys,
+    parse_settings,
+)
+from course_utils.simulator.instructor import admin_request, format_settings
+from course_utils.simulator.instructor import main as instructor_main
+
+ADA = "class-ada-7f3kq9x2m1"
+GRACE = "class-grace-p0z8w4n6"
+TOKEN = "admin-token-for-tests-0123456789"
+KEYS_TEXT = f"""# the room
+{ADA}   Ada Lovelace
+
+{GRACE}\tGrace
+class-nameless-key-42
+"""
+
+
+def ask(client: openai.OpenAI) -> str:
+    """One small request: 'ok', or the SDK exception's class name."""
+    try:
+        client.responses.create(model=DEFAULT_MODEL, input="Say hi.", max_output_tokens=16)
+    except openai.APIError as err:
+        return type(err).__name__
+    return "ok"
+
+
+# --- keys --------------------------------------------------------------------------------------
+
+
+def test_a_keys_file_gives_keys_and_names():
+    keys = parse_keys(KEYS_TEXT)
+    assert keys == {ADA: "Ada Lovelace", GRACE: "Grace", "class-nameless-key-42": None}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "holds no keys"),
+        ("# only a comment\n\n", "holds no keys"),
+        (f"{ADA} Ada\n{ADA} Bob\n", "line 2 repeats the key of line 1"),
+        (f"{ADA} Ada\n{GRACE} Ada\n", "line 2 repeats the name 'Ada' of line 1"),
+        ("clé-non-ascii\n", "line 1: the key must be printable ASCII"),
+        (f"{ADA} {'x' * 61}\n", "name is over 60 characters"),
+    ],
+)
+def test_bad_keys_files_are_refused_with_the_line(text, message):
+    with pytest.raises(ClassroomError, match=re.escape(message)) as info:
+        parse_keys(text)
+    assert ADA not in str(info.value)  # the error names the line, never the key
+
+
+def test_a_missing_keys_file_says_how_to_make_one(tmp_path):
+    with pytest.raises(ClassroomError, match="does not exist: make one with `python -m"):
+        ClassKeys.from_file(tmp_path / "nope.txt")
+
+
+def test_key_rules_accept_and_label():
+    keys = ClassKeys(parse_keys(KEYS_TEXT), prefix="room7-", source="keys.txt")
+    assert keys.accepts(ADA) and keys.accepts("room7-anything")
+    assert not keys.accepts("room7-")  # the prefix alone is not a key
+    assert not keys.accepts("class-not-listed-123")
+    assert keys.label(ADA) == "Ada Lovelace"
+    assert keys.label("class-nameless-key-42") not in ("", "class-nameless-key-42")
+    assert keys.label(None) == "(no key sent)"
+    shown = repr(keys) + keys.describe()
+    assert ADA not in shown and GRACE not in shown
+    assert keys.describe() == (
+        "accepted keys: 3 keys from keys.txt and any key starting with 'room7-'"
+    )
+    with pytest.raises(ClassroomError, match="must not be empty"):
+        ClassKeys(prefix="")
+    with pytest.raises(ClassroomError, match="without spaces"):
+        ClassKeys(prefix="class x")
+
+
+def test_make_keys_are_fresh_and_named():
+    pairs = make_keys(30)
+    assert len({k for k, _ in pairs}) == 30
+    assert all(k.startswith("class-") and len(k) > 12 for k, _ in pairs)
+    assert pairs[0][1] == "learner-01" and pairs[-1][1] == "learner-30"
+    with pytest.raises(ClassroomError, match="from 1 to 1000"):
+        make_keys(0)
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "send a JSON object with the settings to change"),
+        ([1], "send a JSON object"),
+        ({"rpm": 30, "burst": 2}, "unknown setting(s) 'burst'"),
+        ({"rpm": 0}, "rpm must be from 1 to 1,000,000 (or null for no limit), got 0"),
+        ({"rpm": "30"}, "rpm must be a whole number"),
+        ({"rpm": 2.5}, "rpm must be a whole number"),
+        ({"rpm": True}, "rpm must be a whole number"),
+        ({"tpm": float("inf")}, "tpm must be a whole number"),
+        ({"fail_rate": 1.5}, "fail_rate must be a probability from 0 to 1"),
+        ({"fail_rate": float("nan")}, "fail_rate must be a probability"),
+        ({"latency_ms": -1}, "latency_ms must be a number of milliseconds from 0 to 30,000"),
+    ],
+)
+def test_bad_settings_are_refused(body, message):
+    with pytest.raises(ClassroomError, match=re.escape(message)):
+        parse_settings(body)
+
+
+def test_good_settings_parse():
+    assert parse_settings({"rpm": 30.0, "tpm": None, "fail_rate": 0, "latency_ms": 250}) == {
+        "rpm": 30, "tpm": None, "fail_rate": 0.0, "latency_ms": 250.0,
+    }  # fmt: skip
+
+
+# --- the class server over HTTP, with the real SDK ---------------------------------------------
+
+
+def test_each_learner_has_their_own_bucket(make_sim):
+    sim = make_sim(rpm=2)
+    attach(sim, keys=ClassKeys(parse_keys(KEYS_TEXT), prefix="room7-"))
+    ada = sim.client(api_key=ADA, max_retries=0)
+    grace = sim.client(api_key=GRACE, max_retries=0)
+    assert [ask(ada) for _ in range(3)] == ["ok", "ok", "RateLimitError"]
+    assert [ask(grace) for _ in range(2)] == ["ok", "ok"]  # Ada's herd did not empty Grace's
+    assert ask(sim.client(api_key="room7-walk-in", max_retries=0)) == "ok"  # the prefix rule
+    assert ask(sim.client(api_key="class-made-up-key", max_retries=0)) == "AuthenticationError"
+    with pytest.raises(openai.AuthenticationError) as info:
+        sim.client(api_key="class-made-up-key", max_retries=0).models.list()
+    assert "class-made-up-key" not in str(info.value)
+
+
+def test_the_api_key_flag_still_works_beside_a_key_rule(make_sim):
+    sim = make_sim(api_key="sk-instructor-own-key-123")
+    attach(sim, keys=ClassKeys(prefix="class-"))
+    assert ask(sim.client(api_key="sk-instructor-own-key-123", max_retries=0)) == "ok"
+    assert ask(sim.client(api_key="class-x1", max_retries=0)) == "ok"
+    assert ask(sim.client(api_key="sk-other", max_retries=0)) == "AuthenticationError"
+
+
+def admin(sim, method="GET", body=None, token=TOKEN, raw=None):
+    """(status, JSON body) of one call to /admin/limits."""
+    url = sim.base_url.removesuffix("/v1") + "/admin/limits"
+    data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return reply.status, json.load(reply)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_admin_changes_limits_and_chaos_while_it_runs(make_sim):
+    sim = make_sim(rpm=2)
+    attach(sim, keys=ClassKeys(prefix="class-"), admin_token=TOKEN)
+    ada = sim.client(api_key=ADA, max_retries=0)
+    assert [ask(ada) for _ in range(3)] == ["ok", "ok", "RateLimitError"]
+
+    status, body = admin(sim)
+    assert status == 200 and body["rpm"] == 2 and body["fail_rate"] == 0.0
+    status, body = admin(sim, "POST", {"rpm": 5})
+    assert status == 200 and body["rpm"] == 5 and body["changed"] == ["rpm"]
+    reply = ada.responses.with_raw_response.create(model=DEFAULT_MODEL, input="hi")
+    assert reply.headers["x-ratelimit-limit-requests"] == "5"  # and the bucket started full
+    assert [ask(ada) for _ in range(5)] == ["ok"] * 4 + ["RateLimitError"]
+
+    status, body = admin(sim, "POST", {"rpm": None, "fail_rate": 1.0})
+    assert status == 200 and body["rpm"] is None and body["fail_rate"] == 1.0
+    assert {ask(ada) for _ in range(6)} - {"ok"}  # every request now draws a transient fault
+    assert ask(ada) != "ok"
+    status, body = admin(sim, "POST", {"fail_rate": 0})
+    assert [ask(ada) for _ in range(10)] == ["ok"] * 10  # no limit any more, no chaos
+    assert not any(r.path.startswith("/admin") for r in sim.requests)  # not in the log
+
+
+def test_admin_refuses_bad_tokens_and_bad_bodies(make_sim):
+    sim = make_sim(rpm=2)
+    attach(sim, keys=ClassKeys({ADA: "Ada"}), admin_token=TOKEN)
+    for token in (None, "wrong-token-of-some-length", ADA):
+        status, body = admin(sim, "POST", {"rpm": 100}, token=token)
+        assert status == 401 and body["error"]["code"] == "invalid_admin_token"
+        assert "admin token" in body["error"]["message"]
+    status, body = admin(sim, "POST", raw=b"{not json")
+    assert status == 400 and "send a JSON object" in body["error"]["message"]
+    status, body = admin(sim, "POST", {"rpm": -3})
+    assert status == 400 and "rpm must be from 1" in body["error"]["message"]
+    assert sim.limiter.rpm == 2  # nothing changed
+    assert TOKEN not in json.dumps(body)
+
+
+def test_admin_is_off_without_a_token_and_says_how_to_turn_it_on(make_sim):
+    sim = make_sim()
+    attach(sim)
+    status, body = admin(sim, "POST", {"rpm": 1})
+    assert status == 403 and body["error"]["code"] == "admin_disabled"
+    assert "COURSE_SIM_ADMIN_TOKEN" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [("short", "at least 16 characters"), ("class-looks-like-a-student", "also accepted as a")],
+)
+def test_an_unsafe_admin_token_is_refused(make_sim, token, message):
+    with pytest.raises(ClassroomError, match=message):
+        attach(make_sim(), keys=ClassKeys(prefix="class-"), admin_token=token)
+
+
+def test_a_bug_in_a_side_route_is_a_500_without_the_traceback(make_sim):
+    sim = make_sim()
+    room = attach(sim)
+    sim.side_routes[("GET", "/live.json")] = lambda call: {}["missing"]  # a bug
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(sim.base_url.removesuffix("/v1") + "/live.json", timeout=10)
+    body = json.load(info.value)
+    assert info.value.code == 500 and body["error"]["code"] == "simulator_internal_error"
+    assert "Traceback" not in body["error"]["message"] and "req_" in body["error"]["message"]
+    assert len(sim.server_errors) == 1 and "KeyError" in sim.server_errors[0]
+    sim.server_errors.clear()
+    assert room.stats is not None
+
+
+def test_attach_twice_is_refused(make_sim):
+    sim = make_sim()
+    attach(sim)
+    with pytest.raises(ClassroomError, match="attach\\(\\) it only once"):
+        attach(sim)
+    assert len(sim.observers) == 1
+
+
+def test_an_observer_bug_is_reported_not_passed_to_the_learner(make_sim):
+    sim = make_sim()
+    sim.observers.append(lambda record, key: 1 / 0)
+    assert ask(sim.client(max_retries=0)) == "ok"
+    assert len(sim.server_errors) == 1 and "ZeroDivisionError" in sim.server_errors[0]
+    sim.server_errors.clear()
+
+
+# --- binding beyond loopback -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]"])
+def test_loopback_needs_no_warning(host):
+    assert is_loopback(host)
+    assert host_warning(host, 8000, key_rule=False, admin=False) is None
+
+
+def test_other_hosts_get_a_loud_warning():
+    text = host_warning("0.0.0.0", 8000, key_rule=False, admin=False)
+    assert text is not None and text.startswith("!!!")
+    assert "not loopback" in text and "ANY key is accepted" in text
+    assert "admin endpoint is off" in text and ":8000/v1" in text
+    quieter = host_warning("192.168.1.20", 8000, key_rule=True, admin=True)
+    assert quieter is not None and "OPENAI_BASE_URL=http://192.168.1.20:8000/v1" in quieter
+    assert "ANY key" not in quieter and "admin endpoint is off" not in quieter
+
+
+# --- the CLI, in real processes ----------------------------------------------------------------
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "course_utils.simulator", *args],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != classroom.ADMIN_TOKEN_ENV}
+    return {**env, **extra}
+
+
+def test_class_server_cli_end_to_end(tmp_path: Path):
+    keys_file = tmp_path / "keys.txt"
+    keys_file.write_text(KEYS_TEXT)
+    token_file = tmp_path / "admin-token"
+    token_file.write_text(TOKEN + "\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course_utils.simulator", "--port", "0", "--rpm", "2",
+         "--keys-file", str(keys_file), "--admin-token-file", str(token_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        m = re.fullmatch(r"Simulator listening on (http://127\.0\.0\.1:(\d+))/v1\n", first)
+        assert m, first
+        banner = [proc.stdout.readline() for _ in range(4)]
+        root = m.group(1)
+        assert "class keys only" in banner[0]
+        assert banner[1].startswith("accepted keys: 3 keys from keys.txt")
+        assert f"Live view (to project): {root}/live\n" in banner
+        assert any(f"admin --url {root} set" in line for line in banner)
+
+        ada = openai.OpenAI(base_url=root + "/v1", api_key=ADA, max_retries=0)
+        assert [ask(ada) for _ in range(3)] == ["ok", "ok", "RateLimitError"]
+        out = run_cli("admin", "--url", root, "--token-file", str(token_file), "set",
+                      "--rpm", "40", "--fail-rate", "0.25")  # fmt: skip
+        assert out.returncode == 0, out.stderr
+        assert out.stdout == (
+            "Now: rpm=40 tpm=off fail_rate=25% latency_ms=0 "
+            "(every key's buckets start full at the new limits)\n"
+        )
+        env = clean_env(**{classroom.ADMIN_TOKEN_ENV: TOKEN})
+        shown = run_cli("admin", "--url", root + "/v1", "show", env=env)
+        assert shown.returncode == 0
+        assert shown.stdout == "rpm=40 tpm=off fail_rate=25% latency_ms=0\n"
+        with urllib.request.urlopen(root + "/live.json", timeout=10) as reply:
+            live = json.load(reply)
+        row = next(r for r in live["keys"] if r["label"] == "Ada Lovelace")
+        assert (row["ok"], row["rate_limited"]) == (2, 1)
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    everything = first + "".join(banner) + rest + err + out.stdout + out.stderr + shown.stdout
+    for secret in (ADA, GRACE, TOKEN):
+        assert secret not in everything
+    assert err == ""  # loopback: no warning
+
+
+def test_cli_warns_loudly_off_loopback(tmp_path: Path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course_utils.simulator", "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("Simulator listening on http://0.0.0.0:")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "WARNING: listening on 0.0.0.0" in err and "ANY key is accepted" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--keys-file", "/nonexistent/keys.txt"], "does not exist: make one with"),
+        (["--key-prefix", "has space"], "--key-prefix must be printable ASCII without spaces"),
+        (["--admin-token-file", "/nonexistent/token"], "cannot read the admin token file"),
+    ],
+)
+def test_cli_refuses_bad_class_settings(args, message):
+    out = run_cli("--port", "0", *args, env=clean_env())
+    assert out.returncode == 2
+    assert out.stderr.startswith("error: ") and message in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_cli_refuses_a_short_admin_token_from_the_environment():
+    out = run_cli("--port", "0", env=clean_env(**{classroom.ADMIN_TOKEN_ENV: "short"}))
+    assert out.returncode == 2 and "at least 16 characters" in out.stderr
+    assert "short" not in out.stderr.replace("at least", "")
+
+
+# --- the instructor's commands, in process -----------------------------------------------------
+
+
+def test_make_keys_writes_a_private_file_and_never_prints_a_key(tmp_path, capsys):
+    target = tmp_path / "keys.txt"
+    assert instructor_main(["make-keys", "5", "-o", str(target)]) == 0
+    out = capsys.readouterr().out
+    keys = parse_keys(target.read_text())
+    assert len(keys) == 5 and set(keys.values()) == {f"learner-0{i}" for i in range(1, 6)}
+    assert not any(k in out for k in keys) and "Wrote 5 keys" in out
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert instructor_main(["make-keys", "5", "-o", str(target)]) == 2
+    assert "exists already" in capsys.readouterr().err
+
+
+def test_admin_cli_errors_are_one_line(capsys, make_sim):
+    assert instructor_main(["admin", "--url", "http://127.0.0.1:9", "show"], environ={}) == 2
+    assert "no admin token: set COURSE_SIM_ADMIN_TOKEN" in capsys.readouterr().err
+    env = {classroom.ADMIN_TOKEN_ENV: TOKEN}
+    assert instructor_main(["admin", "--url", "localhost:8000", "show"], environ=env) == 2
+    assert "--url must look like http://HOST:PORT" in capsys.readouterr().err
+    sim = make_sim()
+    root = sim.base_url.removesuffix("/v1")
+    sim.stop()
+    assert instructor_main(["admin", "--url", root, "show"], environ=env) == 1
+    assert "cannot reach" in capsys.readouterr().err
+    assert instructor_main(["admin", "--url", root, "set"], environ=env) == 2
+    assert "nothing to change" in capsys.readouterr().err
+    assert instructor_main(["admin", "--url", root, "set", "--fail-rate", "3"], environ=env) == 2
+    assert "fail_rate must be a probability" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        instructor_main(["admin", "--url", root, "set", "--rpm", "lots"], environ=env)
+    assert "not a whole number (or 'off'" in capsys.readouterr().err
+
+
+def test_admin_request_against_a_server_that_refuses(make_sim):
+    sim = make_sim()
+    attach(sim, admin_token=TOKEN)
+    with pytest.raises(ClassroomError, match=r"refused \(401\): The admin endpoint needs"):
+        admin_request(sim.base_url, "not-the-admin-token")
+    assert admin_request(sim.base_url, TOKEN, {"tpm": 5000})["tpm"] == 5000
+    assert format_settings({"rpm": None, "tpm": 5000, "fail_rate": 0.05, "latency_ms": 0}) == (
+        "rpm=off tpm=5000 fail_rate=5% latency_ms=0"
+    )
