@@ -644,3 +644,26 @@ def test_the_event_hooks_still_work_for_code_that_installs_them(paid) -> None:
     asyncio.run(run())
     assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 20))
     assert _ledger().reserved_usd == 0 and guard.held_usd == 0
+
+
+def test_streams_from_the_course_simulator_are_settled_from_their_usage(live_env) -> None:
+    """The simulator streams like the service now: live mode against it settles at the usage
+    of the final event, for both APIs."""
+    client = get_client(max_retries=0)
+    with client.responses.stream(model=MINI, input="Say hi.", max_output_tokens=60) as stream:
+        final = stream.get_final_response()
+    chunks = list(
+        client.chat.completions.create(
+            model=MINI,
+            messages=[{"role": "user", "content": "Say hi."}],
+            max_completion_tokens=60,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    usage = chunks[-1].usage
+    expected = estimate_cost(MINI, final.usage.input_tokens, final.usage.output_tokens)
+    expected += estimate_cost(MINI, usage.prompt_tokens, usage.completion_tokens)
+    total = _ledger()
+    assert total.spent_usd == pytest.approx(expected)
+    assert (total.requests, total.unanswered, total.reserved_usd) == (2, 0, 0)
