@@ -69,6 +69,7 @@ _SPACE_START = frozenset(" \t")
 _ALNUM = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _PUNCT_START = frozenset('!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~')
 _SLACK_TOKENS = 4  # look this many tokens past the budget for cuts (a recount may move them)
+_RECOUNT_SPAN = 256  # characters searched back from an unsafe cut for a safe one
 _SPACE = re.compile(r"\s")
 
 
@@ -135,9 +136,14 @@ class _Window:
         return self._char(self.starts[tokens])
 
     def count_to(self, b: int) -> int:
-        """Tokens of ``text[pos:b]``: read off the window at a safe cut, else counted again."""
+        """Tokens of ``text[pos:b]``: read off the window at a safe cut; else read off up to the
+        last safe cut before ``b`` and only the few characters after it counted again."""
         if b < self.end and _safe_cut(self.text, b):
             return bisect.bisect_left(self.starts, self._byte(b))
+        for s in range(b - 1, max(self.pos, b - _RECOUNT_SPAN), -1):
+            if _safe_cut(self.text, s):
+                head = bisect.bisect_left(self.starts, self._byte(s))
+                return head + len(encode_text(self.enc, self.text[s:b]))
         return len(encode_text(self.enc, self.text[self.pos : b]))
 
 
