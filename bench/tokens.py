@@ -1,12 +1,17 @@
 """Token helpers against raw tiktoken: prints ratios (lower is better), asserts nothing.
 
 Targets: count_tokens / raw encode <= 1.1 (the encoding is cached, so the wrapper adds almost
-nothing), and chunk_text on 1 MB / one raw encode of it <= 3.
+nothing), and chunk_text / one raw encode of the same text <= 3 on every input class: prose,
+CJK with no spaces or sentence ends, minified JSON, base64, and a long whitespace run (the
+classes with no sentence or word breaks used to make chunk_text quadratic).
 Run: python bench/tokens.py
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import random
 import statistics
 import time
 from importlib import resources
@@ -64,6 +69,31 @@ def main() -> None:
     )
     print(f"one raw encode of the same text:       {raw_big * 1e3:.0f} ms")
     print(f"ratio chunk_text / raw encode: {min(chunk_times) / raw_big:.2f}  (target <= 3)")
+
+    print(f"\nchunk_text / one raw encode, by input class (budget {budget} tokens, target <= 3):")
+    for name, text in input_classes(megabyte).items():
+        raw_t = best_of(lambda text=text: enc.encode_ordinary(text), 3)
+        chunk_t = best_of(lambda text=text: chunk_text(text, budget, MODEL), 3)
+        print(
+            f"  {name:<14} {len(text):>9,} chars  raw {raw_t * 1e3:7.1f} ms  "
+            f"chunk_text {chunk_t * 1e3:7.1f} ms  ratio {chunk_t / raw_t:5.2f}"
+        )
+
+
+def input_classes(prose: str) -> dict[str, str]:
+    """About 200k characters of each class the issue names, seeded."""
+    rng = random.Random(16)
+    records = [
+        {"id": i, "name": f"item-{i}", "price": rng.randrange(100, 99_999) / 100, "ok": i % 3 == 0}
+        for i in range(3500)
+    ]
+    return {
+        "prose": prose[:200_000],
+        "cjk": "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(200_000)),
+        "minified_json": json.dumps(records, separators=(",", ":"))[:200_000],
+        "base64": base64.b64encode(rng.randbytes(150_000)).decode()[:200_000],
+        "whitespace": "start" + " " * 200_000 + "end",
+    }
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ _EXPORTS = {
     "get_simulator": "client",
     "backend_banner": "client",
     "BudgetExceeded": "client",
+    "LiveRequestRefused": "spend",
     # spend (live mode: one total per learner)
     "spent_usd": "spend",
     "remaining_usd": "spend",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import threading
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import openai
 
@@ -30,6 +31,7 @@ __all__ = [
     "get_client",
     "get_simulator",
     "reset_spend",
+    "shown_url",
     "spent_usd",
 ]
 
@@ -51,6 +53,29 @@ def get_simulator() -> Simulator:
         return _shared
 
 
+def shown_url(url: str) -> str:
+    """``url`` safe to print and save: a ``user:token@`` part and query values become ``***``.
+
+    Notebooks save the banner's output, and an OpenAI-compatible gateway's URL may carry a
+    credential in either place; the host and path stay, so the learner still sees where requests
+    go. Anything that does not parse as a URL is hidden whole.
+    """
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = "***@" + netloc.rpartition("@")[2]
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = urlencode([(name, "***") for name, _ in pairs], safe="*")
+            if not pairs:  # a bare token with no name=value shape
+                query = "***"
+        return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+    except ValueError:
+        return "<a URL that could not be read; not shown>"
+
+
 def backend_banner() -> str:
     """One line saying which backend notebooks talk to, how to switch, and (live) the spend."""
     if config.backend() == "simulator":
@@ -59,7 +84,8 @@ def backend_banner() -> str:
             "cost). For the live API set COURSE_BACKEND=openai and OPENAI_API_KEY."
         )
     return (
-        f"Backend: live OpenAI-compatible API at {config.live_base_url()}; {spend_summary()}. "
+        f"Backend: live OpenAI-compatible API at {shown_url(config.live_base_url())}; "
+        f"{spend_summary()}. "
         "Set COURSE_BACKEND=simulator to work offline."
     )
 

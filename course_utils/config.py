@@ -5,6 +5,8 @@
 - ``COURSE_SPEND_LEDGER`` (``<user cache>/course_utils/spend.json``): where live spend is kept.
 - ``COURSE_SIM_LATENCY_SCALE`` (``0.02``): the share of each model's latency the shared
   simulator adds.
+- ``COURSE_SIM_API_KEY`` (unset): the one key ``python -m course_utils.simulator`` accepts (a
+  way to set it that ``ps`` does not show, unlike ``--api-key``).
 - ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``: the SDK reads them; here they are only checked for
   presence and shown (the key never).
 
@@ -42,6 +44,7 @@ __all__ = [
     "backend",
     "budget_usd",
     "live_base_url",
+    "sim_api_key",
     "sim_latency_scale",
     "spend_ledger_path",
     "user_cache_dir",
@@ -135,6 +138,12 @@ def sim_latency_scale() -> float:
             f"(default {DEFAULT_SIM_LATENCY_SCALE})",
         ),
     )
+
+
+def sim_api_key() -> str | None:
+    """``COURSE_SIM_API_KEY``: the key a simulator started from the command line requires
+    (None when unset or blank). Read only by the simulator's CLI; never printed."""
+    return _setting("COURSE_SIM_API_KEY", None, str)
 
 
 def user_cache_dir() -> Path:

@@ -2,22 +2,50 @@
 
 ``COURSE_BUDGET_USD`` (default $0.50) is one total across every notebook, script and kernel
 restart, not a budget per kernel. What live requests cost (from each answer's ``usage``, at the
-catalogue's prices) is added to a ledger file (``COURSE_SPEND_LEDGER``, by default ``spend.json``
-in the user's cache folder), so a new kernel starts from what was already spent. ``reset_spend()``
-starts the count at $0 again; nothing else ever lowers it.
+catalogue's prices) is kept in a ledger file (``COURSE_SPEND_LEDGER``, by default ``spend.json``
+in the user's cache folder), so a new kernel starts from what was already spent.
+``reset_spend()`` starts the count at $0 again; nothing else ever lowers it.
 
-Before a request leaves, ``SpendGuard`` estimates its worst case (input tokens counted locally
-with ``tokens.count_request_input`` + its output cap, or ``DEFAULT_OUTPUT_RESERVE_TOKENS`` when it
-sets none) and refuses it with ``BudgetExceeded`` if spent + held + estimate would pass the cap.
-The estimate is *held* while the request is in flight and settled when its answer arrives, so
-concurrent requests in one process cannot pass the cap together. A request that never gets an
-answer (a timeout, a dropped connection) keeps its hold until ``reset_spend()`` -- the service
-may have billed it. (Several kernels sending at the same instant each see the others' settled
-spend only; the holds are per process.)
+**Reserve before sending, settle after.** Before a request leaves, ``SpendGuard`` estimates its
+worst case and *reserves* it in the ledger, under the ledger's file lock: if spent + reserved +
+estimate would pass the cap, the request is refused with ``BudgetExceeded`` and nothing is sent.
+So concurrent requests -- threads, or several kernels at once -- can never pass the cap together
+(16 threads each estimated at $0.375 against $0.50: one is sent). When the answer arrives the
+reservation is *settled*: replaced by the actual cost from its ``usage``.
 
-The guard is a pair of httpx event hooks on the client's own HTTP client, so the SDK itself is
-used exactly as shipped. The ledger is safe under concurrent kernels: every update takes an
-exclusive file lock (``fcntl.flock``; ``msvcrt`` on Windows) and replaces the file atomically.
+The worst case is: input tokens counted locally (``tokens.count_request_input``; tools, schemas
+and other text the service also bills are bounded by their size in bytes) + the output cap (its
+``max_output_tokens`` / ``max_completion_tokens`` / ``max_tokens``, times ``n`` for Chat) -- or,
+when the request sets no cap, **the model's maximum output from the catalogue** (an uncapped
+``gpt-5.4`` request may write 128,000 tokens: $1.92), priced at the catalogue's prices.
+
+**What is counted.**
+- A JSON answer: its ``usage``.
+- A stream (``stream=True``): the usage in its final event -- ``response.completed`` /
+  ``response.incomplete`` / ``response.failed`` for Responses, the last chunk for Chat, which
+  sends usage only when asked: a live Chat stream must set
+  ``stream_options={"include_usage": True}`` or it is refused. The response's bytes are read as
+  they pass through the HTTP layer (nothing in the SDK is patched).
+- A request that was sent and never answered -- a timeout, a dropped connection, a stream cut
+  before its usage, and each retry the SDK makes of it -- is billed at its reservation: the
+  service may have billed it. (One that never left -- the connection could not be opened -- is
+  released.) A kernel that dies mid-request leaves its reservation in the ledger, counted too.
+- An error answer (4xx/5xx): nothing; the service bills none.
+
+**What is refused in live mode** (``LiveRequestRefused``, nothing sent), because the guard cannot
+bound its cost: any POST other than Responses, Chat Completions and the free input-token count
+(legacy completions, embeddings, images, audio, files, batches, fine-tuning, ...); a model the
+catalogue does not price; built-in tools with their own fees (web search, file search, code
+interpreter, image generation, ...); ``previous_response_id``, ``conversation`` or stored
+``prompt`` (input the guard cannot see); image, audio or file inputs; ``service_tier:
+"priority"`` (not in the catalogue's prices); a Chat stream without ``include_usage``. GET and
+DELETE requests (listing models, retrieving, deleting) cost nothing and pass.
+
+The guard is a wrapper around the transports of the SDK's own HTTP client (``http_client()``,
+``async_http_client()``), so the SDK itself is used exactly as shipped and sees a refusal as an
+``openai.OpenAIError`` it raises at once, without retrying. The ledger is safe under concurrent
+kernels: every update takes an exclusive file lock (``fcntl.flock``; ``msvcrt`` on Windows) and
+replaces the file atomically.
 """
 
 from __future__ import annotations
@@ -26,22 +54,26 @@ import contextlib
 import json
 import math
 import os
+import re
 import sys
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+import zlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import openai
 
 from . import config
-from .pricing import UnknownModelError, estimate_cost, get_model, list_models
-from .tokens import DEFAULT_OUTPUT_RESERVE_TOKENS, count_request_input, requested_output_cap
+from .pricing import ModelInfo, UnknownModelError, estimate_cost, get_model, list_models
+from .tokens import count_request_input, requested_output_cap
 
 __all__ = [
     "BudgetExceeded",
+    "LiveRequestRefused",
     "SpendGuard",
     "SpendLedger",
     "SpendTotal",
@@ -52,23 +84,63 @@ __all__ = [
     "spent_usd",
 ]
 
-# The generating endpoints the guard estimates (path suffix -> tokens endpoint name).
+# The generating endpoints the guard estimates (path suffix -> tokens endpoint name), and the
+# POST routes that cost nothing. Every other POST / PUT / PATCH is refused in live mode.
 _GENERATING_PATHS = {"/responses": "responses", "/chat/completions": "chat"}
-_HELD = "course_spend_held_usd"  # request.extensions key: the estimate held for that request
+_FREE_POST_PATHS = ("/responses/input_tokens",)
+_FREE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+_TEXT_PARTS = frozenset({"text", "input_text", "output_text", "refusal", "summary_text"})
+_TOKEN_TOOLS = frozenset({"function", "custom"})  # billed as tokens only; others have fees
+_UNSEEN_INPUT = ("previous_response_id", "conversation", "prompt")
+# Request fields the service bills as input but ``count_request_input`` does not count: bounded
+# by their size in bytes (a token is at least one byte).
+_EXTRA_INPUT_FIELDS = ("tools", "tool_choice", "text", "response_format", "functions", "prediction")
+_DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
+_MAX_METERED_BYTES = 64 * 1024 * 1024
+_TICKET = "course_spend_ticket"  # request.extensions key (the compat hooks)
 
 
-class BudgetExceeded(openai.OpenAIError):
+class LiveRequestRefused(openai.OpenAIError):
+    """A live request the course's spend guard refused to send (nothing left the machine)."""
+
+
+class BudgetExceeded(LiveRequestRefused):
     """A live request would pass the course's spend cap, so it was not sent."""
 
-    def __init__(self, estimate_usd: float, spent_usd: float, budget_usd: float, what: str) -> None:
+    def __init__(
+        self,
+        estimate_usd: float,
+        spent_usd: float,
+        budget_usd: float,
+        what: str,
+        reserved_usd: float = 0.0,
+    ) -> None:
         self.estimate_usd, self.spent_usd, self.budget_usd = estimate_usd, spent_usd, budget_usd
+        self.reserved_usd = reserved_usd
+        held = (
+            f" and ${reserved_usd:.4f} reserved by requests in flight" if reserved_usd > 0 else ""
+        )
+        uncapped = "no output cap" in what
         super().__init__(
             f"Not sent: this request could cost up to ${estimate_usd:.4f} ({what}); with "
-            f"${spent_usd:.4f} already spent it would pass the course's spend cap of "
-            f"${budget_usd:.2f} (COURSE_BUDGET_USD, one total across notebooks). Lower "
-            "max_output_tokens, shorten the input, pick a cheaper model, or raise "
-            "COURSE_BUDGET_USD deliberately."
+            f"${spent_usd:.4f} already spent{held} it would pass the course's spend cap of "
+            f"${budget_usd:.2f} (COURSE_BUDGET_USD, one total across notebooks). "
+            + (
+                "It sets no output cap, so it is priced at the model's maximum output: set "
+                "max_output_tokens (Chat: max_completion_tokens). "
+                if uncapped
+                else "Lower max_output_tokens, "
+            )
+            + "Shorten the input, pick a cheaper model, or raise COURSE_BUDGET_USD deliberately."
         )
+
+
+def _refused(what: str, why: str, instead: str) -> LiveRequestRefused:
+    return LiveRequestRefused(
+        f"Not sent: {what} -- {why}, so the course's spend guard cannot bound its cost in live "
+        f"mode (COURSE_BACKEND=openai). {instead} (See the spend cap in "
+        "notebooks/00_start_here.ipynb.)"
+    )
 
 
 # --- the ledger ---------------------------------------------------------------------------------
@@ -76,15 +148,36 @@ class BudgetExceeded(openai.OpenAIError):
 
 @dataclass(frozen=True)
 class SpendTotal:
-    """What the ledger holds: dollars spent, answered requests, and since when (UTC, ISO)."""
+    """What the ledger holds: dollars spent (settled, and billed for requests never answered),
+    dollars reserved by requests in flight, the counts, and since when (UTC, ISO)."""
 
     spent_usd: float = 0.0
     requests: int = 0
     since: str = ""
+    reserved_usd: float = 0.0
+    unanswered: int = 0
+
+    @property
+    def committed_usd(self) -> float:
+        """Spent + reserved: what the cap is checked against."""
+        return self.spent_usd + self.reserved_usd
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _amount(value: object) -> bool:
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and value >= 0
+    )
+
+
+def _count(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value >= 0
 
 
 class SpendLedger:
@@ -113,34 +206,76 @@ class SpendLedger:
         try:
             data = json.loads(text)
             spent, requests = data["spent_usd"], data["requests"]
+            reserved, unanswered = data.get("reserved_usd", 0.0), data.get("unanswered", 0)
             since = str(data.get("since", ""))
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             raise self._damaged("it is not the course's JSON ledger") from None
-        if (
-            isinstance(spent, bool)
-            or not isinstance(spent, int | float)
-            or not (math.isfinite(spent) and spent >= 0)
-            or isinstance(requests, bool)
-            or not isinstance(requests, int)
-            or requests < 0
-        ):
-            raise self._damaged("its spent_usd / requests values are not valid amounts")
-        return SpendTotal(float(spent), requests, since)
+        if not (_amount(spent) and _amount(reserved) and _count(requests) and _count(unanswered)):
+            raise self._damaged("its amounts or counts are not valid")
+        return SpendTotal(float(spent), requests, since, float(reserved), unanswered)
 
     def add(self, usd: float) -> SpendTotal:
         """Add one answered request's cost; returns the new total."""
-        if isinstance(usd, bool) or not isinstance(usd, int | float) or not usd >= 0:
-            raise ValueError(f"a cost must be a number of dollars >= 0, got {usd!r}")
-        with self._locked():
-            old = self.read()
-            new = SpendTotal(old.spent_usd + usd, old.requests + 1, old.since or _now())
-            self._write(new)
-        return new
+        _check_usd(usd)
+        return self._update(
+            lambda t: replace(t, spent_usd=t.spent_usd + usd, requests=t.requests + 1)
+        )
+
+    def reserve(self, usd: float, budget_usd: float, what: str) -> SpendTotal:
+        """Reserve ``usd`` for a request about to be sent, or raise ``BudgetExceeded`` if spent +
+        reserved + ``usd`` would pass ``budget_usd`` (checked and written under the lock)."""
+        _check_usd(usd)
+
+        def change(t: SpendTotal) -> SpendTotal:
+            if t.committed_usd + usd > budget_usd:
+                raise BudgetExceeded(usd, t.spent_usd, budget_usd, what, t.reserved_usd)
+            return replace(t, reserved_usd=t.reserved_usd + usd)
+
+        return self._update(change)
+
+    def settle(self, reserved_usd: float, actual_usd: float) -> SpendTotal:
+        """An answered request: its reservation goes, its actual cost is added."""
+        _check_usd(actual_usd)
+        return self._update(
+            lambda t: replace(
+                t,
+                reserved_usd=max(0.0, t.reserved_usd - reserved_usd),
+                spent_usd=t.spent_usd + actual_usd,
+                requests=t.requests + 1,
+            )
+        )
+
+    def bill_unanswered(self, reserved_usd: float) -> SpendTotal:
+        """A request sent and never answered: billed at its reservation (the service may have)."""
+        return self._update(
+            lambda t: replace(
+                t,
+                reserved_usd=max(0.0, t.reserved_usd - reserved_usd),
+                spent_usd=t.spent_usd + reserved_usd,
+                requests=t.requests + 1,
+                unanswered=t.unanswered + 1,
+            )
+        )
+
+    def release(self, reserved_usd: float) -> SpendTotal:
+        """A request that costs nothing after all (never sent, or an error answer)."""
+        return self._update(
+            lambda t: replace(t, reserved_usd=max(0.0, t.reserved_usd - reserved_usd))
+        )
 
     def reset(self) -> None:
         """Start again at $0 (the only way the total ever goes down)."""
         with self._locked():
             self._write(SpendTotal(since=_now()))
+
+    def _update(self, change: Any) -> SpendTotal:
+        with self._locked():
+            old = self.read()
+            new = change(old)
+            if not new.since:
+                new = replace(new, since=_now())
+            self._write(new)
+        return new
 
     def _damaged(self, why: str) -> config.ConfigError:
         return config.ConfigError(
@@ -179,6 +314,8 @@ class SpendLedger:
         data = {
             "spent_usd": total.spent_usd,
             "requests": total.requests,
+            "reserved_usd": total.reserved_usd,
+            "unanswered": total.unanswered,
             "since": total.since,
             "about": "Live API spend of the course (course_utils.spend); reset_spend() zeroes it.",
         }
@@ -190,40 +327,75 @@ class SpendLedger:
         os.replace(tmp, self.path)
 
 
-# --- the guard ----------------------------------------------------------------------------------
+def _check_usd(usd: object) -> None:
+    if not _amount(usd):
+        raise ValueError(f"a cost must be a number of dollars >= 0, got {usd!r}")
+
+
+# --- what a request may cost ---------------------------------------------------------------------
+
+
+def _catalogue_row(model: object) -> ModelInfo | None:
+    """The catalogue row pricing ``model``: its own, or its dated snapshot's (``-2026-03-01``)."""
+    if not isinstance(model, str) or not model:
+        return None
+    try:
+        return get_model(model)
+    except UnknownModelError:
+        pass
+    base = _DATED.sub("", model)
+    if base != model:
+        with contextlib.suppress(UnknownModelError):
+            return get_model(base)
+    return None
 
 
 def _price_model(model: str) -> str:
     """The catalogue row to price ``model`` with: its own, else the dearest (never undercount)."""
-    try:
-        return get_model(model).id
-    except (UnknownModelError, TypeError):
-        return max(list_models(), key=lambda m: (m.output, m.input)).id
+    row = _catalogue_row(model)
+    if row is not None:
+        return row.id
+    return max(list_models(), key=lambda m: (m.output, m.input)).id
 
 
-def _endpoint(request: httpx2.Request) -> str | None:
-    """``responses`` / ``chat`` for a generating POST, else None (not estimated)."""
-    if request.method != "POST":
+def _endpoint(method: str, path: str) -> str | None:
+    """``responses`` / ``chat`` for a generating POST, else None."""
+    if method != "POST":
         return None
     for suffix, endpoint in _GENERATING_PATHS.items():
-        if request.url.path.endswith(suffix):
+        if path.endswith(suffix):
             return endpoint
     return None
 
 
-def _request_json(request: httpx2.Request) -> dict | None:
-    """The JSON body of a generating POST (Responses or Chat), else None."""
-    if _endpoint(request) is None:
-        return None
-    try:
-        body = json.loads(request.content or b"{}")
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
+def _non_text_parts(body: dict, endpoint: str) -> list[str]:
+    """The ``type`` of every content part that is not text (an image, a file, audio)."""
+    items = body.get("messages") if endpoint == "chat" else body.get("input")
+    found = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        if endpoint == "responses" and item.get("type") in ("input_image", "input_file"):
+            found.append(str(item["type"]))
+        content = item.get("content")
+        for part in content if isinstance(content, list) else []:
+            kind = part.get("type") if isinstance(part, dict) else None
+            if isinstance(kind, str) and kind not in _TEXT_PARTS:
+                found.append(kind)
+    return found
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    usd: float
+    what: str
+    endpoint: str
+    model: str  # the catalogue row that prices it
+    stream: bool
 
 
 class SpendGuard:
-    """Checks each live request's worst case before it is sent; adds actual cost from usage.
+    """Reserves each live request's worst case before it is sent; settles its actual cost.
 
     ``budget_usd`` None reads ``COURSE_BUDGET_USD`` at every check, so raising the cap in a
     running kernel takes effect at once.
@@ -232,7 +404,7 @@ class SpendGuard:
     def __init__(self, budget_usd: float | None = None, ledger: SpendLedger | None = None) -> None:
         self._budget_usd = budget_usd
         self.ledger = ledger if ledger is not None else SpendLedger(config.spend_ledger_path())
-        self.held_usd = 0.0  # estimates of this process's requests still in flight
+        self.held_usd = 0.0  # reservations of this process's requests still in flight
         self._lock = threading.Lock()
 
     @property
@@ -242,77 +414,430 @@ class SpendGuard:
 
     @property
     def spent_usd(self) -> float:
-        """What answered live requests have cost, all notebooks and kernels together."""
+        """What live requests have cost, all notebooks and kernels together."""
         return self.ledger.read().spent_usd
 
+    # --- estimating ------------------------------------------------------------------------
+
     def estimate(self, body: dict, path: str) -> tuple[float, str]:
-        """Worst-case USD of one request body, and a short account of how it was reached."""
-        model = body.get("model")
-        priced = _price_model(model if isinstance(model, str) else "")
+        """Worst-case USD of one Responses or Chat body, and a short account of how it was
+        reached. Raises ``LiveRequestRefused`` for what the guard cannot bound."""
         endpoint = "chat" if path.endswith("/chat/completions") else "responses"
+        found = self._estimate(body, endpoint)
+        return found.usd, found.what
+
+    def _estimate(self, body: dict, endpoint: str) -> _Estimate:
+        name = "Chat Completions" if endpoint == "chat" else "Responses"
+        model = body.get("model")
+        row = _catalogue_row(model)
+        if row is None:
+            known = ", ".join(m.id for m in list_models())
+            raise _refused(
+                f"a {name} request for model {model!r}",
+                "the course catalogue has no price for that model",
+                f"Use one it prices ({known}), or add the model's row (with its real prices) "
+                "to course_utils/data/models.toml.",
+            )
+        for field in _UNSEEN_INPUT:
+            if body.get(field):
+                raise _refused(
+                    f"a {name} request with {field!r}",
+                    "the service adds input the guard cannot see or count",
+                    "Send the whole conversation in 'input' instead.",
+                )
+        tools = body.get("tools")
+        for tool in tools if isinstance(tools, list) else []:
+            kind = tool.get("type") if isinstance(tool, dict) else None
+            if kind not in _TOKEN_TOOLS:
+                raise _refused(
+                    f"a request with the built-in tool {kind!r}",
+                    "built-in tools have their own fees the catalogue does not hold",
+                    "Use function tools only, or work offline with the simulator.",
+                )
+        tier = body.get("service_tier")
+        if tier not in (None, "auto", "default", "flex"):
+            raise _refused(
+                f"a request with service_tier={tier!r}",
+                "that tier's prices are not in the catalogue",
+                "Leave service_tier unset (or 'default' / 'flex').",
+            )
+        parts = _non_text_parts(body, endpoint)
+        if parts:
+            raise _refused(
+                f"a request with {', '.join(sorted(set(parts)))} input",
+                "images, audio and files are priced by rules the course does not model",
+                "Send text only in live mode.",
+            )
+        stream = body.get("stream") is True
+        if stream and endpoint == "chat":
+            options = body.get("stream_options")
+            if not (isinstance(options, dict) and options.get("include_usage") is True):
+                raise _refused(
+                    "a Chat Completions stream without stream_options.include_usage",
+                    "without it the stream never says what it cost",
+                    'Add stream_options={"include_usage": True} (the last chunk then carries '
+                    "usage, and has no choices), or use the Responses API.",
+                )
         try:
-            input_tokens = count_request_input(body, priced, endpoint)
-        except (TypeError, ValueError):  # an odd body: the service rejects it; estimate by size
-            input_tokens = len(json.dumps(body)) // 2
-        cap = requested_output_cap(body)
+            input_tokens = count_request_input(body, row.id, endpoint)
+            how = f"{input_tokens:,} input"
+        except (TypeError, ValueError):  # an odd body: bounded by its size (tokens <= bytes)
+            input_tokens = len(json.dumps(body).encode())
+            how = f"up to {input_tokens:,} input (by size)"
+        extra = sum(len(json.dumps(body[f]).encode()) for f in _EXTRA_INPUT_FIELDS if body.get(f))
+        if extra:
+            input_tokens += extra
+            how += f" + up to {extra:,} for tools / schemas (by size)"
+        caps = [requested_output_cap(body, endpoint)]
+        if endpoint == "chat":  # both may be sent; the larger bounds the answer
+            caps.append(requested_output_cap({"max_tokens": body.get("max_tokens")}, "chat"))
+        cap = max((c for c in caps if c is not None), default=None)
         if cap is None:
-            cap = DEFAULT_OUTPUT_RESERVE_TOKENS
-        what = f"{priced}: {input_tokens:,} input + up to {cap:,} output tokens"
-        return estimate_cost(priced, input_tokens, cap), what
+            cap = row.max_output
+            out = f"no output cap, so up to the model's maximum of {cap:,} output tokens"
+        else:
+            out = f"up to {cap:,} output tokens"
+        n = body.get("n") if endpoint == "chat" else None
+        if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+            cap *= n
+            out += f" x {n} choices"
+        what = f"{row.id}: {how} + {out}"
+        return _Estimate(estimate_cost(row.id, input_tokens, cap), what, endpoint, row.id, stream)
 
-    def check(self, request: httpx2.Request) -> None:
-        """httpx request hook: raise ``BudgetExceeded`` before a too-costly request leaves;
-        otherwise hold its estimate until its answer arrives."""
-        body = _request_json(request)
-        if body is None:
-            return
-        usd, what = self.estimate(body, request.url.path)
-        budget = self.budget_usd
-        with self._lock:
-            committed = self.ledger.read().spent_usd + self.held_usd
-            if committed + usd > budget:
-                raise BudgetExceeded(usd, committed, budget, what)
-            self.held_usd += usd
-        request.extensions[_HELD] = usd
+    # --- one request's ticket --------------------------------------------------------------
 
-    def track(self, response: httpx2.Response) -> None:
-        """httpx response hook: release the hold; add the actual cost from ``usage``."""
-        held = response.request.extensions.pop(_HELD, 0.0)
+    def route(self, request: httpx2.Request) -> str | None:
+        """``responses`` / ``chat`` for a request to estimate, None for one that costs nothing;
+        ``LiveRequestRefused`` for any other request that could cost money."""
+        method, path = request.method.upper(), request.url.path.rstrip("/")
+        if method in _FREE_METHODS or path.endswith(_FREE_POST_PATHS):
+            return None
+        endpoint = _endpoint(method, path)
+        if endpoint is None:
+            raise _refused(
+                f"{method} {path}",
+                "the guard only estimates Responses (POST /responses) and Chat Completions "
+                "(POST /chat/completions); legacy completions, embeddings, images, audio, "
+                "files, batches and the rest are not estimated",
+                "Use client.responses.create or client.chat.completions.create in live mode, "
+                "or work offline with the simulator.",
+            )
+        return endpoint
+
+    def admit(self, request: httpx2.Request, endpoint: str, content: bytes) -> _Ticket | None:
+        """Reserve the worst case of a generating request (None: not a JSON object, which the
+        service answers with a free 400), or raise ``BudgetExceeded`` / ``LiveRequestRefused``
+        before anything is sent."""
         try:
-            usd = self._cost(response)
-            if usd:
-                self.ledger.add(usd)  # before the hold goes, so no check sees neither
-        finally:
-            with self._lock:
-                self.held_usd = max(0.0, self.held_usd - held)
-
-    def _cost(self, response: httpx2.Response) -> float:
-        """The cost of one answer from its ``usage``; 0 for errors (the service bills none)."""
-        body = _request_json(response.request)
-        if body is None or response.status_code != 200:
-            return 0.0
-        if "json" not in response.headers.get("content-type", ""):
-            return 0.0  # a stream: its usage arrives in the last event, not here
-        response.read()
-        try:
-            usage = response.json().get("usage") or {}
+            body = json.loads(content or b"{}")
         except ValueError:
-            return 0.0
-        inp = usage.get("input_tokens", usage.get("prompt_tokens", 0)) or 0
-        out = usage.get("output_tokens", usage.get("completion_tokens", 0)) or 0
-        details = usage.get("input_tokens_details") or usage.get("prompt_tokens_details") or {}
-        cached = min(details.get("cached_tokens") or 0, inp)
-        return estimate_cost(_price_model(str(body.get("model", ""))), inp, out, cached)
+            body = None
+        if not isinstance(body, dict):
+            return None
+        found = self._estimate(body, endpoint)
+        self.ledger.reserve(found.usd, self.budget_usd, found.what)
+        with self._lock:
+            self.held_usd += found.usd
+        if found.stream:  # read the events as sent (no compression to undo)
+            request.headers["Accept-Encoding"] = "identity"
+        return _Ticket(self, found)
+
+    def _done(self, usd: float) -> None:
+        with self._lock:
+            self.held_usd = max(0.0, self.held_usd - usd)
+
+    # --- clients ---------------------------------------------------------------------------
 
     def http_client(self, client: httpx2.Client | None = None) -> httpx2.Client:
-        """An HTTP client for ``openai.OpenAI(http_client=...)`` carrying this guard's hooks."""
+        """An HTTP client for ``openai.OpenAI(http_client=...)`` whose every transport (the
+        default one and any proxy mounts) goes through this guard."""
         client = client if client is not None else openai.DefaultHttpxClient()
-        hooks = client.event_hooks
-        client.event_hooks = {
-            "request": [*hooks.get("request", []), self.check],
-            "response": [*hooks.get("response", []), self.track],
+        client._transport = _GuardedTransport(client._transport, self)
+        client._mounts = {
+            pattern: None if t is None else _GuardedTransport(t, self)
+            for pattern, t in client._mounts.items()
         }
         return client
+
+    def async_http_client(self, client: httpx2.AsyncClient | None = None) -> httpx2.AsyncClient:
+        """The same for ``openai.AsyncOpenAI(http_client=...)``."""
+        client = client if client is not None else openai.DefaultAsyncHttpxClient()
+        client._transport = _GuardedAsyncTransport(client._transport, self)
+        client._mounts = {
+            pattern: None if t is None else _GuardedAsyncTransport(t, self)
+            for pattern, t in client._mounts.items()
+        }
+        return client
+
+    # --- event hooks (kept for code that installs them itself) ------------------------------
+
+    def check(self, request: httpx2.Request) -> None:
+        """httpx request hook: reserve, or refuse before sending. Prefer ``http_client()``:
+        hooks never see a timeout, so such a request keeps its reservation (it stays counted)."""
+        endpoint = self.route(request)
+        if endpoint is not None:
+            ticket = self.admit(request, endpoint, request.content)
+            if ticket is not None:
+                request.extensions[_TICKET] = ticket
+
+    def track(self, response: httpx2.Response) -> None:
+        """httpx response hook: settle from a read JSON answer; anything else it cannot read
+        (a stream, an unread body) is billed at its reservation."""
+        ticket = response.request.extensions.pop(_TICKET, None)
+        if not isinstance(ticket, _Ticket):
+            return
+        if response.status_code >= 300:
+            ticket.release()
+            return
+        try:
+            ticket.settle_from_usage(response.json().get("usage"))
+        except Exception:  # not read, not JSON: the reservation stands
+            ticket.bill_reservation()
+
+
+class _Ticket:
+    """One sent request's reservation, settled exactly once."""
+
+    def __init__(self, guard: SpendGuard, found: _Estimate) -> None:
+        self.guard, self.found = guard, found
+        self._once = threading.Lock()
+        self._open = True
+
+    def _close(self) -> bool:
+        with self._once:
+            was, self._open = self._open, False
+        if was:
+            self.guard._done(self.found.usd)
+        return was
+
+    def release(self) -> None:
+        if self._close():
+            self.guard.ledger.release(self.found.usd)
+
+    def bill_reservation(self) -> None:
+        if self._close():
+            self.guard.ledger.bill_unanswered(self.found.usd)
+
+    def settle_from_usage(self, usage: object) -> None:
+        """Settle at the actual cost of ``usage``; without a readable usage, at the reservation."""
+        usd = _usage_cost(self.found.model, usage)
+        if usd is None:
+            self.bill_reservation()
+        elif self._close():
+            self.guard.ledger.settle(self.found.usd, usd)
+
+
+def _usage_cost(model: str, usage: object) -> float | None:
+    """USD of a Responses or Chat ``usage`` object (None if it is not one)."""
+    if not isinstance(usage, dict):
+        return None
+    inp = usage.get("input_tokens", usage.get("prompt_tokens"))
+    out = usage.get("output_tokens", usage.get("completion_tokens"))
+    if not (_count(inp) and _count(out)):
+        return None
+    details = usage.get("input_tokens_details") or usage.get("prompt_tokens_details") or {}
+    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
+    cached = min(cached if _count(cached) else 0, inp)  # type: ignore[type-var]
+    return estimate_cost(model, inp, out, cached)  # type: ignore[arg-type]
+
+
+# --- metering the answer as it passes through -----------------------------------------------------
+
+
+class _Meter:
+    """Reads an answer's bytes as they pass: a JSON body's ``usage``, or a stream's final usage
+    event. Settles the ticket once it knows; ``finish`` settles what is left (at the
+    reservation when no usage was seen)."""
+
+    def __init__(self, response: httpx2.Response, ticket: _Ticket) -> None:
+        self.ticket = ticket
+        ctype = response.headers.get("content-type", "")
+        self.sse = "event-stream" in ctype
+        self.readable = True
+        self._decoder: Any = None
+        coding = response.headers.get("content-encoding", "identity").strip().lower()
+        if coding == "gzip":
+            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif coding == "deflate":
+            self._decoder = zlib.decompressobj()
+        elif coding not in ("", "identity"):
+            self.readable = False  # an encoding we cannot undo: the reservation stands
+        self._buffer = bytearray()
+        self._event: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> None:
+        if not self.readable or not self.ticket._open:
+            return
+        try:
+            data = self._decoder.decompress(chunk) if self._decoder is not None else chunk
+        except zlib.error:
+            self.readable = False
+            return
+        self._buffer += data
+        if len(self._buffer) > _MAX_METERED_BYTES:
+            self.readable = False
+        elif self.sse:
+            self._read_events()
+
+    def _read_events(self) -> None:
+        while True:
+            end = self._buffer.find(b"\n")
+            if end < 0:
+                return
+            line = bytes(self._buffer[:end]).rstrip(b"\r")
+            del self._buffer[: end + 1]
+            if line.startswith(b"data:"):
+                self._event.append(line[5:].strip())
+            elif not line and self._event:
+                data, self._event = b"\n".join(self._event), []
+                self._on_event(data)
+
+    def _on_event(self, data: bytes) -> None:
+        try:
+            event = json.loads(data)
+        except ValueError:
+            return  # "[DONE]" and the like
+        if not isinstance(event, dict):
+            return
+        usage = None
+        if event.get("type") in ("response.completed", "response.incomplete", "response.failed"):
+            response = event.get("response")
+            usage = response.get("usage") if isinstance(response, dict) else None
+        elif event.get("object") == "chat.completion.chunk" and event.get("usage"):
+            usage = event.get("usage")
+        if usage is not None:
+            self.ticket.settle_from_usage(usage)
+
+    def finish(self) -> None:
+        """The answer ended (or was closed): settle whatever is still open."""
+        if not self.ticket._open:
+            return
+        if self.readable and not self.sse:
+            try:
+                usage = json.loads(bytes(self._buffer)).get("usage")
+            except (ValueError, AttributeError):
+                usage = None
+            self.ticket.settle_from_usage(usage)
+        else:
+            self.ticket.bill_reservation()  # a stream cut before its usage, or unreadable
+
+
+class _MeteredStream(httpx2.SyncByteStream):
+    def __init__(self, inner: Any, meter: _Meter) -> None:
+        self._inner, self._meter = inner, meter
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            self._meter.feed(chunk)
+            yield chunk
+        self._meter.finish()
+
+    def close(self) -> None:
+        try:
+            self._inner.close()
+        finally:
+            self._meter.finish()
+
+
+class _MeteredAsyncStream(httpx2.AsyncByteStream):
+    def __init__(self, inner: Any, meter: _Meter) -> None:
+        self._inner, self._meter = inner, meter
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._meter.feed(chunk)
+            yield chunk
+        self._meter.finish()
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            self._meter.finish()
+
+
+# Raised before a single byte of the request left: the service never saw it.
+_NEVER_SENT = (
+    httpx2.ConnectError,
+    httpx2.ConnectTimeout,
+    httpx2.PoolTimeout,
+    httpx2.UnsupportedProtocol,
+)
+
+
+def _answered(response: httpx2.Response, ticket: _Ticket | None) -> None:
+    if ticket is None:
+        return
+    if response.status_code >= 300:  # an error answer: the service bills nothing
+        ticket.release()
+        return
+    meter = _Meter(response, ticket)
+    if isinstance(response.stream, httpx2.AsyncByteStream):
+        response.stream = _MeteredAsyncStream(response.stream, meter)
+    else:
+        response.stream = _MeteredStream(response.stream, meter)
+
+
+class _GuardedTransport(httpx2.BaseTransport):
+    """A transport that asks the guard before sending and meters what comes back."""
+
+    def __init__(self, inner: httpx2.BaseTransport, guard: SpendGuard) -> None:
+        self._inner: httpx2.BaseTransport = (
+            inner._inner if isinstance(inner, _GuardedTransport) else inner
+        )
+        self._guard = guard
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        endpoint = self._guard.route(request)
+        ticket = None if endpoint is None else self._guard.admit(request, endpoint, request.read())
+        try:
+            response = self._inner.handle_request(request)
+        except _NEVER_SENT:
+            if ticket is not None:
+                ticket.release()
+            raise
+        except BaseException:
+            if ticket is not None:
+                ticket.bill_reservation()
+            raise
+        _answered(response, ticket)
+        return response
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _GuardedAsyncTransport(httpx2.AsyncBaseTransport):
+    """The same for an async client."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport, guard: SpendGuard) -> None:
+        self._inner: httpx2.AsyncBaseTransport = (
+            inner._inner if isinstance(inner, _GuardedAsyncTransport) else inner
+        )
+        self._guard = guard
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        endpoint = self._guard.route(request)
+        ticket = (
+            None
+            if endpoint is None
+            else self._guard.admit(request, endpoint, await request.aread())
+        )
+        try:
+            response = await self._inner.handle_async_request(request)
+        except _NEVER_SENT:
+            if ticket is not None:
+                ticket.release()
+            raise
+        except BaseException:
+            if ticket is not None:
+                ticket.bill_reservation()
+            raise
+        _answered(response, ticket)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 # --- the process's guard and the learner-facing helpers -------------------------------------------
@@ -322,7 +847,7 @@ _guard: SpendGuard | None = None
 
 
 def spend_guard() -> SpendGuard:
-    """The process's one guard (shared by every live client, so holds add up across them)."""
+    """The process's one guard (shared by every live client)."""
     global _guard
     with _lock:
         if _guard is None:
@@ -331,13 +856,16 @@ def spend_guard() -> SpendGuard:
 
 
 def spent_usd() -> float:
-    """What live requests have cost so far: one total across notebooks and kernel restarts."""
+    """What live requests have cost so far: one total across notebooks and kernel restarts
+    (requests sent and never answered count at their reservation)."""
     return SpendLedger(config.spend_ledger_path()).read().spent_usd
 
 
 def remaining_usd() -> float:
-    """What is left of the spend cap (``COURSE_BUDGET_USD``), never below $0."""
-    return max(0.0, config.budget_usd() - spent_usd())
+    """What is left of the spend cap (``COURSE_BUDGET_USD``) after spending and the requests
+    in flight, never below $0."""
+    total = SpendLedger(config.spend_ledger_path()).read()
+    return max(0.0, config.budget_usd() - total.committed_usd)
 
 
 def spend_summary() -> str:
@@ -345,11 +873,20 @@ def spend_summary() -> str:
     ledger = SpendLedger(config.spend_ledger_path())
     total = ledger.read()
     budget = config.budget_usd()
+    reserved = (
+        f", ${total.reserved_usd:.4f} reserved by requests in flight" if total.reserved_usd else ""
+    )
+    unanswered = (
+        f", {total.unanswered} never answered and counted at their estimate"
+        if total.unanswered
+        else ""
+    )
     return (
-        f"spent ${total.spent_usd:.4f} of the ${budget:.2f} spend cap (COURSE_BUDGET_USD), "
-        f"${max(0.0, budget - total.spent_usd):.4f} remaining "
-        f"({total.requests} live request{'s' if total.requests != 1 else ''}; one total across "
-        f"notebooks and restarts, kept in {ledger.path}; reset_spend() starts again at $0)"
+        f"spent ${total.spent_usd:.4f} of the ${budget:.2f} spend cap (COURSE_BUDGET_USD)"
+        f"{reserved}, ${max(0.0, budget - total.committed_usd):.4f} remaining "
+        f"({total.requests} live request{'s' if total.requests != 1 else ''}{unanswered}; one "
+        f"total across notebooks and restarts, kept in {ledger.path}; reset_spend() starts "
+        "again at $0)"
     )
 
 

@@ -18,7 +18,13 @@ from typing import Any
 
 from .chunking import _require_text, chunk_text, truncate_to_tokens
 from .pricing import DEFAULT_MODEL, model_or_default
-from .vocab import FALLBACK_ENCODING, encoding_for, encoding_name_for, ensure_offline_vocab
+from .vocab import (
+    FALLBACK_ENCODING,
+    encode_text,
+    encoding_for,
+    encoding_name_for,
+    ensure_offline_vocab,
+)
 
 __all__ = [
     "DEFAULT_OUTPUT_RESERVE_TOKENS",
@@ -50,9 +56,10 @@ NAME_OVERHEAD_TOKENS = 1  # a message that carries "name"
 REPLY_PRIMER_TOKENS = 3  # every request: the tokens that start the assistant's reply
 
 # A request that sets no output cap reserves this many output tokens against a TPM limit (the
-# simulator's buckets, a client-side limiter) and the live spend guard estimates with it. The
-# service reserves the model's own default; the catalogue's 128k maximum would make a small TPM
-# limit refuse every uncapped request, so the course picks the size of a long answer instead.
+# simulator's buckets, a client-side limiter). The service reserves the model's own default; the
+# catalogue's 128k maximum would make a small TPM limit refuse every uncapped request, so the
+# course picks the size of a long answer instead. (Money is different: the live spend guard
+# prices an uncapped request at the model's maximum output, since that is what it may cost.)
 DEFAULT_OUTPUT_RESERVE_TOKENS = 1024
 
 # The generating endpoints whose bodies this module reads: POST /v1/responses and
@@ -71,7 +78,7 @@ def count_tokens(text: str, model: str = DEFAULT_MODEL) -> int:
     Special-token strings such as ``<|endoftext|>`` inside the text count as ordinary text,
     which is how the API treats text a user sends.
     """
-    return len(encoding_for(model).encode_ordinary(_require_text(text)))
+    return len(encode_text(encoding_for(model), _require_text(text)))
 
 
 def content_text(content: object) -> str:
@@ -122,11 +129,11 @@ def count_message_tokens(
                 f"messages[{i}] must be a dict with 'role' and 'content', got {message!r}"
             )
         total += MESSAGE_OVERHEAD_TOKENS
-        total += len(enc.encode_ordinary(str(message["role"])))
-        total += len(enc.encode_ordinary(content_text(message.get("content"))))
+        total += len(encode_text(enc, str(message["role"])))
+        total += len(encode_text(enc, content_text(message.get("content"))))
         name = message.get("name")
         if name:
-            total += NAME_OVERHEAD_TOKENS + len(enc.encode_ordinary(str(name)))
+            total += NAME_OVERHEAD_TOKENS + len(encode_text(enc, str(name)))
     return total
 
 

@@ -132,8 +132,104 @@ def test_truncate_never_breaks_a_character():
         assert count_tokens(out) <= n
 
 
+@settings(max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")), deadline=None)
+@given(
+    text=st.text(alphabet=" \n.,'\"-+/abcXYZé日🙂0189", max_size=300),
+    max_tokens=st.integers(min_value=0, max_value=40),
+)
+def test_truncate_keeps_the_longest_prefix_that_fits(text, max_tokens):
+    out = truncate_to_tokens(text, max_tokens, "gpt-5")
+    assert text.startswith(out) and count_tokens(out, "gpt-5") <= max_tokens
+    if len(out) < len(text):  # cut at most one character's tokens short of the budget
+        assert count_tokens(out, "gpt-5") + count_tokens(text[len(out)], "gpt-5") >= max_tokens
+
+
 def test_truncate_zero_and_short_text():
     assert truncate_to_tokens("hello", 0) == ""
     assert truncate_to_tokens("hello", 100) == "hello"
     with pytest.raises(ValueError, match="at least 0"):
         truncate_to_tokens("hello", -1)
+
+
+# --- near-linear on every input class (issue 16) ------------------------------------------------
+
+
+def _input_classes() -> dict[str, str]:
+    """Text with no sentence breaks (CJK), none and no word breaks (minified JSON, base64), a
+    whitespace run, and prose: seeded, so every run sees the same text."""
+    import base64
+    import json
+    import random
+
+    rng = random.Random(16)
+    cjk = "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(40_000))
+    records = [
+        {"id": i, "name": f"item{i}", "tags": ["a", "b"], "ok": i % 2 == 0} for i in range(2500)
+    ]
+    minified = json.dumps(records, separators=(",", ":"))
+    b64 = base64.b64encode(rng.randbytes(60_000)).decode()
+    prose = "Rate limits protect a shared service. Tokens measure text! Do retries help? " * 1200
+    spaces = "x" + " " * 200_000 + "y"
+    return {"cjk": cjk, "minified_json": minified, "base64": b64, "prose": prose, "spaces": spaces}
+
+
+class _CountingEncoding:
+    """The real encoding, counting the characters handed to it (work, not time)."""
+
+    def __init__(self, enc) -> None:
+        self._enc, self.chars = enc, 0
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        self.chars += len(text)
+        return self._enc.encode_ordinary(text)
+
+    def __getattr__(self, name: str):
+        return getattr(self._enc, name)
+
+
+@pytest.mark.parametrize("kind", ["cjk", "minified_json", "base64", "prose", "spaces"])
+def test_chunk_text_encodes_each_character_a_few_times_not_once_per_chunk(kind, monkeypatch):
+    """The old chunk_text re-encoded the rest of a text with no sentence breaks for every chunk
+    (quadratic: 200k CJK characters took 72 s). Counted as characters handed to tiktoken, so the
+    test measures work, never time; bench/tokens.py prints the time ratios."""
+    text = _input_classes()[kind]
+    counting = _CountingEncoding(chunking.encoding_for("gpt-5"))
+    monkeypatch.setattr(chunking, "encoding_for", lambda model: counting)
+    chunks = chunk_text(text, 200, "gpt-5")
+    assert "".join(chunks) == text
+    assert all(count_tokens(c, "gpt-5") <= 200 for c in chunks)
+    assert len(chunks) > 5
+    assert counting.chars <= 4 * len(text), f"{counting.chars / len(text):.1f} x the text"
+
+
+def test_truncate_reads_only_the_start_of_a_long_text(monkeypatch):
+    text = "word " * 200_000
+    counting = _CountingEncoding(chunking.encoding_for("gpt-5"))
+    monkeypatch.setattr(chunking, "encoding_for", lambda model: counting)
+    out = truncate_to_tokens(text, 50, "gpt-5")
+    assert text.startswith(out) and count_tokens(out, "gpt-5") == 50
+    assert counting.chars < 10_000
+
+
+@settings(
+    max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    text=st.text(
+        alphabet=" \t\n\r.!?,;:'\"-_/()[]{}+=#@&*abcstXYZéß日本語🙂0123456789", max_size=600
+    ),
+    max_tokens=st.integers(min_value=1, max_value=40),
+    model=st.sampled_from(["gpt-5", "gpt-4"]),  # o200k_base and cl100k_base
+)
+def test_chunks_fit_exactly_on_mixed_spacing_and_punctuation(text, max_tokens, model):
+    """A cut before a space is read off a longer encoding instead of being counted again; the
+    chunk's real count must still be within budget, for both shipped vocabularies."""
+    try:
+        chunks = chunk_text(text, max_tokens, model)
+    except ValueError as exc:
+        assert "too small" in str(exc)
+        return
+    assert "".join(chunks) == text
+    assert all(chunks) and all(count_tokens(c, model) <= max_tokens for c in chunks)

@@ -81,3 +81,39 @@ def test_live_client_never_loads_the_simulator() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("base_url", "secret", "shown"),
+    [
+        (
+            "https://alice:tok-SECRET-123@proxy.example/v1",
+            "tok-SECRET-123",
+            "https://***@proxy.example/v1",
+        ),
+        (
+            "https://tok-SECRET-123@proxy.example/v1",
+            "tok-SECRET-123",
+            "https://***@proxy.example/v1",
+        ),
+        (
+            "https://proxy.example/v1?api-key=tok-SECRET-123",
+            "tok-SECRET-123",
+            "https://proxy.example/v1?api-key=***",
+        ),
+        ("http://localhost:8000/v1", None, "http://localhost:8000/v1"),
+    ],
+)
+def test_live_banner_masks_credentials_in_the_base_url(
+    monkeypatch, base_url, secret, shown
+) -> None:
+    """Every notebook saves the banner's output: a user:token@ part or a key in the query string
+    must never be in it (issue 16)."""
+    monkeypatch.setenv("COURSE_BACKEND", "openai")
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    banner = backend_banner()
+    assert shown in banner
+    if secret is not None:
+        assert secret not in banner and "alice" not in banner
+    assert TEST_KEY not in banner

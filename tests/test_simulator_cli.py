@@ -76,3 +76,97 @@ def test_bad_flag_in_a_real_process() -> None:
 def test_hold_max_s_flag_defaults_to_30_and_parses() -> None:
     assert build_parser().parse_args([]).hold_max_s == 30.0
     assert build_parser().parse_args(["--hold-max-s", "1.5"]).hold_max_s == 1.5
+
+
+def _start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str, str]:
+    import os
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course_utils.simulator", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
+    first = proc.stdout.readline()  # type: ignore[union-attr]
+    m = re.fullmatch(r"Simulator listening on (http://127\.0\.0\.1:\d+/v1)\n", first)
+    if m is None:
+        proc.kill()
+        out, err = proc.communicate(timeout=10)
+        pytest.fail(f"no URL line: {first!r} {out!r} {err!r}")
+    second = proc.stdout.readline()  # type: ignore[union-attr]
+    return proc, m.group(1), first + second
+
+
+def _stop(proc: subprocess.Popen) -> tuple[str, str]:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.parametrize("how", ["file", "env"])
+def test_the_api_key_can_come_from_a_file_or_the_environment(tmp_path, how) -> None:
+    """--api-key on the command line is visible to every local user through ps."""
+    args, env = [], {}
+    if how == "file":
+        key_file = tmp_path / "key.txt"
+        key_file.write_text(SECRET + "\n")  # a trailing newline, as editors write
+        args = ["--api-key-file", str(key_file)]
+    else:
+        env = {"COURSE_SIM_API_KEY": SECRET}
+    proc, url, printed = _start(args, env)
+    try:
+        assert SECRET not in " ".join(proc.args)  # type: ignore[arg-type]
+        ok = openai.OpenAI(base_url=url, api_key=SECRET, max_retries=0)
+        assert ok.models.list().data
+        with pytest.raises(openai.AuthenticationError):
+            openai.OpenAI(base_url=url, api_key="wrong", max_retries=0).models.list()
+    finally:
+        out, err = _stop(proc)
+    assert SECRET not in printed + out + err and "one API key required" in printed
+
+
+def test_help_says_where_the_key_can_come_from(capsys) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--api-key-file" in text and "COURSE_SIM_API_KEY" in text and "ps" in text
+    assert "--max-connections" in text and "--read-timeout-s" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["--api-key-file", "/no/such/file"], {}, "cannot be read"),
+        (["--api-key", "a", "--api-key-file", "/x"], {}, "not allowed with"),
+        (["--max-connections", "0"], {}, "must be > 0"),
+        (["--read-timeout-s", "0"], {}, "seconds > 0"),
+    ],
+)
+def test_bad_key_sources_and_bounds_exit_2(tmp_path, args, env, message) -> None:
+    import os
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "course_utils.simulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **env},
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+
+
+def test_an_empty_key_file_is_refused(tmp_path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "course_utils.simulator", "--api-key-file", str(empty)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "is empty" in proc.stderr

@@ -234,7 +234,7 @@ def test_missing_and_wrong_keys_get_401_without_echo(make_sim) -> None:
     err = info.value
     assert err.code == "invalid_api_key" and err.status_code == 401
     assert wrong not in err.message and secret not in err.message
-    assert "sk-wr***cba"[:5] in err.message and "***" in err.message
+    assert "sk-w***ba" in err.message  # a quarter of the key at most (mask_key)
     raw = httpx2.post(f"{sim.base_url}/responses", json={"model": DEFAULT_MODEL, "input": "hi"})
     assert raw.status_code == 401
     assert "API key" in raw.json()["error"]["message"]

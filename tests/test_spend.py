@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -55,8 +56,8 @@ def test_budget_exceeded_before_anything_is_sent(live_env, monkeypatch) -> None:
 @pytest.mark.parametrize("bad_input", [["hello"], [["a", "b"]], [1], {"a": 1}])
 def test_malformed_input_reaches_the_api_and_gets_its_400(live_env, bad_input) -> None:
     client = get_client(max_retries=0)
-    with pytest.raises(openai.BadRequestError) as info:
-        client.responses.create(model=DEFAULT_MODEL, input=bad_input)
+    with pytest.raises(openai.BadRequestError) as info:  # capped: uncapped would not fit $0.50
+        client.responses.create(model=DEFAULT_MODEL, input=bad_input, max_output_tokens=30)
     assert info.value.status_code == 400 and info.value.param == "input"
     assert live_env.requests[-1].status == 400
 
@@ -265,3 +266,404 @@ def test_the_ledger_file_is_where_config_says(live_env, tmp_path, monkeypatch) -
         model=DEFAULT_MODEL, input="Say hi.", max_output_tokens=30
     )
     assert json.loads(Path(path).read_text())["requests"] == 1
+
+
+# --- issue 16: the cap cannot be bypassed (against a fake *paid* server) --------------------------
+
+from paid_server import PaidServer  # noqa: E402  (a helper beside the tests)
+
+MINI = "gpt-5.4-mini"  # $0.75 in / $4.50 out per 1M tokens
+LARGE = "gpt-5.4"  # $2.50 in / $15.00 out per 1M tokens
+
+
+@pytest.fixture
+def paid(monkeypatch):
+    """A live backend whose server answers with the usage a test sets; cap $0.50."""
+    with PaidServer() as server:
+        monkeypatch.setenv("COURSE_BACKEND", "openai")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+        monkeypatch.setenv("COURSE_BUDGET_USD", "0.50")
+        spend.reset_spend()
+        yield server
+
+
+def _ledger() -> SpendTotal:
+    return SpendLedger(config.spend_ledger_path()).read()
+
+
+def test_responses_streams_are_counted_from_their_final_usage_event(paid) -> None:
+    """20 streams worth $0.45 each against $0.50: the first is sent and billed, the rest refused
+    (before the fix all 20 were sent and spend stayed at $0)."""
+    paid.output_tokens = 100_000  # $0.45 of output
+    client = get_client(max_retries=0)
+    outcomes = []
+    for _ in range(20):
+        try:
+            with client.responses.create(
+                model=MINI, input="Say hi.", max_output_tokens=100_000, stream=True
+            ) as stream:
+                for _event in stream:
+                    pass
+            outcomes.append("sent")
+        except BudgetExceeded:
+            outcomes.append("refused")
+    assert outcomes == ["sent"] + ["refused"] * 19
+    assert len(paid.arrivals) == 1
+    assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 100_000))
+    assert _ledger().reserved_usd == pytest.approx(0)
+
+
+def test_chat_streams_with_include_usage_are_counted(paid) -> None:
+    paid.output_tokens = 100_000
+    client = get_client(max_retries=0)
+    outcomes = []
+    for _ in range(20):
+        try:
+            stream = client.chat.completions.create(
+                model=MINI,
+                messages=[{"role": "user", "content": "Say hi."}],
+                max_completion_tokens=100_000,
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+            chunks = list(stream)
+            assert chunks[-1].usage.completion_tokens == 100_000
+            outcomes.append("sent")
+        except BudgetExceeded:
+            outcomes.append("refused")
+    assert outcomes == ["sent"] + ["refused"] * 19
+    assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 100_000))
+
+
+def test_a_chat_stream_that_would_not_report_usage_is_refused(paid) -> None:
+    client = get_client(max_retries=0)
+    with pytest.raises(spend.LiveRequestRefused, match="include_usage"):
+        client.chat.completions.create(
+            model=MINI, messages=[{"role": "user", "content": "hi"}], max_tokens=50, stream=True
+        )
+    assert paid.arrivals == []
+
+
+def test_a_stream_closed_before_its_usage_is_billed_at_its_reservation(paid) -> None:
+    paid.usage_delay_s = 0.5  # the usage event comes late; the learner stops reading first
+    client = get_client(max_retries=0)
+    body = {"model": MINI, "input": "Say hi.", "max_output_tokens": 1000}
+    reserved, _ = spend.spend_guard().estimate(body, "/v1/responses")
+    with client.responses.create(**body, stream=True) as stream:
+        next(iter(stream))  # one event, then the stream is closed
+    total = _ledger()
+    assert total.spent_usd == pytest.approx(reserved) and total.unanswered == 1
+    assert total.reserved_usd == pytest.approx(0)
+
+
+def test_an_uncapped_request_is_priced_at_the_models_maximum_output(paid, monkeypatch) -> None:
+    """One uncapped gpt-5.4 request cost $1.92 while the guard guessed 1,024 tokens."""
+    monkeypatch.setenv("COURSE_BUDGET_USD", "1.00")
+    client = get_client(max_retries=0)
+    with pytest.raises(BudgetExceeded) as info:
+        client.responses.create(model=LARGE, input="Write everything you know.")
+    message = str(info.value)
+    assert "128,000" in message and "no output cap" in message and "max_output_tokens" in message
+    assert info.value.estimate_usd >= 1.92
+    assert paid.arrivals == []
+    monkeypatch.setenv("COURSE_BUDGET_USD", "2.00")  # the worst case fits: sent, then settled
+    client.responses.create(model=LARGE, input="Write everything you know.")
+    assert spend.spent_usd() == pytest.approx(estimate_cost(LARGE, 10, 20))
+
+
+def test_chat_n_choices_multiply_the_output_estimate(paid) -> None:
+    body = {"model": MINI, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 1000}
+    one, _ = spend.spend_guard().estimate(body, "/v1/chat/completions")
+    four, what = spend.spend_guard().estimate({**body, "n": 4}, "/v1/chat/completions")
+    assert four > 3.9 * one and "x 4 choices" in what
+
+
+def test_sixteen_threads_cannot_pass_the_cap_together(paid) -> None:
+    """16 threads each estimated at $0.375 against $0.50: exactly one is sent."""
+    paid.delay_s = 1.0  # every answer takes a second: all sixteen are in flight together
+    body = {"model": LARGE, "input": "hi", "max_output_tokens": 25_000}
+    one, _ = spend.spend_guard().estimate(body, "/v1/responses")
+    assert one == pytest.approx(0.375, abs=0.001)
+    client = get_client(max_retries=0)
+    start = threading.Barrier(16)
+    outcomes: list[str] = []
+
+    def send() -> None:
+        start.wait()
+        try:
+            client.responses.create(**body)
+            outcomes.append("sent")
+        except BudgetExceeded:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=send) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes) == ["refused"] * 15 + ["sent"]
+    assert len(paid.arrivals) == 1
+    assert spend.spend_guard().held_usd == pytest.approx(0) and _ledger().reserved_usd == 0
+
+
+TWO_KERNELS = """
+import sys
+from course_utils import get_client
+from course_utils.spend import BudgetExceeded
+sys.stdin.readline()  # start together
+try:
+    get_client(max_retries=0).responses.create(
+        model="gpt-5.4", input="hi", max_output_tokens=25_000
+    )
+    print("sent")
+except BudgetExceeded:
+    print("refused")
+"""
+
+
+def test_two_kernels_at_the_same_instant_cannot_pass_the_cap_together(paid) -> None:
+    """The reservation is in the ledger, under its file lock: another kernel sees it at once
+    (the old holds were per process, so two kernels could both pass)."""
+    paid.delay_s = 1.5
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", TWO_KERNELS],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=os.environ,
+        )
+        for _ in range(2)
+    ]
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        results.append(out.strip().splitlines()[-1])
+    assert sorted(results) == ["refused", "sent"]
+    assert len(paid.arrivals) == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "what"),
+    [
+        (
+            lambda c: c.completions.create(model=MINI, prompt="hi", max_tokens=100_000),
+            "completions",
+        ),
+        (lambda c: c.embeddings.create(model="text-embedding-3-small", input="hi"), "embeddings"),
+        (lambda c: c.images.generate(model="gpt-image-1", prompt="a cat"), "images"),
+        (lambda c: c.audio.speech.create(model="tts-1", voice="alloy", input="hi"), "audio"),
+        (lambda c: c.files.create(file=("a.jsonl", b"{}"), purpose="batch"), "files"),
+        (
+            lambda c: c.batches.create(
+                input_file_id="f", endpoint="/v1/responses", completion_window="24h"
+            ),
+            "batches",
+        ),
+    ],
+)
+def test_endpoints_the_guard_cannot_estimate_are_refused_live(paid, call, what) -> None:
+    client = get_client(max_retries=0)
+    with pytest.raises(spend.LiveRequestRefused, match=f"Not sent: POST /v1/{what}"):
+        call(client)
+    assert paid.arrivals == []
+
+
+def test_free_requests_still_pass(paid) -> None:
+    client = get_client(max_retries=0)
+    assert client.models.list().data
+    assert client.responses.input_tokens.count(model=MINI, input="hi").input_tokens == 7
+    assert [a.path for a in paid.arrivals] == ["/v1/models", "/v1/responses/input_tokens"]
+    assert _ledger() == SpendTotal(since=_ledger().since)
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        ({"model": "o1-pro"}, "no price for that model"),
+        ({"tools": [{"type": "web_search"}]}, "built-in tool 'web_search'"),
+        ({"previous_response_id": "resp_1"}, "previous_response_id"),
+        ({"conversation": "conv_1"}, "conversation"),
+        ({"service_tier": "priority"}, "service_tier='priority'"),
+        (
+            {"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]},
+            "input_image",
+        ),
+    ],
+)
+def test_what_the_guard_cannot_bound_is_refused(paid, extra, match) -> None:
+    body = {"model": MINI, "input": "hi", "max_output_tokens": 50, **extra}
+    with pytest.raises(spend.LiveRequestRefused, match=match):
+        get_client(max_retries=0).responses.create(**body)
+    assert paid.arrivals == []
+
+
+def test_a_dated_snapshot_is_priced_as_its_model(paid) -> None:
+    body = {"model": "gpt-5.4-mini-2026-03-17", "input": "hi", "max_output_tokens": 50}
+    usd, what = spend.spend_guard().estimate(body, "/v1/responses")
+    assert what.startswith("gpt-5.4-mini:") and usd > 0
+
+
+def test_function_tools_count_towards_the_input_estimate(paid) -> None:
+    body = {"model": MINI, "input": "hi", "max_output_tokens": 50}
+    bare, _ = spend.spend_guard().estimate(body, "/v1/responses")
+    tool = {"type": "function", "name": "lookup", "parameters": {"type": "object", "x": "y" * 900}}
+    with_tool, what = spend.spend_guard().estimate({**body, "tools": [tool]}, "/v1/responses")
+    assert with_tool > bare and "tools / schemas" in what
+
+
+@pytest.mark.parametrize("mode", ["hang", "drop"])
+def test_a_request_sent_and_never_answered_is_billed_at_its_reservation(paid, mode) -> None:
+    """Every attempt the SDK makes (1 + 2 retries) reached the server; each may be billed."""
+    paid.modes.extend([mode] * 3)
+    body = {"model": MINI, "input": "Say hi.", "max_output_tokens": 1000}
+    reserved, _ = spend.spend_guard().estimate(body, "/v1/responses")
+    client = get_client(max_retries=2, timeout=0.5)
+    with pytest.raises(openai.APIConnectionError):  # APITimeoutError is a subclass
+        client.responses.create(**body)
+    assert len(paid.arrivals) == 3
+    total = _ledger()
+    assert total.spent_usd == pytest.approx(3 * reserved)
+    assert (total.unanswered, total.requests, total.reserved_usd) == (3, 3, 0)
+    assert "3 never answered" in spend.spend_summary()
+
+
+def test_a_request_that_never_left_is_not_billed(monkeypatch) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens here once the socket closes
+    monkeypatch.setenv("COURSE_BACKEND", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{closed}/v1")
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    spend.reset_spend()
+    with pytest.raises(openai.APIConnectionError):
+        get_client(max_retries=1).responses.create(model=MINI, input="hi", max_output_tokens=50)
+    total = _ledger()
+    assert (total.spent_usd, total.reserved_usd, total.requests) == (0, 0, 0)
+
+
+def test_error_answers_are_not_billed(paid) -> None:
+    paid.modes.append("500")
+    with pytest.raises(openai.InternalServerError):
+        get_client(max_retries=0).responses.create(model=MINI, input="hi", max_output_tokens=50)
+    assert _ledger().spent_usd == 0 and _ledger().reserved_usd == 0
+
+
+def test_a_gzipped_answer_is_settled_from_its_usage(paid) -> None:
+    paid.modes.append("gzip")
+    r = get_client(max_retries=0).responses.create(model=MINI, input="hi", max_output_tokens=50)
+    assert r.usage.output_tokens == 20
+    assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 20))
+
+
+def test_the_async_client_is_guarded_the_same_way(paid) -> None:
+    import asyncio
+
+    paid.output_tokens = 100_000
+    guard = spend.spend_guard()
+    client = openai.AsyncOpenAI(
+        base_url=paid.base_url, api_key=TEST_KEY, max_retries=0,
+        http_client=guard.async_http_client(),
+    )  # fmt: skip
+
+    async def run() -> list[str]:
+        outcomes = []
+        for _ in range(3):
+            try:
+                stream = await client.responses.create(
+                    model=MINI, input="hi", max_output_tokens=100_000, stream=True
+                )
+                async for _event in stream:
+                    pass
+                outcomes.append("sent")
+            except BudgetExceeded:
+                outcomes.append("refused")
+        with pytest.raises(spend.LiveRequestRefused):
+            await client.embeddings.create(model="text-embedding-3-small", input="hi")
+        await client.close()
+        return outcomes
+
+    assert asyncio.run(run()) == ["sent", "refused", "refused"]
+    assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 100_000))
+
+
+def test_the_guard_covers_proxy_mounts_too(paid) -> None:
+    """A client built with a proxy mount for the host (as env proxies make) is still guarded."""
+    import httpx2
+
+    http = openai.DefaultHttpxClient(mounts={"http://127.0.0.1": httpx2.HTTPTransport()})
+    client = openai.OpenAI(
+        base_url=paid.base_url, api_key=TEST_KEY, max_retries=0,
+        http_client=spend.spend_guard().http_client(http),
+    )  # fmt: skip
+    with pytest.raises(spend.LiveRequestRefused):
+        client.embeddings.create(model="text-embedding-3-small", input="hi")
+    assert paid.arrivals == []
+
+
+def test_a_reservation_left_by_a_dead_kernel_still_counts(paid) -> None:
+    SpendLedger(config.spend_ledger_path()).reserve(0.45, 0.50, "a request in flight")
+    assert spend.remaining_usd() == pytest.approx(0.05)
+    assert "reserved by requests in flight" in spend.spend_summary()
+    with pytest.raises(BudgetExceeded, match="reserved by requests in flight"):
+        get_client(max_retries=0).responses.create(model=MINI, input="hi", max_output_tokens=20_000)
+
+
+def test_the_event_hooks_still_work_for_code_that_installs_them(paid) -> None:
+    """The runner installs check/track as hooks on its own async client: they still reserve
+    and settle, and refuse what cannot be estimated."""
+    import asyncio
+
+    guard = spend.spend_guard()
+
+    async def check(request):  # type: ignore[no-untyped-def]
+        guard.check(request)
+
+    async def track(response):  # type: ignore[no-untyped-def]
+        if response.status_code == 200:
+            await response.aread()
+        guard.track(response)
+
+    async def run() -> None:
+        http = openai.DefaultAsyncHttpxClient()
+        http.event_hooks = {"request": [check], "response": [track]}
+        client = openai.AsyncOpenAI(
+            base_url=paid.base_url, api_key=TEST_KEY, max_retries=0, http_client=http
+        )
+        await client.responses.create(model=MINI, input="hi", max_output_tokens=50)
+        with pytest.raises(spend.LiveRequestRefused):
+            await client.embeddings.create(model="text-embedding-3-small", input="hi")
+        await client.close()
+
+    asyncio.run(run())
+    assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 20))
+    assert _ledger().reserved_usd == 0 and guard.held_usd == 0
+
+
+def test_streams_from_the_course_simulator_are_settled_from_their_usage(live_env) -> None:
+    """The simulator streams like the service now: live mode against it settles at the usage
+    of the final event, for both APIs."""
+    client = get_client(max_retries=0)
+    with client.responses.stream(model=MINI, input="Say hi.", max_output_tokens=60) as stream:
+        final = stream.get_final_response()
+    chunks = list(
+        client.chat.completions.create(
+            model=MINI,
+            messages=[{"role": "user", "content": "Say hi."}],
+            max_completion_tokens=60,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    usage = chunks[-1].usage
+    expected = estimate_cost(MINI, final.usage.input_tokens, final.usage.output_tokens)
+    expected += estimate_cost(MINI, usage.prompt_tokens, usage.completion_tokens)
+    total = _ledger()
+    assert total.spent_usd == pytest.approx(expected)
+    assert (total.requests, total.unanswered, total.reserved_usd) == (2, 0, 0)

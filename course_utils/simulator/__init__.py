@@ -23,8 +23,17 @@ Conventions lesson authors can rely on:
   retries repeat it (a trap worth showing learners: waiting never fixes a quota);
 - fault ``rate_limit_long`` is a 429 with ``retry-after: 300``: above the SDK's 120 s ceiling, so
   the SDK raises at once instead of waiting;
-- a bug in the simulator itself is a 500 ``simulator_internal_error`` with the traceback in the
-  message and ``x-should-retry: false``, and is kept in ``Simulator.server_errors``;
+- a bug in the simulator itself is a 500 ``simulator_internal_error`` naming the request id and
+  the exception's type, with ``x-should-retry: false``; its traceback is kept in
+  ``Simulator.server_errors`` and the ``course_utils.simulator`` log, never sent or printed;
+- ``max_output_tokens`` (or ``max_tokens`` / ``max_completion_tokens``) above the model's
+  maximum output is the service's 400, and an uncapped answer stops at that maximum;
+- every request is answered and recorded, protocol garbage included (a status line and an
+  OpenAI-shaped body); the key is checked before ``X-Sim-Fault``; a stalled client gets a 408
+  after ``read_timeout_s``; past ``max_connections`` a connection gets a 503; a body that
+  cannot fit the model's window by its size alone is refused before it is tokenised;
+- the request log and the per-key buckets are bounded (10,000 each, newest / most recently
+  used kept);
 - the Batch API (``/v1/files``, ``/v1/batches``; ``batch_worker``) runs each line through the
   same endpoint as an online request, in a worker thread, on a simulated clock
   (``batch_time_scale``, 3600 by default: a "24h" window lasts 24 real seconds); batch work

@@ -1,4 +1,9 @@
-"""``python -m course_utils.simulator``: run the simulator in the foreground until a signal."""
+"""``python -m course_utils.simulator``: run the simulator in the foreground until a signal.
+
+The one API key a class server accepts can come from ``--api-key-file PATH`` (first line of the
+file) or the ``COURSE_SIM_API_KEY`` environment variable; ``--api-key KEY`` works too, but every
+local user can read a command line with ``ps``.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from urllib.parse import urlsplit
 
+from .. import config
 from . import classroom, instructor
 from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT
+from .http import MAX_CONNECTIONS, READ_TIMEOUT_S
 from .server import HOLD_MAX_S, Simulator
 
 __all__ = ["build_parser", "main"]
@@ -44,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m course_utils.simulator",
         description="Serve the course's offline OpenAI-compatible API until Ctrl+C / SIGTERM.",
+        epilog=(
+            "API key: with none of --api-key, --api-key-file or COURSE_SIM_API_KEY, any key is "
+            "accepted. Prefer --api-key-file or the COURSE_SIM_API_KEY environment variable on "
+            "a shared machine: every local user can see a command line (and so --api-key) "
+            "with ps. The key is never printed."
+        ),
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: loopback)")
     p.add_argument("--port", type=_non_negative_int, default=0, help="0 picks a free port")
@@ -52,7 +66,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-rate", type=_probability, default=0.0, help="share of transient faults")
     p.add_argument("--latency-ms", type=_non_negative_float, default=0.0, help="added latency")
     p.add_argument("--seed", type=int, default=0, help="seed of the --fail-rate draw")
-    p.add_argument("--api-key", help="accept only this key (others get 401); never printed")
+    key = p.add_mutually_exclusive_group()
+    key.add_argument(
+        "--api-key",
+        help="accept only this key (others get 401); visible to other users through ps, so "
+        "prefer --api-key-file or COURSE_SIM_API_KEY",
+    )
+    key.add_argument(
+        "--api-key-file",
+        metavar="PATH",
+        type=Path,
+        help="read the one accepted key from the first line of this file (not visible in ps)",
+    )
     p.add_argument(
         "--latency-scale", type=_non_negative_float, default=0.0,
         help="share of each model's catalogue latency to add (1 = full)",
@@ -71,8 +96,38 @@ def build_parser() -> argparse.ArgumentParser:
         help="input tokens one key may have enqueued per model in unfinished batches "
         "(default %(default)s)",
     )  # fmt: skip
+    p.add_argument(
+        "--read-timeout-s", type=_positive_seconds, default=READ_TIMEOUT_S,
+        help="seconds an idle connection stays open, and a request has to arrive whole "
+        f"(default {READ_TIMEOUT_S:g}; a stalled client gets a 408)",
+    )  # fmt: skip
+    p.add_argument(
+        "--max-connections", type=_positive_int, default=MAX_CONNECTIONS,
+        help=f"connections served at once; one more gets a 503 (default {MAX_CONNECTIONS})",
+    )  # fmt: skip
     classroom.add_arguments(p)
     return p
+
+
+def _api_key(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """The one accepted key: --api-key, else --api-key-file, else COURSE_SIM_API_KEY."""
+    if args.api_key is not None:
+        return str(args.api_key)
+    if args.api_key_file is not None:
+        path: Path = args.api_key_file
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            parser.error(f"--api-key-file {path}: the file cannot be read ({err})")
+        lines = text.strip().splitlines()
+        key = lines[0].strip() if lines else ""
+        if not key:
+            parser.error(f"--api-key-file {path}: the file is empty; put the key on its first line")
+        return key
+    try:
+        return config.sim_api_key()
+    except config.ConfigError as err:
+        parser.error(str(err))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -80,7 +135,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in instructor.COMMANDS:  # `admin ...`, `make-keys ...`
         return instructor.main(argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    api_key = _api_key(parser, args)
     stop = threading.Event()
     sim = Simulator(
         host=args.host,
@@ -90,9 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail_rate=args.fail_rate,
         latency_ms=args.latency_ms,
         seed=args.seed,
-        api_key=args.api_key,
+        api_key=api_key,
         latency_scale=args.latency_scale,
         hold_max_s=args.hold_max_s,
+        read_timeout_s=args.read_timeout_s,
+        max_connections=args.max_connections,
         batch_time_scale=args.batch_time_scale,
         batch_enqueued_tokens=args.batch_enqueued_tokens,
     )
@@ -110,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     print(f"Simulator listening on {sim.base_url}", flush=True)
     limits = f"rpm={args.rpm or 'not enforced'}, tpm={args.tpm or 'not enforced'}"
-    auth = "one API key required" if args.api_key else "any API key accepted"
+    auth = "one API key required" if api_key else "any API key accepted"
     if room.keys is not None:
         auth = "class keys only"
     print(f"{limits}, fail-rate={args.fail_rate}, {auth}. Stop with Ctrl+C.", flush=True)
@@ -118,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line, flush=True)
     warning = classroom.host_warning(
         args.host, urlsplit(sim.base_url).port or 0,
-        key_rule=room.keys is not None or args.api_key is not None,
+        key_rule=room.keys is not None or api_key is not None,
         admin=room.admin_enabled,
     )  # fmt: skip
     if warning:

@@ -470,7 +470,13 @@ class BatchService:
                 self._on_crash(tb)
             with self._lock:
                 job.status = "failed"
-                job.errors = [_problem("simulator_internal_error", tb.strip().splitlines()[-1])]
+                job.errors = [
+                    _problem(
+                        "simulator_internal_error",
+                        "The course simulator itself failed (a bug, not a simulated fault) while "
+                        "running this batch; Simulator.server_errors holds the traceback.",
+                    )
+                ]
                 job.stamp("failed_at")
         finally:
             self._release(job)
@@ -635,7 +641,8 @@ class BatchService:
                 if self._on_crash is not None:
                     self._on_crash(tb)
                 body = error_body(
-                    "The course simulator itself failed (a bug, not a simulated fault):\n" + tb,
+                    "The course simulator itself failed (a bug, not a simulated fault); request "
+                    f"id {request_id}.",
                     "server_error",
                     None,
                     "simulator_internal_error",

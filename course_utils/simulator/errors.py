@@ -66,12 +66,18 @@ def bad_request(message: str, param: str | None = None, code: str | None = None)
 
 
 def mask_key(key: str | None) -> str:
-    """A key shortened so that it can be shown: ``sk-ab***yz``; never the whole key."""
+    """A key shortened so that it can be shown: ``sk-te***56``; never the whole key.
+
+    At most a quarter of the key's characters are shown, and never more than 7 (5 first, 2
+    last), so a short key keeps most of its secret: 12 characters show 3, under 8 show none.
+    """
     if not key:
         return "<none>"
-    if len(key) < 12:
+    shown = min(7, len(key) // 4)
+    if shown == 0:
         return "***"
-    return f"{key[:5]}***{key[-2:]}"
+    tail = min(2, shown // 2)
+    return f"{key[: shown - tail]}***{key[len(key) - tail :] if tail else ''}"
 
 
 def invalid_key(key: str | None) -> SimError:

@@ -4,6 +4,12 @@ Each API key gets two buckets that refill continuously: one counts requests per 
 tokens per minute. A request reserves its input tokens plus its output cap (as the service
 estimates it) and is admitted only if both buckets have room; nothing is refunded when the answer
 turns out shorter. The clock is injectable so tests drive time by hand.
+
+Bounded on purpose, so that no request can break a key and no crowd can exhaust memory: a bucket
+never holds less than minus its capacity (one window of debt) whatever amount it is asked to take
+(``10**309`` once made every later header raise ``OverflowError``), and the limiter keeps the
+buckets of at most ``max_keys`` keys (``MAX_KEYS``, 10,000), forgetting the least recently used
+(a forgotten key starts again with full buckets).
 """
 
 from __future__ import annotations
@@ -11,12 +17,14 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 __all__ = [
     "DEFAULT_REPORTED_RPM",
     "DEFAULT_REPORTED_TPM",
+    "MAX_KEYS",
     "Admission",
     "KeyLimits",
     "RateLimiter",
@@ -29,6 +37,7 @@ __all__ = [
 DEFAULT_REPORTED_RPM = 30_000
 DEFAULT_REPORTED_TPM = 150_000_000
 WINDOW_S = 60.0
+MAX_KEYS = 10_000  # keys whose buckets are kept; the least recently used is forgotten first
 
 Clock = Callable[[], float]
 
@@ -83,15 +92,21 @@ class TokenBucket:
 
     def wait_for(self, amount: float) -> float:
         """Seconds until ``amount`` fits (0 if it fits now; ``inf`` if it never can)."""
-        if amount > self.capacity:
+        if not amount <= self.capacity:  # also NaN; compared exactly, even for huge ints
             return math.inf
         self._refill()
         return max(0.0, (amount - self._level) / self.rate_per_s)
 
     def take(self, amount: float) -> None:
-        """Remove ``amount`` (the caller checked it fits)."""
+        """Remove ``amount``; the level never goes below ``-capacity`` (bounded arithmetic).
+
+        An enforcing caller only takes what fits. A bucket that only reports (no limit set)
+        may be asked for any amount, even ``10**309``; it is clamped to the capacity before
+        any float arithmetic, so the level and the headers stay finite.
+        """
         self._refill()
-        self._level -= amount
+        amount = float(min(amount, self.capacity)) if amount == amount else float(self.capacity)
+        self._level = max(-float(self.capacity), self._level - max(0.0, amount))
 
     def time_to_full(self) -> float:
         """Seconds until the bucket is full again: the ``x-ratelimit-reset-*`` value."""
@@ -161,24 +176,37 @@ class KeyLimits:
 
 
 class RateLimiter:
-    """Buckets per API key, created on first use; one lock keeps check-and-take atomic."""
+    """Buckets per API key, created on first use; one lock keeps check-and-take atomic.
+
+    At most ``max_keys`` keys keep their buckets; the least recently used is forgotten first.
+    """
 
     def __init__(
-        self, rpm: int | None = None, tpm: int | None = None, clock: Clock = time.monotonic
+        self,
+        rpm: int | None = None,
+        tpm: int | None = None,
+        clock: Clock = time.monotonic,
+        *,
+        max_keys: int = MAX_KEYS,
     ) -> None:
-        for name, value in (("rpm", rpm), ("tpm", tpm)):
+        for name, value in (("rpm", rpm), ("tpm", tpm), ("max_keys", max_keys)):
             if value is not None and (
                 isinstance(value, bool) or not isinstance(value, int) or value <= 0
             ):
                 raise ValueError(f"{name} must be a whole number > 0 or None, got {value!r}")
         self.rpm, self.tpm, self._clock = rpm, tpm, clock
-        self._keys: dict[str, KeyLimits] = {}
+        self.max_keys = max_keys
+        self._keys: OrderedDict[str, KeyLimits] = OrderedDict()
         self._lock = threading.Lock()
 
     def _limits(self, key: str) -> KeyLimits:
         limits = self._keys.get(key)
         if limits is None:
             limits = self._keys[key] = KeyLimits(self.rpm, self.tpm, self._clock)
+            while len(self._keys) > self.max_keys:
+                self._keys.popitem(last=False)
+        else:
+            self._keys.move_to_end(key)
         return limits
 
     def admit(self, key: str, tokens: int) -> Admission:

@@ -1,20 +1,33 @@
 """The simulator's server: lifecycle, the request pipeline, auth, admission and the request log.
 
-One request goes: route → injected fault → API key → JSON body → endpoint (validate, reserve
-rate-limit budget, generate, serialise). The route table is ``endpoints.ROUTES``, the faults
-``faults.FAULTS``, the wire types ``protocol``, bytes ``http``. Errors raised by the simulator's
-own code are bugs: they become a 500 whose body holds the traceback, and land in
-``Simulator.server_errors`` for the test to see.
+One request goes: route → API key → injected fault → JSON body → endpoint (validate, reserve
+rate-limit budget, generate, serialise). The key is checked before any fault, so a keyless
+request cannot hold a thread with ``X-Sim-Fault: timeout``. The route table is
+``endpoints.ROUTES``, the faults ``faults.FAULTS``, the wire types ``protocol``, bytes ``http``.
+
+Every request that reaches the pipeline is answered and recorded in ``Simulator.requests``,
+whatever happens: protocol errors found by ``http`` come in as ``body_error``, and anything the
+simulator's own code raises (even a ``BaseException`` such as tiktoken's Rust panic, but not
+Ctrl+C) is a bug: an OpenAI-shaped 500 ``simulator_internal_error`` naming the request id and
+the exception's type. Its traceback goes to ``Simulator.server_errors`` (tests fail on it) and
+the ``course_utils.simulator`` logger, never over the wire or to stderr.
+
+What the server keeps is bounded: the request log holds the newest ``request_log_max`` records
+(``REQUEST_LOG_MAX``, 10,000; a ring buffer), the rate limiter the buckets of ``max_keys`` keys
+(``limits.MAX_KEYS``, 10,000; least recently used forgotten first), ``server_errors`` the newest
+``MAX_SERVER_ERRORS`` (1,000) tracebacks.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -33,8 +46,8 @@ from .errors import (
     retry_headers,
 )
 from .faults import FAULT_HEADER, FAULTS, FaultPlan, fault_reply
-from .http import MAX_BODY_BYTES, Server
-from .limits import RateLimiter, format_duration
+from .http import MAX_BODY_BYTES, MAX_CONNECTIONS, READ_TIMEOUT_S, Server
+from .limits import MAX_KEYS, RateLimiter, format_duration
 from .model import profile
 from .protocol import Call, Endpoint, Reply, RequestRecord, SideRoute, StreamCut
 
@@ -44,6 +57,9 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CLIENT_KEY",
     "HOLD_MAX_S",
+    "MAX_JSON_DEPTH",
+    "MAX_SERVER_ERRORS",
+    "REQUEST_LOG_MAX",
     "RequestRecord",
     "Simulator",
 ]
@@ -55,6 +71,12 @@ MAX_LATENCY_SCALE = 10.0  # the largest X-Sim-Latency-Scale a request may ask fo
 # Processing one fresh input token takes this share of the time to write one output token (a
 # teaching approximation): a long prompt delays the first token, a cached prefix much less.
 PREFILL_SHARE_OF_OUTPUT_TOKEN = 0.04
+MAX_JSON_DEPTH = 64  # a body nested deeper is a 400 (a schema or message list is far shallower)
+REQUEST_LOG_MAX = 10_000  # the request log keeps the newest this many records
+MAX_SERVER_ERRORS = 1_000  # server_errors keeps the newest this many tracebacks
+
+log = logging.getLogger("course_utils.simulator")
+log.addHandler(logging.NullHandler())  # no handler of the user's: silent, never stderr
 
 
 def _batch_endpoint(url: str) -> Endpoint | None:
@@ -70,12 +92,67 @@ def _body_limit(method: str, target: str) -> int:
     return limit if limit is not None else MAX_BODY_BYTES
 
 
+def _is_multipart(headers: Any) -> bool:
+    return (headers.get("Content-Type") or "").lower().startswith("multipart/form-data")
+
+
 def _bearer(headers: Any) -> str | None:
     auth = headers.get("Authorization") or ""
-    scheme, _, key = auth.partition(" ")
+    scheme, _, key = str(auth).partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         return None
     return key.strip()
+
+
+def _not_a_number(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value: object) -> int:
+    """How deeply ``value`` nests lists and objects (iteratively: no recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            items: Iterable[object] = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in items)
+    return deepest
+
+
+_UNREADABLE_BODY = (
+    "We could not parse the JSON body of your request: send a JSON object, with Content-Type: "
+    "application/json."
+)
+
+
+def _parse_body(raw: bytes) -> tuple[dict | None, SimError | None]:
+    """The JSON object a body holds, or the 400 it earns (never an exception)."""
+    if not raw:
+        return {}, None
+    try:
+        body = json.loads(raw, parse_constant=_not_a_number)
+    except RecursionError:
+        body, depth = None, MAX_JSON_DEPTH + 1
+    except ValueError:  # also bad UTF-8 and over-long integers
+        return None, bad_request(_UNREADABLE_BODY)
+    else:
+        if not isinstance(body, dict):
+            return None, bad_request(_UNREADABLE_BODY)
+        depth = _depth(body)
+    if depth > MAX_JSON_DEPTH:
+        return None, bad_request(
+            f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep; the course "
+            "simulator reads at most that many (real requests nest a few levels).",
+            code="invalid_value",
+        )
+    return body, None
 
 
 class Simulator:
@@ -97,6 +174,10 @@ class Simulator:
         clock: Callable[[], float] = time.monotonic,
         hold_max_s: float = HOLD_MAX_S,
         accept_key: Callable[[str], bool] | None = None,
+        read_timeout_s: float = READ_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
+        request_log_max: int = REQUEST_LOG_MAX,
+        max_keys: int = MAX_KEYS,
         batch_time_scale: float = DEFAULT_BATCH_TIME_SCALE,
         batch_enqueued_tokens: int = DEFAULT_ENQUEUED_TOKEN_LIMIT,
     ) -> None:
@@ -114,6 +195,18 @@ class Simulator:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
+        if isinstance(read_timeout_s, bool) or not (
+            isinstance(read_timeout_s, int | float) and 0 < read_timeout_s < math.inf
+        ):
+            raise ValueError(
+                f"read_timeout_s must be a number of seconds > 0, got {read_timeout_s!r}"
+            )
+        for name, count in (
+            ("max_connections", max_connections),
+            ("request_log_max", request_log_max),
+        ):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {count!r}")
         self.host, self.port = host, port
         self.latency_ms, self.latency_scale = float(latency_ms), float(latency_scale)
         self.fault_retry_after_ms = fault_retry_after_ms
@@ -124,7 +217,10 @@ class Simulator:
         self.side_routes: dict[tuple[str, str], SideRoute] = {}  # own auth; no faults; unlogged
         self.observers: list[Callable[[RequestRecord, str | None], None]] = []  # (record, key)
         self._clock = clock
-        self.limiter = RateLimiter(rpm, tpm, clock)
+        self.read_timeout_s = float(read_timeout_s)
+        self.max_connections = max_connections
+        self.request_log_max = request_log_max
+        self.limiter = RateLimiter(rpm, tpm, clock, max_keys=max_keys)
         self.faults = FaultPlan(fail_rate, seed)
         self.prompt_cache = PromptCache(clock)
         self.server_errors: list[str] = []
@@ -134,7 +230,7 @@ class Simulator:
             endpoint_for=_batch_endpoint, on_crash=self.server_errors.append,
             prompt_cache=self.prompt_cache,
         )  # fmt: skip
-        self._log: list[RequestRecord] = []
+        self._log: deque[RequestRecord] = deque(maxlen=request_log_max)
         self._lock = threading.Lock()
         self._release = threading.Event()
         self._server: Server | None = None
@@ -150,7 +246,13 @@ class Simulator:
                 "or create a second Simulator(port=0) for a second server"
             )
         try:
-            server = Server((self.host, self.port), self._serve)
+            server = Server(
+                (self.host, self.port),
+                self._serve,
+                crash=self._crash_outside,
+                read_timeout_s=self.read_timeout_s,
+                max_connections=self.max_connections,
+            )
         except OSError as err:
             raise OSError(
                 f"the simulator could not listen on {self.host}:{self.port} ({err.strerror}); "
@@ -285,57 +387,53 @@ class Simulator:
         raw: bytes,
         body_error: SimError | None = None,
     ) -> Reply:
+        """Answer one request; never raises, always records (see the module docstring)."""
         started = self._clock()
-        url = urlsplit(target)
-        path = url.path.rstrip("/") or "/"
-        multipart = (headers.get("Content-Type") or "").lower().startswith("multipart/form-data")
-        try:
-            body = json.loads(raw) if raw and not multipart else {}
-        except ValueError:
-            body = None
-        call = Call(
-            method, path, headers, _bearer(headers), body if isinstance(body, dict) else {},
-            raw, f"req_{uuid.uuid4().hex}", query=url.query,
-        )  # fmt: skip
-        side = self.side_routes.get((method, path))
-        if side is not None and body_error is None:
-            return self._serve_side(side, call)
+        call = Call(method, "/", headers, None, {}, raw, f"req_{uuid.uuid4().hex}")
         fault = None
         try:
             try:
+                url = urlsplit(target)
+                call.path, call.query = url.path.rstrip("/") or "/", url.query
+                call.key = _bearer(headers)
+                multipart = _is_multipart(headers)  # an upload: the endpoint reads the raw body
+                body, body_problem = ({}, None) if multipart else _parse_body(raw)
+                call.body = body if body is not None else {}
+                side = self.side_routes.get((method, call.path))
+                if side is not None and body_error is None:
+                    return self._serve_side(side, call)  # its own auth; not in the log
                 if body_error is not None:
                     raise body_error
-                found = match_route(method, path)
+                found = match_route(method, call.path)
                 if found is None:
-                    raise self._not_found(method, path)
+                    raise self._not_found(method, call.path)
                 route, call.params = found
+                self._authenticate(call.key)  # before any fault: no keyless holds
                 fault = self._next_fault(headers, route.generating)
                 if fault is not None and FAULTS[fault].action != "cut":
                     reply = fault_reply(fault, call, self.fault_retry_after_ms / 1000)
+                elif body_problem is not None:
+                    raise body_problem
+                elif multipart and not route.multipart:
+                    raise bad_request(
+                        f"{method} {call.path} takes a JSON body, not multipart/form-data."
+                    )
                 else:
                     call.fault = fault  # a "cut" fault: served, then its reply is broken
-                    self._authenticate(call.key)
-                    if multipart and not route.multipart:
-                        raise bad_request(
-                            f"{method} {path} takes a JSON body, not multipart/form-data.",
-                        )
-                    if body is None or (raw and not isinstance(body, dict)):
-                        raise bad_request(
-                            "We could not parse the JSON body of your request: send a JSON "
-                            "object, with Content-Type: application/json.",
-                        )
                     reply = route.endpoint(self, call)
             except SimError as err:
                 reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
-        except Exception:
-            reply = self._crash(traceback.format_exc())
-        if reply.stream is not None:
-            reply.stream = self._guarded(reply.stream)
-        reply.headers = {
-            **self.limiter.headers(call.key or ""),
-            **reply.headers,
-            "x-request-id": call.request_id,
-        }
+            if reply.stream is not None:
+                reply.stream = self._guarded(reply.stream)
+            reply.headers = {
+                **self.limiter.headers(call.key or ""),
+                **reply.headers,
+                "x-request-id": call.request_id,
+            }
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # a bug: even a Rust panic (a BaseException) is answered
+            reply = self._crash(call, exc, traceback.format_exc())
         if reply.action == "hold":
             self._record(call, reply, started, fault)
             self._release.wait(self.hold_max_s)
@@ -378,18 +476,41 @@ class Simulator:
         except (StreamCut, GeneratorExit):
             raise
         except Exception:
-            self.server_errors.append(traceback.format_exc())
+            self._keep_error(traceback.format_exc())
+            log.error("course simulator internal error in a reply stream; see server_errors")
             raise StreamCut from None
 
-    def _crash(self, tb: str) -> Reply:
-        self.server_errors.append(tb)
+    def _keep_error(self, tb: str) -> None:
+        with self._lock:
+            self.server_errors.append(tb)
+            del self.server_errors[:-MAX_SERVER_ERRORS]
+
+    def _crash(self, call: Call, exc: BaseException, tb: str) -> Reply:
+        """The reply to a bug: an OpenAI-shaped 500; the traceback kept, never sent."""
+        self._keep_error(tb)
+        kind = type(exc).__name__
+        log.error(
+            "course simulator internal error (%s) on %s %s, request %s; the traceback is in "
+            "Simulator.server_errors",
+            kind, call.method, call.path, call.request_id,
+        )  # fmt: skip
+        log.debug("traceback of request %s:\n%s", call.request_id, tb)
         body = error_body(
-            "The course simulator itself failed (a bug, not a simulated fault):\n" + tb,
+            f"The course simulator itself failed ({kind}; a bug, not a simulated fault) on "
+            f"request {call.request_id}. Retrying will not help; the details are kept in "
+            "Simulator.server_errors and the 'course_utils.simulator' log.",
             "server_error",
             None,
             "simulator_internal_error",
         )
-        return Reply(500, body, {"x-should-retry": "false"}, "internal_error")
+        headers = {"x-should-retry": "false", "x-request-id": call.request_id}
+        return Reply(500, body, headers, "internal_error")
+
+    def _crash_outside(self, tb: str) -> None:
+        """A traceback from outside the pipeline (the HTTP layer): kept and logged, not printed."""
+        self._keep_error(tb)
+        log.error("course simulator internal error in its HTTP layer; see Simulator.server_errors")
+        log.debug("%s", tb)
 
     def _not_found(self, method: str, path: str) -> SimError:
         routes = ", ".join(f"{m} {p}" for m, p in ROUTES)

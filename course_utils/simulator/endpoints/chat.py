@@ -18,8 +18,8 @@ from ..model import Answer
 from ..params import (
     check_messages,
     check_temperature,
-    int_param,
     model_param,
+    output_cap,
     require,
 )
 from ..protocol import Call, Host, Reply, StreamCut
@@ -56,8 +56,8 @@ def create(host: Host, call: Call) -> Reply:
     check_messages(require(body, "messages"), "messages")
     streaming = stream_settings(body, "chat")
     cache = cache_settings(body)
-    cap = int_param(body, "max_completion_tokens", 1)
-    legacy = int_param(body, "max_tokens", 1)
+    cap = output_cap(body, "max_completion_tokens", 1, model)
+    legacy = output_cap(body, "max_tokens", 1, model)
     cap = cap if cap is not None else legacy
     check_temperature(body)
     fmt = body.get("response_format")

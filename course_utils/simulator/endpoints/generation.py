@@ -71,9 +71,10 @@ def serve(
 
     The input is counted with ``tokens.count_request_input`` and the TPM bucket takes the input
     plus ``tokens.output_reserve`` -- the same figures a client-side limiter computes with
-    ``tokens.estimate_request_tokens``. With ``wait`` the whole simulated latency passes here
-    (a JSON reply); without it the caller paces a stream with ``first_token_s`` and
-    ``per_token_s``, which add up to the same total.
+    ``tokens.estimate_request_tokens``. An uncapped answer stops at the model's maximum output
+    (``incomplete``, reason ``max_output_tokens``), as the service's does. With ``wait`` the
+    whole simulated latency passes here (a JSON reply); without it the caller paces a stream
+    with ``first_token_s`` and ``per_token_s``, which add up to the same total.
     """
     input_tokens = count_input_or_400(call.body, model, endpoint, param)
     if input_tokens > profile(model).context_window:
@@ -90,7 +91,7 @@ def serve(
     result = generate(
         messages,
         model,
-        cap,
+        cap if cap is not None else profile(model).max_output,
         json_mode=json_mode,
         schema=schema,
         input_tokens=input_tokens,

@@ -23,8 +23,8 @@ from ..params import (
     RESPONSES_MIN_OUTPUT_TOKENS,
     check_responses_input,
     check_temperature,
-    int_param,
     model_param,
+    output_cap,
 )
 from ..protocol import Call, Host, Reply, StreamCut
 from .generation import Served, deliver, serve
@@ -71,7 +71,7 @@ def create(host: Host, call: Call) -> Reply:
     check_responses_input(body)
     streaming = stream_settings(body, "responses")
     cache = cache_settings(body)
-    cap = int_param(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS)
+    cap = output_cap(body, "max_output_tokens", RESPONSES_MIN_OUTPUT_TOKENS, model)
     check_temperature(body)
     text_cfg = body.get("text")
     fmt = text_cfg.get("format") if isinstance(text_cfg, dict) else None
