@@ -156,6 +156,7 @@ class SubmittedBatch:
     submitted_at: float  # time.time(): a record's latency is measured from here
     collected: bool = False
     status: str = "validating"
+    reserved_usd: float = 0.0  # live: the worst case held in the spend ledger until collected
 
 
 @dataclass

@@ -14,7 +14,6 @@ from typing import Any
 import openai
 import pytest
 
-from course_utils import config
 from course_utils.batch import (
     BatchError,
     BatchRequest,
@@ -26,11 +25,12 @@ from course_utils.batch import (
 )
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model, list_models
 from course_utils.runner import InputError, read_results, run_batch, run_prompts
-from course_utils.runner.batchmode import _check_spend, batch_exit_code
+from course_utils.runner.batchmode import batch_exit_code
 from course_utils.runner.cli import main
 from course_utils.simulator import Simulator
 from course_utils.simulator.batch_worker import BatchTimings
-from course_utils.spend import BudgetExceeded
+from course_utils.spend import BudgetExceeded, spend_guard, spent_usd
+from course_utils.tokens import count_request_input
 
 FAST = 1e6
 POLL = {"min_poll_s": 0.005, "max_poll_s": 0.05, "progress": False, "log": None}
@@ -276,17 +276,49 @@ def test_a_prompt_over_the_budget(client: openai.OpenAI, on_long: str, ok: bool)
         assert ("does not chunk" in (record.message or "")) == (on_long == "chunk")
 
 
+def live_mode(monkeypatch: pytest.MonkeyPatch, sim: Simulator, budget: str) -> None:
+    """COURSE_BACKEND=openai against the simulator, as against any compatible server."""
+    monkeypatch.setenv("COURSE_BACKEND", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sim-course-key")
+    monkeypatch.setenv("COURSE_BUDGET_USD", budget)
+
+
 def test_a_live_batch_over_the_spend_cap_is_refused_before_upload(
-    monkeypatch: pytest.MonkeyPatch,
+    fast: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("COURSE_BUDGET_USD", "0.0001")
-    live = openai.OpenAI(base_url=config.live_base_url(), api_key="unused", max_retries=0)
-    requests = [
-        BatchRequest(str(i), i, "p", {"model": DEFAULT_MODEL, "input": "x" * 400})
-        for i in range(50)
-    ]
+    live_mode(monkeypatch, fast, "0.0001")
     with pytest.raises(BudgetExceeded):
-        _check_spend(live, requests)  # raises before any request leaves
+        run_batch(["x" * 400] * 50, tmp_path / "o.jsonl", **POLL)
+    assert fast.batch.files("sim-course-key") == []  # nothing was uploaded
+    assert spent_usd() == 0 and spend_guard().ledger.read().reserved_usd == 0
+
+
+def test_a_live_batch_holds_its_worst_case_then_settles_at_the_actual_cost(
+    fast: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    live_mode(monkeypatch, fast, "5")
+    out = tmp_path / "o.jsonl"
+    fast.batch.time_scale = 3600
+    fast.batch.timings = BatchTimings(queue_s=3600)  # still queued when Ctrl+C comes
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(PROMPTS, out, **{**POLL, "sleep": Interrupt()})
+    held = spend_guard().ledger.read().reserved_usd
+    worst = sum(
+        estimate_cost(
+            DEFAULT_MODEL, count_request_input({"input": p}, DEFAULT_MODEL), 150, batch=True
+        )
+        for p in PROMPTS
+    )
+    assert held == pytest.approx(worst)  # the cap holds the batch while it runs
+    fast.batch.time_scale = FAST
+    summary = run_batch(PROMPTS, out, resume=True, **POLL)
+    assert summary.line() == "4 succeeded, 0 failed"
+    total = spend_guard().ledger.read()
+    assert total.reserved_usd == pytest.approx(0)
+    assert total.spent_usd == pytest.approx(
+        results_cost_usd(read_results(out), DEFAULT_MODEL, batch=True)
+    )
 
 
 # --- the command line ---------------------------------------------------------------------------

@@ -11,6 +11,11 @@ per prompt, now with ``batch_id``), ``--resume`` (finished records are kept), th
 Ctrl+C leaves them running on the service, and ``--resume`` collects them by id instead of
 paying for them twice; ``--cancel`` stops them and keeps what they finished.
 
+Live, the spend cap covers batches too: each batch's worst case (every line's input plus its
+output cap, at batch prices) is reserved in the spend ledger before it is uploaded
+(``BudgetExceeded`` if it would pass ``COURSE_BUDGET_USD``, nothing sent) and settled at what
+the answers actually cost when the batch is collected.
+
 Batch mode sends each prompt as one request and does not chunk: a prompt over the context
 budget is truncated (``--on-long truncate``) or recorded as not sent (``fail``, and ``chunk``,
 which needs the online runner).
@@ -45,7 +50,7 @@ from ..batch import (
 from ..client import get_client
 from ..pricing import DEFAULT_MODEL, estimate_cost, model_or_default
 from ..results import Result
-from ..spend import BudgetExceeded, remaining_usd, spend_guard, spent_usd
+from ..spend import BudgetExceeded, spend_guard
 from ..tokens import count_request_input, truncate_to_tokens
 from .engine import DEFAULT_MAX_OUTPUT_TOKENS, prepare
 from .inputs import InputError, PromptItem
@@ -122,25 +127,52 @@ def _request(
     )  # fmt: skip
 
 
-def _check_spend(client: openai.OpenAI, requests: list[BatchRequest]) -> None:
-    """Live only: refuse a batch whose worst case (input + output cap at batch prices) would
-    pass the spend cap, before anything is uploaded."""
+def _reserve(client: openai.OpenAI, requests: list[BatchRequest]) -> float:
+    """Live only: reserve a batch's worst case (input + output cap of every line, at batch
+    prices) in the spend ledger before it is uploaded, or raise ``BudgetExceeded``.
+
+    The spend guard bounds one generating request at a time and refuses the Batch API's
+    uploads, whose cost it cannot see; the batch path bounds the whole batch instead, holds it
+    while the batch runs and settles it at the answers' actual cost when it is collected.
+    """
     if not requests or not _is_live(client):
-        return
+        return 0.0
     worst = 0.0
     for r in requests:
         model = str(r.body["model"])
         priced = model_or_default(model).id
         tokens = count_request_input(r.body, model)
-        cap = int(r.body.get("max_output_tokens") or DEFAULT_MAX_OUTPUT_TOKENS)
+        cap = int(r.body.get("max_output_tokens") or model_or_default(model).max_output)
         worst += estimate_cost(priced, tokens, cap, batch=True)
-    if worst > remaining_usd():
-        raise BudgetExceeded(
-            worst,
-            spent_usd(),
-            config.budget_usd(),
-            f"a batch of {len(requests):,} requests at batch prices, input + output cap",
+    guard = spend_guard()
+    what = f"a batch of {len(requests):,} requests at batch prices, input + output cap"
+    guard.ledger.reserve(worst, guard.budget_usd, what)
+    return worst
+
+
+def _batch_client(client: openai.OpenAI | None) -> tuple[openai.OpenAI, bool]:
+    """The client for the Batch API's own endpoints, and whether this run closes it.
+
+    Offline it is the course's client. Live, it is a plain SDK client with the same base URL and
+    key: the spend guard's transport refuses uploads and batch creation (it cannot price them),
+    and the batch path reserves and settles each batch's cost in the ledger itself
+    (``_reserve``). Nothing but files and batches is sent through it.
+    """
+    if client is None:
+        if config.backend() == "simulator":
+            return get_client(), True
+        if not config.api_key_set():
+            raise InputError(
+                "COURSE_BACKEND=openai needs an API key, and OPENAI_API_KEY is not set. Set it, "
+                "or unset COURSE_BACKEND to run against the offline simulator."
+            )
+        return openai.OpenAI(base_url=config.live_base_url()), True
+    if _is_live(client):
+        plain = openai.OpenAI(
+            base_url=str(client.base_url), api_key=client.api_key, max_retries=client.max_retries
         )
+        return plain, True
+    return client, False
 
 
 def batch_exit_code(summary: RunSummary) -> int:
@@ -190,8 +222,7 @@ def run_batch(
     if job.plan is not None:
         apply_resume(job.plan)
     sink = Sink(job.output, truncate=job.truncate)
-    own_client = client is None
-    client = client if client is not None else get_client()
+    client, own_client = _batch_client(client)
     bar = _BatchProgress(progress)
     started = time.monotonic()
     try:
@@ -209,8 +240,6 @@ def run_batch(
             asked = cancel_batches(client, state)
             say(f"asked {len(asked)} batch(es) to cancel: {', '.join(asked) or 'none running'}")
             fresh = []
-        else:
-            _check_spend(client, fresh)
         by_id = {r.custom_id: r for r in fresh}
         for key in state.pending_ids():
             if key in items and key not in by_id:
@@ -218,7 +247,14 @@ def run_batch(
                 by_id[key] = BatchRequest(key, item.id, item.prompt, {})
         for group in _by_model(fresh):
             for chunk, data in split_requests(group, max_lines=max_lines, max_bytes=max_bytes):
-                submitted = submit(client, chunk, data, endpoint=ENDPOINT, metadata=metadata)
+                reserved = _reserve(client, chunk)
+                try:
+                    submitted = submit(client, chunk, data, endpoint=ENDPOINT, metadata=metadata)
+                except BaseException:
+                    if reserved:
+                        spend_guard().ledger.release(reserved)
+                    raise
+                submitted.reserved_usd = reserved
                 state.batches.append(submitted)
                 state.save()
                 summary.requests += len(chunk)
@@ -232,8 +268,8 @@ def run_batch(
                 _emit(summary, sink, result)
             summary.incomplete += got.incomplete
             not_run.extend(got.not_run)
-            if got.cost_usd and _is_live(client):
-                spend_guard().ledger.add(got.cost_usd)
+            if submitted.reserved_usd or (got.cost_usd and _is_live(client)):
+                spend_guard().ledger.settle(submitted.reserved_usd, got.cost_usd)
             submitted.collected, submitted.status = True, batch.status
             state.save()
             say(f"{batch.id} {batch.status}: {len(got.results):,} record(s) written")
