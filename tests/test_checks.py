@@ -332,7 +332,13 @@ def _task_text(notebook: str) -> str:
     return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
 
 
-COURSE_EXERCISES = ("compare_prompts", "generate_in_style", "generate_with_retry", "safe_generate")
+COURSE_EXERCISES = (
+    "compare_prompts",
+    "generate_in_style",
+    "generate_with_retry",
+    "generate_with_timestamps",
+    "safe_generate",
+)
 
 
 @pytest.mark.parametrize("name", COURSE_EXERCISES)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +22,14 @@ from .authoring import (
     waits_grow,
 )
 
-__all__ = ["HINTS", "RULES", "check_generate_with_retry"]
+__all__ = [
+    "HINTS",
+    "RULES",
+    "TIMESTAMP_HINTS",
+    "TIMESTAMP_RULES",
+    "check_generate_with_retry",
+    "check_generate_with_timestamps",
+]
 
 NAME = "generate_with_retry"
 PROMPT = "Explain in one sentence why retries need a cap."
@@ -236,3 +245,76 @@ def _judge_schedule(runs: list[SimRun]) -> None:
             "together retry together.",
             rule=6,
         )
+
+
+# --- Homework: retry timestamps -------------------------------------------------------------
+
+TIMESTAMPS_NAME = "generate_with_timestamps"
+TIMESTAMP_FAULTS: list[str | None] = ["server_error", "rate_limit", None]
+_CLOCK_TIME = re.compile(r"(?<!\d)(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?")
+TIMESTAMP_RULES = (
+    "still return the answer",
+    "one line for each retry",
+    "the time in each retry line",
+    "times in order",
+)
+TIMESTAMP_HINTS = (
+    "Start from your `generate_with_retry`: the same loop, the same waits, the same return.",
+    "Log exactly one line per retry decision (here: two retries, two lines), with `logger.warning"
+    "(...)`; the check reads the log records your function writes.",
+    "Put the wall-clock time in the message itself, as HH:MM:SS with or without fractions: e.g. "
+    "`datetime.now().isoformat(timespec='milliseconds')` gives `2026-11-23T14:02:07.120`. The "
+    "logger's own time column does not count: the line must carry the time wherever it is read.",
+    "Take the time when you log the line (not once before the loop), so each retry shows its own.",
+)
+
+
+def _clock_seconds(message: str) -> float | None:
+    found = _CLOCK_TIME.search(message)
+    if not found:
+        return None
+    hours, minutes, seconds, fraction = found.groups()
+    return int(hours) * 3600 + int(minutes) * 60 + int(seconds) + float(f"0.{fraction or 0}")
+
+
+@exercise(
+    TIMESTAMPS_NAME,
+    rules=TIMESTAMP_RULES,
+    hints=TIMESTAMP_HINTS,
+    solution_notebook="02_retry_wrapper.ipynb",
+)
+def check_generate_with_timestamps(fn: Callable[..., Any]) -> str:
+    """Homework: each retry logs one line that carries its own wall-clock time."""
+    with check_simulator() as sim:
+        run = _call(sim, fn, TIMESTAMP_FAULTS, max_retries=4)
+        if run.raised or not isinstance(run.value, str) or not run.value.strip():
+            raise Incorrect(
+                f"`{run.fn_name}` did not return the answer text after a 500 and a 429 "
+                f"(got {describe_exception(run.error) if run.error else shown(run.value, 40)}).",
+                rule=1,
+            )
+        retries = len(TIMESTAMP_FAULTS) - 1
+        lines = [r.getMessage() for r in run.log_records]
+        if len(lines) != retries:
+            raise Incorrect(
+                f"`{run.fn_name}` logged {len(lines)} line(s) at INFO or above for {retries} "
+                "retries; log exactly one line per retry.",
+                rule=2,
+            )
+        times: list[float] = []
+        for line in lines:
+            at = _clock_seconds(line)
+            if at is None:
+                raise Incorrect(
+                    f"this retry line has no time in it: {shown(line, 80)}; include the time "
+                    "as HH:MM:SS (an ISO 8601 timestamp works).",
+                    rule=3,
+                )
+            times.append(at)
+        if any(b < a for a, b in itertools.pairwise(times)):
+            raise Incorrect(
+                f"the retry lines' times go backwards: {', '.join(shown(x, 40) for x in lines)}; "
+                "take the time when each line is logged.",
+                rule=4,
+            )
+    return "Every retry leaves one line with its own time: an incident can be read back later."
