@@ -10,6 +10,7 @@ from typing import Any
 import nbformat
 import pytest
 
+from course_utils.client import reset_spend
 from course_utils.simulator import Simulator
 
 
@@ -116,3 +117,18 @@ def solution_from_notebook(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, st
         return namespace[name]
 
     return load
+
+
+TEST_KEY = "sk-test-not-a-real-key-123456"  # fake, and never printed: tests assert it
+
+
+@pytest.fixture
+def live_env(monkeypatch, sim):
+    """COURSE_BACKEND=openai with the SDK's env vars pointing at a simulator."""
+    monkeypatch.setenv("COURSE_BACKEND", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("COURSE_BUDGET_USD", "0.50")
+    reset_spend()
+    yield sim
+    reset_spend()

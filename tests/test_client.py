@@ -7,25 +7,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import TEST_KEY  # the live_env fixture sets it as OPENAI_API_KEY
 
 from course_utils import client as course_client
 from course_utils.client import backend_banner, get_client, get_simulator
 from course_utils.config import ConfigError
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost
-
-TEST_KEY = "sk-test-not-a-real-key-123456"
-
-
-@pytest.fixture
-def live_env(monkeypatch, sim):
-    """COURSE_BACKEND=openai with the SDK's env vars pointing at a simulator."""
-    monkeypatch.setenv("COURSE_BACKEND", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-    monkeypatch.setenv("COURSE_BUDGET_USD", "0.50")
-    course_client.reset_spend()
-    yield sim
-    course_client.reset_spend()
 
 
 def test_simulator_is_the_default_even_with_a_key(monkeypatch) -> None:

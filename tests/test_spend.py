@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openai
 import pytest
+from conftest import TEST_KEY  # the live_env fixture sets it as OPENAI_API_KEY
 
 from course_utils import client as course_client
 from course_utils import config, spend
@@ -20,20 +21,6 @@ from course_utils.client import BudgetExceeded, backend_banner, get_client
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost
 from course_utils.spend import SpendGuard, SpendLedger, SpendTotal
 from course_utils.tokens import count_message_tokens
-
-TEST_KEY = "sk-test-not-a-real-key-123456"
-
-
-@pytest.fixture
-def live_env(monkeypatch, sim):
-    """COURSE_BACKEND=openai with the SDK's env vars pointing at a simulator."""
-    monkeypatch.setenv("COURSE_BACKEND", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-    monkeypatch.setenv("COURSE_BUDGET_USD", "0.50")
-    course_client.reset_spend()
-    yield sim
-    course_client.reset_spend()
 
 
 def test_budget_exceeded_before_anything_is_sent(live_env, monkeypatch) -> None:
