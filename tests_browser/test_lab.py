@@ -34,7 +34,7 @@ def test_an_exercise_opens_from_the_file_browser_and_runs_untouched(lab: LabPage
     lab.assert_no_error_output()
     # An untouched exercise runs to the end: its check says the function is not written yet.
     texts = [out.text for out in lab.outputs()]
-    assert any("not started yet" in t for t in texts), texts
+    assert any("NOT STARTED" in t for t in texts), texts  # the check: not written yet
     lab.file_browser_home()  # the screenshot shows the three folders beside the exercise
 
 
