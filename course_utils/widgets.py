@@ -529,7 +529,8 @@ class Quiz:
             self.results[qid] = result
         mark = ("✅ Correct" if result.correct else "❌ Not yet") if result.answered else "Note"
         colour = "var(--jp-success-color1, #1a7f37)" if result.correct else "inherit"
-        text = html.escape(result.message)
+        # the mark already says Correct / Not yet: show the explanation once, after it
+        text = html.escape(result.message.removeprefix("Correct. ").removeprefix("Not yet. "))
         self._feedback[qid].value = f'<div style="color:{colour}"><b>{mark}:</b> {text}</div>'
         self.score.value = f"<b>{score_line(self.results, len(self.questions))}</b>"
         return result
