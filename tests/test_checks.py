@@ -404,7 +404,13 @@ def test_runaway_learner_that_swallows_base_exception_is_reported_honestly(
 
     try:
         result = checks.assert_fails(toy, toy_double, status="too_slow")
-        assert "could not stop it" in str(result) and "restart the kernel" in str(result)
+        text = str(result)
+        # The stop lands between bytecodes, so now and then it hits the loop test rather than
+        # the try and does stop it. Either way the report must tell the truth.
+        if "The check stopped it" in text:
+            assert _all_ended("check:toy_double")
+        else:
+            assert "could not stop it" in text and "restart the kernel" in text
     finally:
         done.set()  # end it ourselves: a test must not leave a core busy
     assert _all_ended("check:toy_double")
