@@ -778,6 +778,21 @@ def _answered(response: httpx2.Response, ticket: _Ticket | None) -> None:
         response.stream = _MeteredStream(response.stream, meter)
 
 
+@contextlib.contextmanager
+def _settled_on_failure(ticket: Any) -> Iterator[None]:
+    """A request that never left frees its reservation; one lost after sending bills it."""
+    try:
+        yield
+    except _NEVER_SENT:
+        if ticket is not None:
+            ticket.release()
+        raise
+    except BaseException:
+        if ticket is not None:
+            ticket.bill_reservation()
+        raise
+
+
 class _GuardedTransport(httpx2.BaseTransport):
     """A transport that asks the guard before sending and meters what comes back."""
 
@@ -790,16 +805,8 @@ class _GuardedTransport(httpx2.BaseTransport):
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
         endpoint = self._guard.route(request)
         ticket = None if endpoint is None else self._guard.admit(request, endpoint, request.read())
-        try:
+        with _settled_on_failure(ticket):
             response = self._inner.handle_request(request)
-        except _NEVER_SENT:
-            if ticket is not None:
-                ticket.release()
-            raise
-        except BaseException:
-            if ticket is not None:
-                ticket.bill_reservation()
-            raise
         _answered(response, ticket)
         return response
 
@@ -823,16 +830,8 @@ class _GuardedAsyncTransport(httpx2.AsyncBaseTransport):
             if endpoint is None
             else self._guard.admit(request, endpoint, await request.aread())
         )
-        try:
+        with _settled_on_failure(ticket):
             response = await self._inner.handle_async_request(request)
-        except _NEVER_SENT:
-            if ticket is not None:
-                ticket.release()
-            raise
-        except BaseException:
-            if ticket is not None:
-                ticket.bill_reservation()
-            raise
         _answered(response, ticket)
         return response
 
