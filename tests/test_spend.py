@@ -23,6 +23,27 @@ from course_utils.spend import SpendGuard, SpendLedger, SpendTotal
 from course_utils.tokens import count_message_tokens
 
 
+def _race(client: openai.OpenAI, body: dict, n: int) -> list[str]:
+    """Send ``body`` from ``n`` threads released at once; 'sent' or 'refused' for each."""
+    start = threading.Barrier(n)
+    outcomes: list[str] = []
+
+    def send() -> None:
+        start.wait()
+        try:
+            client.responses.create(**body)
+            outcomes.append("sent")
+        except BudgetExceeded:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=send) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes
+
+
 def test_budget_exceeded_before_anything_is_sent(live_env, monkeypatch) -> None:
     sim = live_env
     monkeypatch.setenv("COURSE_BUDGET_USD", "0.001")
@@ -215,22 +236,7 @@ def test_concurrent_requests_cannot_pass_the_cap_together(make_sim, monkeypatch)
     client = openai.OpenAI(
         base_url=sim.base_url, api_key=TEST_KEY, max_retries=0, http_client=guard.http_client()
     )
-    start = threading.Barrier(4)
-    outcomes: list[str] = []
-
-    def send() -> None:
-        start.wait()
-        try:
-            client.responses.create(**body)
-            outcomes.append("sent")
-        except BudgetExceeded:
-            outcomes.append("refused")
-
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = _race(client, body, 4)
     assert sorted(outcomes) == ["refused", "refused", "sent", "sent"]
     assert len(sim.requests) == 2
     assert guard.held_usd == pytest.approx(0)  # both settled
@@ -373,22 +379,7 @@ def test_sixteen_threads_cannot_pass_the_cap_together(paid) -> None:
     one, _ = spend.spend_guard().estimate(body, "/v1/responses")
     assert one == pytest.approx(0.375, abs=0.001)
     client = get_client(max_retries=0)
-    start = threading.Barrier(16)
-    outcomes: list[str] = []
-
-    def send() -> None:
-        start.wait()
-        try:
-            client.responses.create(**body)
-            outcomes.append("sent")
-        except BudgetExceeded:
-            outcomes.append("refused")
-
-    threads = [threading.Thread(target=send) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    outcomes = _race(client, body, 16)
     assert sorted(outcomes) == ["refused"] * 15 + ["sent"]
     assert len(paid.arrivals) == 1
     assert spend.spend_guard().held_usd == pytest.approx(0) and _ledger().reserved_usd == 0
