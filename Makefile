@@ -7,14 +7,18 @@ BIN    := $(VENV)/bin
 # Tests always use the offline simulator, whatever the caller's shell says: no surprise spend.
 TEST_ENV := COURSE_BACKEND=simulator MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: lab lab-command test lint unit notebooks browser exercises bench clean
+.PHONY: lab lab-command binder-link test test-fast lint unit notebooks browser exercises bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed-course: $(BIN)/python requirements.txt pyproject.toml
+# The course's own JupyterLab settings (lab-settings/: no "Jupyter news" pop-up over the first
+# screen) go where JupyterLab reads defaults: the environment's overrides.d.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.d/course.json
+$(VENV)/.installed-course: $(BIN)/python requirements.txt pyproject.toml lab-settings/overrides.json
 	$(BIN)/pip install --quiet -r requirements.txt
+	mkdir -p $(dir $(LAB_OVERRIDES)) && cp lab-settings/overrides.json $(LAB_OVERRIDES)
 	@touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed-course requirements-dev.txt
@@ -22,12 +26,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed-course requirements-dev.txt
 	@touch $@
 
 ## make lab: set up and open the course on its start page (offline simulator, no key needed)
-# JupyterLab serves the repository root and opens the start page in it, with the file browser at
-# the root (file-browser-path=/), so a learner sees notebooks/, exercises/ and solutions/. (Given
-# as a file argument instead, JupyterLab would open the file browser inside notebooks/.)
-# It refuses to start as root (common in containers and classroom images) unless told.
-# tests_browser/ starts JupyterLab with exactly this command, read from `make lab-command`.
-LAB_START := /lab/tree/notebooks/00_start_here.ipynb?file-browser-path=/
+# The start page is a plain path, with no query string of its own: Jupyter appends `?token=...`
+# to it in the URL it prints, and a copied URL must log in (containers, WSL, remote machines).
+# JupyterLab serves the repository root, so the file browser's home icon shows notebooks/,
+# exercises/ and solutions/. It refuses to start as root (common in containers and classroom
+# images) unless told. tests_browser/ starts JupyterLab with exactly this command (`make lab-command`).
+LAB_START := /lab/tree/notebooks/00_start_here.ipynb
 LAB_FLAGS := $(if $(filter 0,$(shell id -u)),--allow-root)
 LAB_CMD = $(BIN)/jupyter lab --ServerApp.root_dir=. '--LabApp.default_url=$(LAB_START)' $(LAB_FLAGS)
 lab: $(VENV)/.installed-course
@@ -36,6 +40,19 @@ lab: $(VENV)/.installed-course
 # The command `make lab` runs, printed (installs nothing); the browser suite starts it.
 lab-command:
 	@echo "$(LAB_CMD)"
+
+## make binder-link: the Binder launch link and badge for this repository's GitHub remote
+# Binder builds from runtime.txt + requirements.txt alone (no make); the link opens lesson 00.
+REPO_DIR ?= .
+binder-link:
+	@remote=$$(git -C $(REPO_DIR) remote get-url origin 2>/dev/null); \
+	slug=$$(printf '%s' "$$remote" | sed -nE 's#^(https://|git@)github\.com[:/]([^/]+/[^/]+)$$#\2#p' | sed 's/\.git$$//'); \
+	if [ -z "$$slug" ]; then \
+		echo "no GitHub remote named origin in $(REPO_DIR) (git remote add origin https://github.com/OWNER/REPO)"; exit 1; \
+	fi; \
+	link="https://mybinder.org/v2/gh/$$slug/HEAD?urlpath=lab/tree/notebooks/00_start_here.ipynb"; \
+	echo "$$link"; \
+	echo "[![Launch on Binder](https://mybinder.org/badge_logo.svg)]($$link)"
 
 ## make test: set up and run every test (lint, unit, simulator, exercise checks, notebooks,
 ## and the browser suite where Chromium is installed)

@@ -51,6 +51,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -142,13 +143,18 @@ class LabServer:
 
 
 @contextmanager
-def lab_server(work: Path) -> Iterator[LabServer]:
-    """Start `make lab`'s command in a copy of the checkout under ``work``; stop it after."""
+def lab_server(work: Path, login: bool = False) -> Iterator[LabServer]:
+    """Start `make lab`'s command in a copy of the checkout under ``work``; stop it after.
+
+    The suite runs with no login. With ``login=True`` JupyterLab makes its own token, as for a
+    learner, and prints its URL with ``?token=`` in the log (``work/jupyterlab.log``).
+    """
     root = work / "course"
     copy_checkout(root)
     runtime = work / "runtime"
     port = free_port()
-    command = [*lab_command(), *HARNESS_FLAGS, f"--port={port}"]
+    flags = [f for f in HARNESS_FLAGS if not (login and f.startswith("--IdentityProvider.token"))]
+    command = [*lab_command(), *flags, f"--port={port}"]
     env = {
         k: v
         for k, v in os.environ.items()
@@ -174,6 +180,8 @@ def lab_server(work: Path) -> Iterator[LabServer]:
             try:
                 with urllib.request.urlopen(f"{url}/api/status", timeout=2):
                     break
+            except urllib.error.HTTPError:  # 403 with a login: it is up and answering
+                break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(

@@ -11,18 +11,50 @@ installs it); `make browser` runs this suite.
 from __future__ import annotations
 
 import json
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from labkit import SLOW_MS, LabPage
-from playwright.sync_api import expect
+from labkit import PANEL, SLOW_MS, VIEWPORT, LabPage, lab_server
+from playwright.sync_api import Browser, expect
 
 
 def test_make_lab_opens_the_start_page_with_the_whole_course_in_the_file_browser(lab: LabPage):
     assert lab.open_start_page() == "notebooks/00_start_here.ipynb"
-    # No click needed: the file browser starts at the repository root.
+    # The file browser's home is the repository root: the whole course, one click away.
+    lab.file_browser_home()
     items = lab.file_browser_items()
     for folder in ("notebooks", "exercises", "solutions"):
         assert folder in items, f"the file browser lists {items}, not {folder}/"
+    # The course's lab settings switch the "Jupyter news" question off: nothing covers the page.
+    lab.page.wait_for_timeout(1500)  # the question, when asked, comes a moment after start
+    expect(lab.page.get_by_text("notified about official Jupyter news")).to_have_count(0)
+
+
+def test_the_url_make_lab_prints_opens_the_course_when_copied(
+    tmp_path_factory: pytest.TempPathFactory, browser: Browser
+):
+    """Copied from the terminal into another browser (container, WSL, remote): no login page."""
+    work = tmp_path_factory.mktemp("lab-token")
+    with lab_server(work, login=True) as running:
+        log = (work / "jupyterlab.log").read_text()
+        printed = re.findall(r"http://127\.0\.0\.1:\d+/\S+", log)
+        with_token = [u for u in printed if "token=" in u]
+        assert with_token, f"no URL with its token in JupyterLab's output:\n{log[-2000:]}"
+        url = with_token[0]
+        assert urlsplit(url).path == "/lab/tree/notebooks/00_start_here.ipynb", url
+        token = parse_qs(urlsplit(url).query).get("token", [""])[0]
+        assert len(token) >= 20 and token != "...", url  # the real token, whole
+        context = browser.new_context(viewport=VIEWPORT)  # no cookie: a browser never used
+        try:
+            page = context.new_page()
+            page.goto(url)
+            expect(page.locator(PANEL)).to_be_visible(timeout=SLOW_MS)
+            expect(page.locator("input[name='password']")).to_have_count(0)
+            expect(page.get_by_text("00_start_here.ipynb").first).to_be_visible()
+        finally:
+            context.close()
+    assert running.url.startswith("http://127.0.0.1:")
 
 
 def test_an_exercise_opens_from_the_file_browser_and_runs_untouched(lab: LabPage):

@@ -1,0 +1,106 @@
+"""Binder / JupyterHub: the course works from `pip install -r requirements.txt`, with no `make`.
+
+repo2docker reads `runtime.txt` for the Python version (without it, it picks the newest one that
+`requires-python` allows, not the 3.11 the course is tested on) and `requirements.txt` for the
+rest. These tests hold both, and run lessons the way a Binder user's kernel does: no Makefile
+environment (no COURSE_BACKEND, no MPLBACKEND, no PYTHONHASHSEED), `jupyter nbconvert --execute`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+START = "notebooks/00_start_here.ipynb"
+
+
+def test_runtime_txt_pins_the_python_the_course_is_tested_on():
+    runtime = (ROOT / "runtime.txt").read_text().strip()
+    assert runtime == "python-3.11"
+    assert sys.version_info[:2] == (3, 11), "CI runs the Python that runtime.txt names"
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires == ">=3.11"
+
+
+def test_make_binder_link_opens_the_start_page(tmp_path: Path):
+    """The launch link (README, "Run it on Binder") for a GitHub copy of the course."""
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "remote",
+            "add",
+            "origin",
+            "git@github.com:a-school/llm-course.git",
+        ],
+        check=True,
+    )
+    out = subprocess.run(
+        ["make", "-s", "--no-print-directory", "-C", str(ROOT), "binder-link", f"REPO_DIR={repo}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert ("https://mybinder.org/v2/gh/a-school/llm-course/HEAD?urlpath=lab/tree/" + START) in out
+    assert "https://mybinder.org/badge_logo.svg" in out  # the badge's Markdown, ready to paste
+
+
+def test_make_binder_link_says_what_is_missing_without_a_github_remote(tmp_path: Path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    run = subprocess.run(
+        [
+            "make",
+            "-s",
+            "--no-print-directory",
+            "-C",
+            str(ROOT),
+            "binder-link",
+            f"REPO_DIR={tmp_path}",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode != 0
+    assert "no GitHub remote" in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("lesson", [START, "notebooks/07_wrap_up.ipynb"])
+def test_a_lesson_runs_with_no_make_as_on_binder(lesson: str, tmp_path: Path):
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("COURSE_BACKEND", "MPLBACKEND", "PYTHONHASHSEED", "OPENAI_API_KEY")
+    }
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--ExecutePreprocessor.timeout=120",
+            "--output-dir",
+            str(tmp_path),
+            lesson,
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    executed = (tmp_path / Path(lesson).name).read_text()
+    assert '"output_type": "error"' not in executed
+    assert "Backend: course simulator" in executed  # the first cell names the offline backend
