@@ -61,7 +61,7 @@ test: $(VENV)/.installed-dev lint unit notebooks browser
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy course_utils
+	$(BIN)/mypy  # course_utils, course_simulator, course_checks (pyproject.toml)
 	$(BIN)/lint-imports --no-logo
 
 unit: $(VENV)/.installed-dev

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         (folder / "prompts.txt").write_text("\n".join(prompts(args.prompts)) + "\n", "utf-8")
         sim = subprocess.Popen(
-            [sys.executable, "-m", "course_utils.simulator", "--port", "0"],
+            [sys.executable, "-m", "course_simulator", "--port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
         )  # fmt: skip

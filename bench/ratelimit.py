@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import openai
 
+from course_simulator import Simulator
 from course_utils.ratelimit import RateLimiter
-from course_utils.simulator import Simulator
 from course_utils.timeline import ceiling, events_from_log, outcome_counts, throughput_ratio
 from course_utils.tokens import count_tokens, estimate_request_tokens
 

@@ -1,6 +1,6 @@
 """The prompt runner at the rate-limit ceiling: rate, time, 429s, speed-up, faults, memory.
 
-Each scenario starts a fresh simulator in its own process (``python -m course_utils.simulator``,
+Each scenario starts a fresh simulator in its own process (``python -m course_simulator``,
 so its buckets start full and it does not share a GIL with the runner) and prints one table:
 
 - **given limits** (``--rpm``/``--tpm`` told to the runner) and **learned limits** (not told: read
@@ -43,10 +43,10 @@ KEY = "sim-bench-key"
 
 
 class Sim:
-    """``python -m course_utils.simulator`` in its own process, stopped on exit."""
+    """``python -m course_simulator`` in its own process, stopped on exit."""
 
     def __init__(self, *flags: str) -> None:
-        cmd = [sys.executable, "-m", "course_utils.simulator", "--port", "0", *flags]
+        cmd = [sys.executable, "-m", "course_simulator", "--port", "0", *flags]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, env=env)  # fmt: skip

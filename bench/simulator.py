@@ -1,6 +1,6 @@
 """Simulator throughput on loopback: sustained requests/s and p50/p99 latency (prints only).
 
-The server runs as its own process (``python -m course_utils.simulator``), as in class, so client
+The server runs as its own process (``python -m course_simulator``), as in class, so client
 and server do not share a GIL. Two clients are measured, each from N threads for a fixed time:
 ``httpx2`` (the HTTP library the SDK uses, raw JSON) and the real ``openai`` SDK (which adds request
 building and response parsing). No latency is injected.
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--threads", type=int, default=16)
     args = ap.parse_args(argv)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "course_utils.simulator", "--port", "0"],
+        [sys.executable, "-m", "course_simulator", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

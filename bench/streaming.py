@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import statistics
 
+from course_simulator import Simulator
 from course_utils.pricing import DEFAULT_MODEL, list_models
 from course_utils.prompting import cache_layout_runs, cost_per_1000, load_long_document, run_prompt
-from course_utils.simulator import Simulator
 from course_utils.tokens import truncate_to_tokens
 
 LONG_ASK = "Write a comprehensive, detailed explanation of how tokens work in language models."

@@ -10,7 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# public name -> module that defines it
+# public name -> module that defines it: a course_utils module, or one of the two infrastructure
+# packages beside it (course_simulator, course_checks) for the few names lessons use from them
 _EXPORTS = {
     # tokens
     "count_tokens": "tokens",
@@ -39,7 +40,7 @@ _EXPORTS = {
     "remaining_usd": "spend",
     "reset_spend": "spend",
     # simulator
-    "Simulator": "simulator",
+    "Simulator": "course_simulator",
     # retries and backoff (lesson 03)
     "JITTERS": "backoff",
     "SDK_RETRY": "backoff",
@@ -126,9 +127,9 @@ _EXPORTS = {
     "QUESTIONS": "quiz",
     "CHECKLIST": "quiz",
     # exercises
-    "check": "checks",
-    "hint": "checks",
-    "solution": "checks",
+    "check": "course_checks",
+    "hint": "course_checks",
+    "solution": "course_checks",
     # notebook demo helpers
     "scripted_faults": "demo",
     "side_by_side": "demo",
@@ -141,7 +142,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'course_utils' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    qualified = module if module.startswith("course_") else f"{__name__}.{module}"
+    value = getattr(importlib.import_module(qualified), name)
     globals()[name] = value
     return value
 

@@ -21,7 +21,7 @@ from .config import DEFAULT_SIM_LATENCY_SCALE
 from .spend import BudgetExceeded, SpendGuard, reset_spend, spend_guard, spend_summary, spent_usd
 
 if TYPE_CHECKING:  # live code never imports the simulator; get_simulator() does, when called
-    from .simulator import Simulator
+    from course_simulator import Simulator
 
 __all__ = [
     "DEFAULT_SIM_LATENCY_SCALE",
@@ -42,7 +42,7 @@ _banner_shown = False
 
 def get_simulator() -> Simulator:
     """The process's shared simulator, started on first use (stopped when Python exits)."""
-    from .simulator import Simulator  # here: the live path never loads the simulator
+    from course_simulator import Simulator  # here: the live path never loads the simulator
 
     global _shared
     with _lock:

@@ -5,7 +5,7 @@
 - ``COURSE_SPEND_LEDGER`` (``<user cache>/course_utils/spend.json``): where live spend is kept.
 - ``COURSE_SIM_LATENCY_SCALE`` (``0.02``): the share of each model's latency the shared
   simulator adds.
-- ``COURSE_SIM_API_KEY`` (unset): the one key ``python -m course_utils.simulator`` accepts (a
+- ``COURSE_SIM_API_KEY`` (unset): the one key ``python -m course_simulator`` accepts (a
   way to set it that ``ps`` does not show, unlike ``--api-key``).
 - ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``: the SDK reads them; here they are only checked for
   presence and shown (the key never).

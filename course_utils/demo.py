@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from . import config
 
 if TYPE_CHECKING:
-    from .simulator import Simulator
+    from course_simulator import Simulator
 
 __all__ = ["SideBySide", "scripted_faults", "side_by_side"]
 

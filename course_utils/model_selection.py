@@ -7,7 +7,7 @@ catalogue prices, and accuracy against the labels. ``sweet_spot`` then picks the
 that is accurate enough — the smartest model is not always the right engineering choice.
 
 On the simulator the accuracies are *simulated* (a seeded error rate per model tier, see
-``course_utils.simulator.classify``) and latencies are scaled down; live, the same code measures
+``course_simulator.classify``) and latencies are scaled down; live, the same code measures
 the real models on your task and labels.
 """
 

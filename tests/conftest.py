@@ -10,8 +10,8 @@ from typing import Any
 import nbformat
 import pytest
 
+from course_simulator import Simulator
 from course_utils.client import reset_spend
-from course_utils.simulator import Simulator
 
 
 def _assert_no_server_errors(sim: Simulator) -> None:

@@ -36,6 +36,9 @@ KNOWN_NOTEBOOK_EXCEPTIONS = {
 }
 
 
+PACKAGES = ("course_utils", "course_simulator", "course_checks")
+
+
 def lint_imports(project: Path) -> subprocess.CompletedProcess[str]:
     """Run import-linter on ``project`` (a folder with pyproject.toml and course_utils/)."""
     env = dict(os.environ, PYTHONPATH=str(project), COLUMNS="200")  # no wrapped names
@@ -58,19 +61,22 @@ def test_the_package_keeps_every_contract():
 
 @pytest.fixture
 def package_copy(tmp_path: Path) -> Path:
-    """A throwaway copy of the package and its contracts, safe to break."""
+    """A throwaway copy of the three packages and their contracts, safe to break."""
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    shutil.copytree(
-        ROOT / "course_utils",
-        tmp_path / "course_utils",
-        ignore=shutil.ignore_patterns("__pycache__", "data"),
-    )
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            ignore=shutil.ignore_patterns("__pycache__", "data"),
+        )
     return tmp_path
 
 
 def inject(project: Path, module: str, line: str) -> None:
-    """Add ``line`` at the end of ``course_utils/<module>`` (created if it does not exist)."""
-    path = project / "course_utils" / module
+    """Add ``line`` at the end of ``<module>``: a path under ``course_utils/`` unless it names
+    one of the other packages (``course_simulator/...``); created if it does not exist."""
+    top = module.split("/", 1)[0]
+    path = project / module if top in PACKAGES else project / "course_utils" / module
     text = path.read_text("utf-8") if path.exists() else '"""An injected module."""\n'
     path.write_text(f"{text}\n{line}\n", "utf-8")
 
@@ -84,19 +90,23 @@ def test_an_untouched_copy_passes(package_copy: Path):
 # case -> (edits: (module, line) pairs applied in order, the contract that must catch it)
 VIOLATIONS: dict[str, tuple[list[tuple[str, str]], str]] = {
     "simulator imports the client": (
-        [("simulator/server.py", "import course_utils.client")],
-        "Layers",
+        [("course_simulator/server.py", "import course_utils.client")],
+        "imports only the shared foundation",
     ),
-    "simulator imports a module that does not exist yet": (
-        [("spend.py", "import json"), ("simulator/limits.py", "from course_utils import spend")],
-        "Layers",
+    "simulator imports the checks": (
+        [("course_simulator/limits.py", "from course_checks import check")],
+        "imports only the shared foundation",
+    ),
+    "the learner package imports the checks": (
+        [("prompting.py", "import course_checks")],
+        "never imports the checks",
     ),
     "client imports simulator internals": (
-        [("client.py", "from course_utils.simulator.limits import TokenBucket")],
+        [("client.py", "from course_simulator.limits import TokenBucket")],
         "never imports the simulator's internals",
     ),
     "a new live module imports simulator internals": (
-        [("spend.py", "from course_utils.simulator import faults")],
+        [("spend.py", "from course_simulator import faults")],
         "never imports the simulator's internals",
     ),
     "logic imports a widget": (
@@ -134,14 +144,16 @@ def test_each_contract_fails_when_its_rule_is_broken(package_copy: Path, case: s
 
 
 def course_imports(source: str) -> list[str]:
-    """What a code cell imports from course_utils, as problems ('course_utils.x', 'name')."""
+    """What a code cell imports past course_utils' top level, as problems ('course_utils.x',
+    'name', or the infrastructure packages 'course_simulator', 'course_checks')."""
     python = TransformerManager().transform_cell(source)  # %magics and !shell -> plain Python
     problems = []
+    inside = ("course_utils.", "course_simulator", "course_checks")
     for node in ast.walk(ast.parse(python)):
         if isinstance(node, ast.Import):
-            problems += [a.name for a in node.names if a.name.startswith("course_utils.")]
+            problems += [a.name for a in node.names if a.name.startswith(inside)]
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module.startswith("course_utils."):
+            if node.module.startswith(inside):
                 problems.append(node.module)
             elif node.module == "course_utils":
                 problems += [a.name for a in node.names if a.name not in course_utils.__all__]
@@ -151,13 +163,13 @@ def course_imports(source: str) -> list[str]:
 def test_the_notebook_scan_sees_submodule_imports():
     assert course_imports("from course_utils import count_tokens, get_client") == []
     assert course_imports("import course_utils\n%matplotlib inline\n!ls") == []
-    assert course_imports("from course_utils.checks import check") == ["course_utils.checks"]
+    assert course_imports("from course_checks import check") == ["course_checks"]
     assert course_imports("import course_utils.tokens as t") == ["course_utils.tokens"]
     assert course_imports("from course_utils import (\n    tokens,\n    get_client,\n)") == [
         "tokens"
     ]
-    assert course_imports("def f():\n    from course_utils.simulator import server") == [
-        "course_utils.simulator"
+    assert course_imports("def f():\n    from course_simulator import server") == [
+        "course_simulator"
     ]
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import openai
 import pytest
 
+from course_simulator import Simulator
+from course_simulator.batch_worker import BatchTimings
 from course_utils.batch import (
     BatchError,
     BatchRequest,
@@ -27,8 +29,6 @@ from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model, list_m
 from course_utils.runner import InputError, read_results, run_batch, run_prompts
 from course_utils.runner.batchmode import batch_exit_code
 from course_utils.runner.cli import main
-from course_utils.simulator import Simulator
-from course_utils.simulator.batch_worker import BatchTimings
 from course_utils.spend import BudgetExceeded, spend_guard, spent_usd
 from course_utils.tokens import count_request_input
 

@@ -14,9 +14,9 @@ from typing import Any
 import nbformat
 import pytest
 
-import course_utils.checks as checks
-from course_utils.checks import _commands, authoring
-from course_utils.checks.authoring import Incorrect, exercise, run_learner, shown
+import course_checks as checks
+from course_checks import _commands, authoring
+from course_checks.authoring import Incorrect, exercise, run_learner, shown
 
 TOY = "toy_double"
 TOY_HINTS = ("Multiply by two.", "Return x * 2, an int.", "No, really: `return x * 2`.")
@@ -303,8 +303,7 @@ def test_every_family_module_is_imported_plainly_and_registration_ignores_import
     assert families == {m.__name__.rsplit(".", 1)[1] for m in checks.EXERCISE_FAMILIES}
     assert "importlib" not in (folder / "__init__.py").read_text("utf-8")
     code = (
-        "import course_utils.checks.structured, course_utils.checks as c;"
-        "print(','.join(sorted(c.EXERCISES)))"
+        "import course_checks.structured, course_checks as c;print(','.join(sorted(c.EXERCISES)))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True

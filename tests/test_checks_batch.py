@@ -12,9 +12,9 @@ from typing import Any
 import nbformat
 import pytest
 
-from course_utils.checks import assert_fails, assert_passes
-from course_utils.checks.authoring import EXERCISES
-from course_utils.checks.batch import RULES
+from course_checks import assert_fails, assert_passes
+from course_checks.authoring import EXERCISES
+from course_checks.batch import RULES
 from course_utils.pricing import DEFAULT_MODEL
 
 NAME = "build_batch_input"

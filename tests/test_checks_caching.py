@@ -11,8 +11,8 @@ from typing import Any
 import nbformat
 import pytest
 
-import course_utils.checks.caching as caching
-from course_utils.checks import EXERCISE_FAMILIES, assert_fails, assert_passes, authoring
+import course_checks.caching as caching
+from course_checks import EXERCISE_FAMILIES, assert_fails, assert_passes, authoring
 
 ROOT = Path(__file__).resolve().parent.parent
 

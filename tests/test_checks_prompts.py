@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-import course_utils.checks.prompts  # noqa: F401  (registers the exercises)
-from course_utils.checks import assert_fails, assert_passes
+import course_checks.prompts  # noqa: F401  (registers the exercises)
+from course_checks import assert_fails, assert_passes
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost
 
 VERBOSE = (

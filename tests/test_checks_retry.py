@@ -12,8 +12,8 @@ from typing import Any
 import openai
 import pytest
 
-from course_utils.checks import assert_fails, assert_passes
-from course_utils.checks.retry import RULES
+from course_checks import assert_fails, assert_passes
+from course_checks.retry import RULES
 from course_utils.errors import classify
 from course_utils.logs import setup_logging
 from course_utils.pricing import DEFAULT_MODEL
@@ -279,7 +279,7 @@ def test_a_returned_value_with_a_slow_repr_does_not_hang_the_check(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Before the fix the check formatted `{value!r}` unbounded and hung forever here."""
-    from course_utils.checks import authoring
+    from course_checks import authoring
 
     monkeypatch.setattr(authoring, "REPR_TIME_LIMIT_S", 0.3)
 

@@ -12,8 +12,8 @@ from typing import Any
 import openai
 import pytest
 
-from course_utils.checks import assert_fails, assert_passes
-from course_utils.checks.retry import TIMESTAMP_RULES
+from course_checks import assert_fails, assert_passes
+from course_checks.retry import TIMESTAMP_RULES
 from course_utils.errors import classify
 from course_utils.pricing import DEFAULT_MODEL
 

@@ -15,8 +15,8 @@ import nbformat
 import openai
 import pytest
 
-from course_utils.checks import assert_fails, assert_passes
-from course_utils.checks.authoring import EXERCISES
+from course_checks import assert_fails, assert_passes
+from course_checks.authoring import EXERCISES
 from course_utils.errors import classify
 from course_utils.pricing import DEFAULT_MODEL
 from course_utils.results import Result

@@ -10,8 +10,8 @@ from typing import Any
 import openai
 import pytest
 
-from course_utils.checks import assert_fails, assert_passes
-from course_utils.checks.structured import RULES
+from course_checks import assert_fails, assert_passes
+from course_checks.structured import RULES
 from course_utils.errors import classify
 from course_utils.pricing import DEFAULT_MODEL
 from course_utils.results import Result

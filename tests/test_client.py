@@ -57,10 +57,10 @@ def test_live_backend_without_key_is_a_clear_error(monkeypatch) -> None:
 
 def test_live_client_never_loads_the_simulator() -> None:
     """Live code must not depend on the fake server: a fresh interpreter's live get_client()
-    leaves every course_utils.simulator module unimported."""
+    leaves every course_simulator module unimported."""
     code = (
         "import sys; from course_utils import get_client; get_client(); "
-        "print(sorted(m for m in sys.modules if m.startswith('course_utils.simulator')))"
+        "print(sorted(m for m in sys.modules if m.startswith('course_simulator')))"
     )
     env = {**os.environ, "COURSE_BACKEND": "openai", "OPENAI_API_KEY": TEST_KEY}
     proc = subprocess.run(

@@ -29,13 +29,14 @@ def _pinned() -> set[str]:
 
 def _imported_distributions() -> set[str]:
     tops: set[str] = set()
-    for path in (ROOT / "course_utils").rglob("*.py"):
+    ours = {"course_utils", "course_simulator", "course_checks"}  # one distribution, course-utils
+    for path in (p for package in ours for p in (ROOT / package).rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.Import):
                 tops.update(a.name.split(".")[0] for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 tops.add(node.module.split(".")[0])
-    tops -= set(sys.stdlib_module_names) | {"course_utils"}
+    tops -= set(sys.stdlib_module_names) | ours
     dists = packages_distributions()
     return {_normal(d) for top in tops for d in dists.get(top, [top])}
 

@@ -17,6 +17,8 @@ import httpx2
 import openai
 import pytest
 
+from course_simulator import Simulator
+from course_simulator.faults import FAULT_HEADER, FAULT_KINDS
 from course_utils import errors
 from course_utils.errors import (
     CATEGORIES,
@@ -29,8 +31,6 @@ from course_utils.errors import (
     is_retriable,
 )
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import Simulator
-from course_utils.simulator.faults import FAULT_HEADER, FAULT_KINDS
 
 # simulator fault -> (SDK class, category, retriable, status, code, type)
 FAULT_TABLE: list[tuple[str, type, str, bool, int | None, str | None, str | None]] = [

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.checks.authoring import EXERCISES
-from course_utils.simulator import Simulator, instructor
-from course_utils.simulator import __main__ as server_cli
-from course_utils.simulator.classroom import ClassKeys, attach
+from course_checks.authoring import EXERCISES
+from course_simulator import Simulator, instructor
+from course_simulator import __main__ as server_cli
+from course_simulator.classroom import ClassKeys, attach
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "INSTRUCTOR.md"
@@ -110,12 +110,12 @@ def test_quoted_check_messages_name_real_rules():
 
 
 def commands() -> list[list[str]]:
-    """Every `python -m course_utils.simulator ...` line of the guide's shell blocks."""
+    """Every `python -m course_simulator ...` line of the guide's shell blocks."""
     found = []
     for block in re.findall(r"```bash\n(.*?)```", TEXT, flags=re.S):
         for line in block.splitlines():
             line = line.split("  #")[0].strip()
-            if line.startswith("python -m course_utils.simulator"):
+            if line.startswith("python -m course_simulator"):
                 found.append(shlex.split(line)[3:])
     return found
 

@@ -9,6 +9,7 @@ from typing import Any
 import openai
 import pytest
 
+from course_simulator import Simulator
 from course_utils import results
 from course_utils.errors import CATEGORIES, CourseError
 from course_utils.pricing import DEFAULT_MODEL
@@ -20,7 +21,6 @@ from course_utils.results import (
     results_markdown,
     usage_dict,
 )
-from course_utils.simulator import Simulator
 
 USAGE = {
     "input_tokens": 12,

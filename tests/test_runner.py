@@ -1,5 +1,5 @@
 """The prompt runner, tested as a learner runs it: ``python -m course_utils.runner`` in its own
-process against a real simulator process (``python -m course_utils.simulator --port 0``), with
+process against a real simulator process (``python -m course_simulator --port 0``), with
 ``COURSE_BACKEND=openai`` so the runner talks to it exactly as it would to the live API.
 
 Timing is never asserted here (bench/runner.py prints the rates); every test asserts what ends
@@ -44,7 +44,7 @@ class SimProcess:
 
     def __init__(self, *flags: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "course_utils.simulator", "--port", "0", "--api-key", SIM_KEY,
+            [sys.executable, "-m", "course_simulator", "--port", "0", "--api-key", SIM_KEY,
              *flags],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -71,7 +71,7 @@ class SimProcess:
 
 @pytest.fixture
 def simulator() -> Iterator[Callable[..., SimProcess]]:
-    """Start ``python -m course_utils.simulator`` with the given flags; stopped afterwards."""
+    """Start ``python -m course_simulator`` with the given flags; stopped afterwards."""
     started: list[SimProcess] = []
 
     def start(*flags: str) -> SimProcess:

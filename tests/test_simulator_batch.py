@@ -19,10 +19,10 @@ from openai.types import Batch, FileDeleted, FileObject
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
+from course_simulator import Simulator
+from course_simulator.batch_worker import BatchTimings
+from course_simulator.endpoints import allowed_methods, match_route
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import Simulator
-from course_utils.simulator.batch_worker import BatchTimings
-from course_utils.simulator.endpoints import allowed_methods, match_route
 
 FAST = 1e7  # simulated seconds per real second: a whole 24h window in ~9 ms
 TERMINAL = ("completed", "failed", "expired", "cancelled")
@@ -430,7 +430,7 @@ def test_bad_settings_fail_when_the_simulator_is_built() -> None:
 
 
 def test_the_cli_takes_the_batch_settings() -> None:
-    from course_utils.simulator.__main__ import build_parser
+    from course_simulator.__main__ import build_parser
 
     args = build_parser().parse_args(["--batch-time-scale", "7200", "--batch-enqueued-tokens", "9"])
     assert (args.batch_time_scale, args.batch_enqueued_tokens) == (7200.0, 9)

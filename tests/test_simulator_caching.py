@@ -13,9 +13,8 @@ from typing import Any
 import openai
 import pytest
 
-from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model
-from course_utils.simulator import Simulator
-from course_utils.simulator.caching import (
+from course_simulator import Simulator
+from course_simulator.caching import (
     CACHE_STEP_TOKENS,
     DEFAULT_TTL_S,
     MIN_CACHED_TOKENS,
@@ -23,6 +22,7 @@ from course_utils.simulator.caching import (
     cacheable_tokens,
     prompt_token_ids,
 )
+from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model
 from course_utils.tokens import count_message_tokens, count_request_input
 
 # About 1,600 tokens of fixed instructions (a support handbook), the same in every request.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.simulator.classify import (
+from course_simulator.classify import (
     SIMULATED_ACCURACY,
     _lexicon_label,
     classify,

@@ -17,9 +17,8 @@ from pathlib import Path
 import openai
 import pytest
 
-from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import classroom
-from course_utils.simulator.classroom import (
+from course_simulator import classroom
+from course_simulator.classroom import (
     ClassKeys,
     ClassroomError,
     attach,
@@ -29,8 +28,9 @@ from course_utils.simulator.classroom import (
     parse_keys,
     parse_settings,
 )
-from course_utils.simulator.instructor import admin_request, format_settings
-from course_utils.simulator.instructor import main as instructor_main
+from course_simulator.instructor import admin_request, format_settings
+from course_simulator.instructor import main as instructor_main
+from course_utils.pricing import DEFAULT_MODEL
 
 ADA = "class-ada-7f3kq9x2m1"
 GRACE = "class-grace-p0z8w4n6"
@@ -287,7 +287,7 @@ def test_other_hosts_get_a_loud_warning():
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "course_utils.simulator", *args],
+        [sys.executable, "-m", "course_simulator", *args],
         capture_output=True, text=True, timeout=60, env=env,
     )  # fmt: skip
 
@@ -305,7 +305,7 @@ def test_class_server_cli_end_to_end(tmp_path: Path):
     token_file = tmp_path / "admin-token"
     token_file.write_text(TOKEN + "\n")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "course_utils.simulator", "--port", "0", "--rpm", "2",
+        [sys.executable, "-m", "course_simulator", "--port", "0", "--rpm", "2",
          "--keys-file", str(keys_file), "--admin-token-file", str(token_file)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
     )  # fmt: skip
@@ -353,7 +353,7 @@ def test_class_server_cli_end_to_end(tmp_path: Path):
 
 def test_cli_warns_loudly_off_loopback(tmp_path: Path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "course_utils.simulator", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "course_simulator", "--host", "0.0.0.0", "--port", "0"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
     )  # fmt: skip
     try:

@@ -1,4 +1,4 @@
-"""``python -m course_utils.simulator``: first line, a real SDK request, clean SIGTERM exit."""
+"""``python -m course_simulator``: first line, a real SDK request, clean SIGTERM exit."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import sys
 import openai
 import pytest
 
+from course_simulator.__main__ import build_parser
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator.__main__ import build_parser
 
 SECRET = "sk-cli-test-secret-0123456789"
 
 
 def test_cli_serves_and_stops_on_sigterm() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "course_utils.simulator", "--port", "0", "--api-key", SECRET,
+        [sys.executable, "-m", "course_simulator", "--port", "0", "--api-key", SECRET,
          "--rpm", "100"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -64,7 +64,7 @@ def test_bad_flags_exit_2(args: list[str], message: str, capsys) -> None:
 
 def test_bad_flag_in_a_real_process() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "course_utils.simulator", "--latency-ms", "-5"],
+        [sys.executable, "-m", "course_simulator", "--latency-ms", "-5"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -82,7 +82,7 @@ def _start(args: list[str], env: dict[str, str] | None = None) -> tuple[subproce
     import os
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "course_utils.simulator", "--port", "0", *args],
+        [sys.executable, "-m", "course_simulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -150,7 +150,7 @@ def test_bad_key_sources_and_bounds_exit_2(tmp_path, args, env, message) -> None
     import os
 
     proc = subprocess.run(
-        [sys.executable, "-m", "course_utils.simulator", *args],
+        [sys.executable, "-m", "course_simulator", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -164,7 +164,7 @@ def test_an_empty_key_file_is_refused(tmp_path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "course_utils.simulator", "--api-key-file", str(empty)],
+        [sys.executable, "-m", "course_simulator", "--api-key-file", str(empty)],
         capture_output=True,
         text=True,
         timeout=60,

@@ -9,8 +9,7 @@ import httpx2
 import openai
 import pytest
 
-from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import (
+from course_simulator import (
     FAULT_KINDS,
     FAULTS,
     ROUTES,
@@ -19,7 +18,8 @@ from course_utils.simulator import (
     Route,
     Simulator,
 )
-from course_utils.simulator.faults import LONG_RETRY_AFTER_S
+from course_simulator.faults import LONG_RETRY_AFTER_S
+from course_utils.pricing import DEFAULT_MODEL
 
 STATUS_FAULTS = [
     ("rate_limit", openai.RateLimitError, 429, "rate_limit_exceeded"),
@@ -359,7 +359,7 @@ def test_the_route_table_says_which_routes_generate() -> None:
 def test_a_route_added_to_the_table_is_served_and_its_flag_decides_faults(
     make_sim, monkeypatch
 ) -> None:
-    from course_utils.simulator.protocol import Reply
+    from course_simulator.protocol import Reply
 
     def ping(host: object, call: object) -> Reply:
         return Reply(200, {"pong": True})

@@ -10,9 +10,9 @@ import httpx2
 import openai
 import pytest
 
+from course_simulator import Simulator
+from course_simulator.server import DEFAULT_CLIENT_KEY
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import Simulator
-from course_utils.simulator.server import DEFAULT_CLIENT_KEY
 
 RATE_HEADERS = [
     f"x-ratelimit-{kind}-{unit}"
@@ -117,7 +117,7 @@ def test_bad_constructor_arguments() -> None:
 def test_public_surface() -> None:
     import importlib
 
-    import course_utils.simulator as pkg
+    import course_simulator as pkg
 
     for name in pkg.__all__:
         assert hasattr(pkg, name), name
@@ -125,7 +125,7 @@ def test_public_surface() -> None:
     modules += ("params", "endpoints", "endpoints.generation", "endpoints.responses")
     modules += ("endpoints.chat", "endpoints.models", "endpoints.input_tokens")
     for mod in modules:
-        module = importlib.import_module(f"course_utils.simulator.{mod}")
+        module = importlib.import_module(f"course_simulator.{mod}")
         assert module.__all__, mod
         for name in module.__all__:
             assert hasattr(module, name), f"{mod}.{name}"

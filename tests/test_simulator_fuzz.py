@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from course_utils.simulator import FAULT_KINDS, Simulator
+from course_simulator import FAULT_KINDS, Simulator
 
 KEY = "sk-fuzz-key-0123456789"
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "60"))

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from course_utils.simulator import knowledge
-from course_utils.simulator.knowledge import COMPARISONS, PYTHON_SUBJECTS, SUBJECTS, Subject
-from course_utils.simulator.model import find_subjects
+from course_simulator import knowledge
+from course_simulator.knowledge import COMPARISONS, PYTHON_SUBJECTS, SUBJECTS, Subject
+from course_simulator.model import find_subjects
 
 KEYS = {s.key for s in SUBJECTS}
 COURSE_TOPICS = (  # the subjects issue 17 names: each must be known by at least this alias

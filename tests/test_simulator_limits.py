@@ -8,13 +8,13 @@ import httpx2
 import openai
 import pytest
 
-from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import TokenBucket, format_duration
-from course_utils.simulator.limits import (
+from course_simulator import TokenBucket, format_duration
+from course_simulator.limits import (
     DEFAULT_REPORTED_RPM,
     DEFAULT_REPORTED_TPM,
     RateLimiter,
 )
+from course_utils.pricing import DEFAULT_MODEL
 from course_utils.tokens import DEFAULT_OUTPUT_RESERVE_TOKENS, count_message_tokens
 
 PROMPT = "Explain rate limits in one sentence."

@@ -9,10 +9,10 @@ import urllib.request
 import openai
 import pytest
 
+from course_simulator.classroom import ClassKeys, attach
+from course_simulator.liveview import LiveStats, outcome_of, render_page, render_panel
+from course_simulator.protocol import RequestRecord
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator.classroom import ClassKeys, attach
-from course_utils.simulator.liveview import LiveStats, outcome_of, render_page, render_panel
-from course_utils.simulator.protocol import RequestRecord
 
 KEY_A = "class-alpha-0123456789"
 KEY_B = "class-bravo-9876543210"

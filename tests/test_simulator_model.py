@@ -18,10 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai.types.responses import Response
 
-from course_utils.prompting import CONCISE_TECHNIQUES, load_long_document, preflight_chunks
-from course_utils.simulator import Simulator
-from course_utils.simulator.knowledge import SUBJECTS
-from course_utils.simulator.model import (
+from course_simulator import Simulator
+from course_simulator.knowledge import SUBJECTS
+from course_simulator.model import (
     REASONING_TOKEN_STEP,
     code_examples,
     compose,
@@ -29,6 +28,7 @@ from course_utils.simulator.model import (
     generate,
     resolve_effort,
 )
+from course_utils.prompting import CONCISE_TECHNIQUES, load_long_document, preflight_chunks
 from course_utils.tokens import count_tokens
 
 MODEL = "gpt-5.4-mini"  # the catalogue's default; effort "none" unless a request sets one
@@ -423,7 +423,7 @@ def test_every_code_block_in_an_answer_parses() -> None:
 RUNNER = textwrap.dedent(
     """
     import contextlib, io, json, sys
-    from course_utils.simulator.model import code_examples
+    from course_simulator.model import code_examples
     from course_utils.tokens import count_tokens
 
     count_tokens("seed the offline vocabulary")

@@ -9,8 +9,8 @@ import openai
 import pytest
 from openai.types.responses import Response
 
+from course_simulator import Simulator
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import Simulator
 from course_utils.tokens import count_message_tokens, count_tokens
 
 VERBOSE = (

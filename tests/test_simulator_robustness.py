@@ -16,11 +16,11 @@ import httpx2
 import openai
 import pytest
 
+from course_simulator import ROUTES, Route, Simulator
+from course_simulator import params as sim_params
+from course_simulator.endpoints import generation
+from course_simulator.limits import RateLimiter, TokenBucket
 from course_utils.pricing import DEFAULT_MODEL, get_model
-from course_utils.simulator import ROUTES, Route, Simulator
-from course_utils.simulator import params as sim_params
-from course_utils.simulator.endpoints import generation
-from course_utils.simulator.limits import RateLimiter, TokenBucket
 
 KEY = "sk-course-robustness-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -157,7 +157,7 @@ def test_an_internal_error_is_a_clean_500_with_a_request_id(make_sim, monkeypatc
 
     monkeypatch.setitem(ROUTES, ("GET", "/v1/broken"), Route("GET", "/v1/broken", broken))
     sim = make_sim()
-    caplog.set_level(logging.ERROR, logger="course_utils.simulator")
+    caplog.set_level(logging.ERROR, logger="course_simulator")
     raw = httpx2.get(f"{sim.base_url}/broken", headers=AUTH)
     assert raw.status_code == 500
     error = assert_openai_error(raw.json())

@@ -16,9 +16,9 @@ import pytest
 from openai.types.chat import ChatCompletionChunk
 from openai.types.responses import ResponseStreamEvent
 
+from course_simulator import Simulator
+from course_simulator.endpoints import streaming
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import Simulator
-from course_utils.simulator.endpoints import streaming
 
 QUESTION = "Explain API rate limits for a beginner in 3 bullet points, under 60 words."
 LONG = "Write a comprehensive, detailed explanation of how tokens work in language models."
@@ -287,7 +287,7 @@ def test_a_client_that_stops_reading_early_leaves_the_server_clean(
 def test_a_simulator_bug_mid_stream_is_recorded_and_cuts_the_stream(
     make_sim: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from course_utils.simulator.endpoints import chat
+    from course_simulator.endpoints import chat
 
     def broken(text: str, model: str) -> list[tuple[str, int]]:
         raise ZeroDivisionError("a bug")

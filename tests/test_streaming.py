@@ -11,6 +11,7 @@ import openai
 import pytest
 from matplotlib.figure import Figure
 
+from course_simulator import Simulator
 from course_utils.plots import cache_layouts_figure, stream_timing_figure
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost
 from course_utils.prompting import (
@@ -21,7 +22,6 @@ from course_utils.prompting import (
     run_prompt,
     run_prompts_streaming,
 )
-from course_utils.simulator import Simulator
 from course_utils.streaming import INTERRUPTED, StreamRun, read_stream, stream_with_restart
 
 LONG = "Write a comprehensive, detailed explanation of how tokens work in language models."

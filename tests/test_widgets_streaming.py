@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from course_utils.simulator import Simulator
+from course_simulator import Simulator
 from course_utils.widgets import PromptComparer
 
 

@@ -15,9 +15,9 @@ import pytest
 from labkit import SCREENSHOTS, VIEWPORT
 from playwright.sync_api import Browser, Page, expect
 
+from course_simulator import Simulator
+from course_simulator.classroom import ClassKeys, Classroom, attach
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.simulator import Simulator
-from course_utils.simulator.classroom import ClassKeys, Classroom, attach
 
 LEARNERS = {
     "class-ada-k3v9q2m8x1": "Ada",

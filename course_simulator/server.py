@@ -10,7 +10,7 @@ whatever happens: protocol errors found by ``http`` come in as ``body_error``, a
 simulator's own code raises (even a ``BaseException`` such as tiktoken's Rust panic, but not
 Ctrl+C) is a bug: an OpenAI-shaped 500 ``simulator_internal_error`` naming the request id and
 the exception's type. Its traceback goes to ``Simulator.server_errors`` (tests fail on it) and
-the ``course_utils.simulator`` logger, never over the wire or to stderr.
+the ``course_simulator`` logger, never over the wire or to stderr.
 
 What the server keeps is bounded: the request log holds the newest ``request_log_max`` records
 (``REQUEST_LOG_MAX``, 10,000; a ring buffer), the rate limiter the buckets of ``max_keys`` keys
@@ -75,7 +75,7 @@ MAX_JSON_DEPTH = 64  # a body nested deeper is a 400 (a schema or message list i
 REQUEST_LOG_MAX = 10_000  # the request log keeps the newest this many records
 MAX_SERVER_ERRORS = 1_000  # server_errors keeps the newest this many tracebacks
 
-log = logging.getLogger("course_utils.simulator")
+log = logging.getLogger("course_simulator")
 log.addHandler(logging.NullHandler())  # no handler of the user's: silent, never stderr
 
 
@@ -498,7 +498,7 @@ class Simulator:
         body = error_body(
             f"The course simulator itself failed ({kind}; a bug, not a simulated fault) on "
             f"request {call.request_id}. Retrying will not help; the details are kept in "
-            "Simulator.server_errors and the 'course_utils.simulator' log.",
+            "Simulator.server_errors and the 'course_simulator' log.",
             "server_error",
             None,
             "simulator_internal_error",

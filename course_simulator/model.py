@@ -29,14 +29,17 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import zip_longest
 
-from ..pricing import DEFAULT_MODEL, ModelInfo, UnknownModelError, get_model, list_models
-from ..tokens import (
+from course_utils.pricing import DEFAULT_MODEL, ModelInfo, UnknownModelError, get_model, list_models
+from course_utils.tokens import (
     DEFAULT_OUTPUT_RESERVE_TOKENS,
     count_message_tokens,
     count_tokens,
     truncate_to_tokens,
 )
-from ..tokens import content_text as text_of  # the one content reader, kept under its old name
+from course_utils.tokens import (
+    content_text as text_of,  # the one content reader, kept under its old name
+)
+
 from .classify import classify, parse_classification
 from .knowledge import (
     CLOSERS,

@@ -1,4 +1,4 @@
-"""The course's offline OpenAI-compatible server (``python -m course_utils.simulator``).
+"""The course's offline OpenAI-compatible server (``python -m course_simulator``).
 
 ``Simulator`` answers the real ``openai`` SDK over real loopback HTTP: deterministic answers
 with exact tiktoken usage, per-key RPM/TPM limits with the service's headers, and faults on
@@ -25,7 +25,7 @@ Conventions lesson authors can rely on:
   the SDK raises at once instead of waiting;
 - a bug in the simulator itself is a 500 ``simulator_internal_error`` naming the request id and
   the exception's type, with ``x-should-retry: false``; its traceback is kept in
-  ``Simulator.server_errors`` and the ``course_utils.simulator`` log, never sent or printed;
+  ``Simulator.server_errors`` and the ``course_simulator`` log, never sent or printed;
 - ``max_output_tokens`` (or ``max_tokens`` / ``max_completion_tokens``) above the model's
   maximum output is the service's 400, and an uncapped answer stops at that maximum;
 - every request is answered and recorded, protocol garbage included (a status line and an

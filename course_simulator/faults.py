@@ -26,7 +26,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..pricing import model_or_default
+from course_utils.pricing import model_or_default
+
 from .errors import (
     CONTEXT_LENGTH_MESSAGE,
     INVALID_KEY_MESSAGE,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ...tokens import output_reserve, request_messages
+from course_utils.tokens import output_reserve, request_messages
+
 from ..caching import MIN_CACHED_TOKENS, CacheSettings, prompt_token_ids
 from ..errors import bad_request
 from ..model import Answer, UnsupportedSetting, generate, profile, resolve_effort, resolve_verbosity

@@ -6,7 +6,7 @@
   it) and/or any key that starts with a prefix (``--key-prefix class-``). Every key gets its own
   RPM/TPM buckets (the limiter is per key already), so each learner meets their own 429s.
 - **Admin.** ``GET /admin/limits`` shows, ``POST /admin/limits`` changes ``rpm``, ``tpm``,
-  ``fail_rate`` and ``latency_ms`` while the server runs (``python -m course_utils.simulator
+  ``fail_rate`` and ``latency_ms`` while the server runs (``python -m course_simulator
   admin ... set --rpm 30`` calls it). It needs the admin token (``Authorization: Bearer``), read
   from ``COURSE_SIM_ADMIN_TOKEN`` or ``--admin-token-file``; with no token the endpoint answers
   403 saying how to turn it on. Bad values get a 400 naming the field and the rule.
@@ -125,7 +125,7 @@ def parse_keys(text: str, source: str = "keys file") -> dict[str, str | None]:
     if not keys:
         raise ClassroomError(
             f"{source} holds no keys: write one key a line (optionally followed by a name), "
-            "or make one with `python -m course_utils.simulator make-keys 30 -o keys.txt`"
+            "or make one with `python -m course_simulator make-keys 30 -o keys.txt`"
         )
     return keys
 
@@ -155,7 +155,7 @@ class ClassKeys:
         except FileNotFoundError:
             raise ClassroomError(
                 f"keys file {str(where)!r} does not exist: make one with `python -m "
-                "course_utils.simulator make-keys 30 -o keys.txt`, or use --key-prefix"
+                "course_simulator make-keys 30 -o keys.txt`, or use --key-prefix"
             ) from None
         except (OSError, UnicodeDecodeError) as err:
             raise ClassroomError(f"cannot read keys file {str(where)!r}: {err}") from None
@@ -504,7 +504,7 @@ def load_admin_token(path: str | None, environ: Mapping[str, str] = os.environ) 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The class-server flags of ``python -m course_utils.simulator``."""
+    """The class-server flags of ``python -m course_simulator``."""
     group = parser.add_argument_group(
         "class server", "one simulator for a room (see INSTRUCTOR.md)"
     )
@@ -551,7 +551,7 @@ def banner_lines(room: Classroom) -> list[str]:
         lines.append(f"Live view (to project): {base}/live")
     if room.admin_enabled:
         lines.append(
-            f"Admin: python -m course_utils.simulator admin --url {base} set --rpm N "
+            f"Admin: python -m course_simulator admin --url {base} set --rpm N "
             "(reads the token from " + ADMIN_TOKEN_ENV + ")"
         )
     return lines

@@ -1,7 +1,7 @@
 """The authoring API for self-checking exercises: declare a check, run learner code, prove it.
 
-Declare an exercise in its family's module (``course_utils/checks/<family>.py``), then import
-that module in ``course_utils/checks/__init__.py``::
+Declare an exercise in its family's module (``course_checks/<family>.py``), then import
+that module in ``course_checks/__init__.py``::
 
     from .authoring import Incorrect, exercise, run_learner, shown
 
@@ -49,7 +49,7 @@ from ._bounded import active_threads, call_with_limit, stop_threads
 if TYPE_CHECKING:
     import openai
 
-    from ..simulator import Simulator
+    from course_simulator import Simulator
 
 __all__ = [
     "CHECK_CLIENT_TIMEOUT_S",
@@ -104,7 +104,7 @@ FAULT_RETRY_AFTER_MS = 100  # the retry-after-ms a scripted 429 carries on a che
 MIN_FIRST_WAIT_S = 0.1
 MAX_FIRST_WAIT_S = 10.0
 MAX_WAIT_S = 120.0
-_QUIET_LOGGERS = ("httpx", "httpcore", "httpx2", "openai", "course_utils.simulator")
+_QUIET_LOGGERS = ("httpx", "httpcore", "httpx2", "openai", "course_simulator")
 
 
 # --- outcomes ---------------------------------------------------------------------------------
@@ -380,7 +380,7 @@ def check_simulator(**overrides: Any) -> Simulator:
     Seeded, a scripted 429 carries ``retry-after-ms: FAULT_RETRY_AFTER_MS``, and a held
     'timeout' request is dropped after ``SIM_HOLD_MAX_S``.
     """
-    from ..simulator import Simulator
+    from course_simulator import Simulator
 
     settings: dict[str, Any] = {
         "seed": 0,

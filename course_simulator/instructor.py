@@ -1,9 +1,9 @@
 """The instructor's commands beside the server: ``admin`` (change a running class server) and
 ``make-keys`` (write a keys file to hand out).
 
-``python -m course_utils.simulator admin --url http://HOST:PORT show``
-``python -m course_utils.simulator admin --url http://HOST:PORT set --rpm 30 --fail-rate 0.1``
-``python -m course_utils.simulator make-keys 30 -o class-keys.txt``
+``python -m course_simulator admin --url http://HOST:PORT show``
+``python -m course_simulator admin --url http://HOST:PORT set --rpm 30 --fail-rate 0.1``
+``python -m course_simulator make-keys 30 -o class-keys.txt``
 
 ``admin`` reads the admin token from ``COURSE_SIM_ADMIN_TOKEN`` or ``--token-file`` and talks to
 ``/admin/limits`` with the standard library (the SDK is for the API, not for this). Exit status:
@@ -67,7 +67,7 @@ def _number(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m course_utils.simulator",
+        prog="python -m course_simulator",
         description="The instructor's commands for the class server (see INSTRUCTOR.md).",
     )
     sub = p.add_subparsers(dest="command", required=True)

@@ -29,7 +29,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from ..tokens import content_text, encoding_for
+from course_utils.tokens import content_text, encoding_for
+
 from .errors import bad_request
 
 __all__ = [

@@ -14,9 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..pricing import DEFAULT_MODEL
-from ..prompting import load_long_document
-from ..tokens import count_tokens
+from course_utils.pricing import DEFAULT_MODEL
+from course_utils.prompting import load_long_document
+from course_utils.tokens import count_tokens
+
 from .authoring import (
     Incorrect,
     LearnerRun,

@@ -13,8 +13,9 @@ from typing import Any
 
 import openai
 
-from ..pricing import DEFAULT_MODEL
-from ..tokens import content_text, count_tokens
+from course_utils.pricing import DEFAULT_MODEL
+from course_utils.tokens import content_text, count_tokens
+
 from .authoring import Incorrect, LearnerRun, check_simulator, exercise, run_learner, shown
 
 __all__ = ["CHECK_CONTEXT", "CHECK_QUESTIONS", "HINTS", "RULES", "check_build_input"]

@@ -9,7 +9,7 @@ A learner's notebook needs one import::
     hint("generate_with_retry", 2)                     # a given hint
     solution("generate_with_retry")                    # the reference solution, only when asked
 
-Authors declare exercises with the public ``course_utils.checks.authoring`` API, one module per
+Authors declare exercises with the public ``course_checks.authoring`` API, one module per
 exercise family; each family is imported below, so registration never depends on which notebook
 ran first.
 """

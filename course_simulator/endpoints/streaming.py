@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from ...tokens import encoding_for
+from course_utils.tokens import encoding_for
+
 from ..errors import bad_request
 from ..model import profile
 from ..protocol import Host

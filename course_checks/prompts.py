@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..pricing import DEFAULT_MODEL, estimate_cost
+from course_utils.pricing import DEFAULT_MODEL, estimate_cost
+
 from .authoring import (
     Incorrect,
     LearnerRun,

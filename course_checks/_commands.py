@@ -76,7 +76,7 @@ def _solution_from_notebook(path: Path, name: str) -> str | None:
         return None
     import nbformat
 
-    from ..build_exercises import BEGIN, END, TODO_PREFIX
+    from course_utils.build_exercises import BEGIN, END, TODO_PREFIX
 
     nb = nbformat.read(path, as_version=4)
     found = []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ...pricing import list_models
+from course_utils.pricing import list_models
+
 from ..protocol import Call, Host, Reply
 
 __all__ = ["list_all"]

@@ -1,4 +1,4 @@
-"""``python -m course_utils.simulator``: run the simulator in the foreground until a signal.
+"""``python -m course_simulator``: run the simulator in the foreground until a signal.
 
 The one API key a class server accepts can come from ``--api-key-file PATH`` (first line of the
 file) or the ``COURSE_SIM_API_KEY`` environment variable; ``--api-key KEY`` works too, but every
@@ -15,7 +15,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import config
+from course_utils import config
+
 from . import classroom, instructor
 from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT
 from .http import MAX_CONNECTIONS, READ_TIMEOUT_S
@@ -50,7 +51,7 @@ _non_negative_float = _number(float, lambda v: 0 <= v < float("inf"), ">= 0")
 def build_parser() -> argparse.ArgumentParser:
     """The CLI's flags (the same names as the ``Simulator`` arguments)."""
     p = argparse.ArgumentParser(
-        prog="python -m course_utils.simulator",
+        prog="python -m course_simulator",
         description="Serve the course's offline OpenAI-compatible API until Ctrl+C / SIGTERM.",
         epilog=(
             "API key: with none of --api-key, --api-key-file or COURSE_SIM_API_KEY, any key is "

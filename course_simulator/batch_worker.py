@@ -35,7 +35,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..tokens import count_request_input
+from course_utils.tokens import count_request_input
+
 from .caching import PromptCache
 from .errors import ORG, SimError, bad_request, error_body
 from .faults import FAULTS, FaultPlan, fault_reply

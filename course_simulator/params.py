@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from ..pricing import model_or_default
-from ..tokens import content_text, count_request_input, request_messages
+from course_utils.pricing import model_or_default
+from course_utils.tokens import content_text, count_request_input, request_messages
+
 from .errors import CONTEXT_LENGTH_MESSAGE, SimError, bad_request
 
 __all__ = [
