@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Tests always use the offline simulator, whatever the caller's shell says: no surprise spend.
 TEST_ENV := COURSE_BACKEND=simulator MPLBACKEND=Agg PYTHONHASHSEED=0
 
-.PHONY: lab lab-command binder-link test test-fast lint unit notebooks browser exercises bench clean
+.PHONY: lab lab-command binder-link lite test test-fast lint unit notebooks browser exercises bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ binder-link:
 	link="https://mybinder.org/v2/gh/$$slug/HEAD?urlpath=lab/tree/notebooks/00_start_here.ipynb"; \
 	echo "$$link"; \
 	echo "[![Launch on Binder](https://mybinder.org/badge_logo.svg)]($$link)"
+
+## make lite: build the course as a static JupyterLite site in lite/_site (git-ignored)
+# Everything comes from the registries at build time (npm's pyodide, PyPI's wheels): see lite/build.py.
+lite: $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -r lite/requirements-build.txt
+	$(BIN)/python lite/build.py --out lite/_site
 
 ## make test: set up and run every test (lint, unit, simulator, exercise checks, notebooks,
 ## and the browser suite where Chromium is installed)

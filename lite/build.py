@@ -1,0 +1,119 @@
+"""Build the course as a static JupyterLite site (`make lite`), with nothing fetched at run time.
+
+What goes in, all from the package registries (npm and PyPI), pinned in ``lite/wheels.txt``:
+- the Pyodide runtime from the npm ``pyodide`` package (it ships no package wheels);
+- pure-Python wheels and the WebAssembly wheels PyPI publishes (pydantic-core, jiter) for
+  Pyodide's Python, downloaded with pip for that platform;
+- the notebooks.
+
+Two things make it work offline. JupyterLite expects the runtime as a release tarball with a
+top-level ``pyodide/`` folder, so the npm package is repacked. And Pyodide loads the packages its
+lock file names (micropip, packaging, openai, ipython, ...) from beside the runtime, checking
+each file's sha256 against the lock: the CDN's copies are not PyPI's bytes, so the wheels we ship
+are copied there and the lock is rewritten to name them (file name, version, sha256). Packages
+the lock does not name go to piplite's index, from which ``%pip install`` takes them.
+
+Usage: python lite/build.py [--out lite/_site]   (the output is git-ignored)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+PYODIDE_NPM = "pyodide@314.0.6"
+PYODIDE_PYTHON = "3.14"
+PYODIDE_PLATFORM = "pyemscripten_2026_0_wasm32"
+
+
+def run(*argv: str, cwd: Path | None = None) -> None:
+    subprocess.run(argv, cwd=cwd, check=True)
+
+
+def pyodide_tarball(work: Path) -> Path:
+    """The npm package, repacked as JupyterLite wants a Pyodide release: pyodide/<files>."""
+    npm = work / "npm"
+    npm.mkdir(parents=True, exist_ok=True)
+    run("npm", "pack", "--silent", PYODIDE_NPM, cwd=npm)
+    (packed,) = npm.glob("pyodide-*.tgz")
+    out = work / "pyodide.tar.bz2"
+    with tarfile.open(packed) as src, tarfile.open(out, "w:bz2") as dst:
+        for member in src.getmembers():
+            if member.isfile():
+                data = src.extractfile(member)
+                member.name = "pyodide/" + member.name.split("/", 1)[1]
+                dst.addfile(member, data)
+    return out
+
+
+def download_wheels(work: Path) -> list[Path]:
+    """Every wheel the browser kernel needs, for Pyodide's Python and platform."""
+    dest = work / "wheels"
+    shutil.rmtree(dest, ignore_errors=True)
+    run(
+        sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
+        "--python-version", PYODIDE_PYTHON, "--platform", "any", "--platform", PYODIDE_PLATFORM,
+        "--abi", "cp314", "--abi", "none", "-r", str(HERE / "wheels.txt"), "-d", str(dest),
+    )  # fmt: skip
+    return sorted(dest.glob("*.whl"))
+
+
+def lock_our_wheels(pyodide_dir: Path, wheels: list[Path]) -> int:
+    """Point Pyodide's lock at our copies of the packages it names; returns how many."""
+    lock_path = pyodide_dir / "pyodide-lock.json"
+    lock = json.loads(lock_path.read_text())
+
+    def norm(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    names = {norm(key): key for key in lock["packages"]}
+    locked = 0
+    for wheel in wheels:
+        dist, version = wheel.name.split("-")[:2]
+        key = names.get(norm(dist))
+        if key is None:
+            continue
+        shutil.copy(wheel, pyodide_dir / wheel.name)
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        lock["packages"][key].update(file_name=wheel.name, version=version, sha256=digest)
+        locked += 1
+    lock_path.write_text(json.dumps(lock))
+    return locked
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=HERE / "_site")
+    parser.add_argument("--work", type=Path, default=HERE / "_build")
+    args = parser.parse_args()
+    work = args.work.resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    tarball = pyodide_tarball(work)
+    wheels = download_wheels(work)
+    contents = work / "contents"
+    shutil.rmtree(contents, ignore_errors=True)
+    for folder in ("notebooks", "exercises"):
+        shutil.copytree(ROOT / folder, contents / folder)
+    config = {
+        "LiteBuildConfig": {"contents": [str(contents)], "output_dir": str(args.out.resolve())},
+        "PyodideAddon": {"pyodide_url": str(tarball)},
+        "PipliteAddon": {"piplite_urls": [str(w) for w in wheels]},
+    }
+    (work / "jupyter_lite_config.json").write_text(json.dumps(config, indent=1))
+    shutil.rmtree(args.out, ignore_errors=True)
+    run(sys.executable, "-m", "jupyterlite_core", "build", "--lite-dir", str(work), cwd=work)
+    locked = lock_our_wheels(args.out / "static" / "pyodide", wheels)
+    print(f"JupyterLite site in {args.out}: {len(wheels)} wheels, {locked} in Pyodide's lock")
+
+
+if __name__ == "__main__":
+    main()
