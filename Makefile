@@ -82,6 +82,7 @@ notebooks: $(VENV)/.installed-dev
 CHROMIUM ?= /usr/bin/chromium
 browser: $(VENV)/.installed-dev
 	@if [ -x "$(CHROMIUM)" ]; then \
+		npm ci --prefix tests_browser --silent --no-audit --no-fund && \
 		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider tests_browser; \
 	elif [ -n "$$REQUIRE_BROWSER" ]; then \
 		echo "browser suite required but no Chromium at $(CHROMIUM)"; exit 1; \

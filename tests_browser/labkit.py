@@ -85,6 +85,7 @@ HARNESS_FLAGS = [
 ]
 PANEL = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"  # make browser installs it
 KERNEL_IDLE = re.compile(r"ipykernel\) \| Idle")
 
 
@@ -371,6 +372,44 @@ class LabPage:
             if out.stderr and not set(allowed_tags) & set(cell.get("metadata", {}).get("tags", []))
         ]
         assert not bad, f"{path} shows error output:\n\n" + "\n\n".join(bad)
+
+    def assert_learner_view(self) -> None:
+        """What a learner sees is right: no error output (above), no figure printed as text
+        (`<Figure size ...>` instead of a chart) and no math rendered inside a table (JupyterLab
+        pairs unescaped `$` signs, even across table rows, and typesets what lies between)."""
+        self.assert_no_error_output()
+        path = self.current_path()
+        as_text = [o.index for o in self.outputs() if re.search(r"<Figure size \d", o.text)]
+        assert not as_text, f"{path}: cells {as_text} print a figure as text instead of drawing it"
+        math_in_tables = self.page.evaluate(
+            """(panel) => [...document.querySelectorAll(`${panel} .jp-Cell`)]
+                .map((cell, i) => [i, cell.querySelectorAll(
+                    'table mjx-container, table .MathJax, table .katex').length])
+                .filter(([, n]) => n > 0).map(([i]) => i)""",
+            PANEL,
+        )
+        assert not math_in_tables, f"{path}: cells {math_in_tables} show math inside a table"
+
+    def accessibility_violations(self, selector: str) -> list[str]:
+        """axe-core's serious and critical findings inside ``selector`` (each element it matches),
+        as readable lines; axe-core is the npm package in tests_browser/node_modules."""
+        if not self.page.evaluate("() => typeof window.axe !== 'undefined'"):
+            self.page.add_script_tag(path=str(AXE))
+        found = self.page.evaluate(
+            """async (selector) => {
+                const out = [];
+                for (const el of document.querySelectorAll(selector)) {
+                    const r = await axe.run(el, {resultTypes: ['violations']});
+                    for (const v of r.violations) {
+                        if (v.impact !== 'serious' && v.impact !== 'critical') continue;
+                        for (const n of v.nodes) out.push(`${v.id} (${v.impact}): ${n.target}`);
+                    }
+                }
+                return out;
+            }""",
+            selector,
+        )
+        return list(found)
 
     def screenshot(self, name: str) -> Path:
         """Save the window as screenshots/<name>.png (the folder is git-ignored)."""

@@ -63,7 +63,7 @@ def test_an_exercise_opens_from_the_file_browser_and_runs_untouched(lab: LabPage
         "exercises/02_retry_wrapper.ipynb"
     )
     lab.run_all()
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     # An untouched exercise runs to the end: its check says the function is not written yet.
     texts = [out.text for out in lab.outputs()]
     assert any("NOT STARTED" in t for t in texts), texts  # the check: not written yet
@@ -73,7 +73,7 @@ def test_an_exercise_opens_from_the_file_browser_and_runs_untouched(lab: LabPage
 def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
     lab.open("notebooks/02_prompt_efficiency.ipynb")
     lab.run_all()
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     page = lab.page
     button = page.locator(".widget-button", has_text="Run both")
     expect(button).to_be_visible(timeout=SLOW_MS)
@@ -98,7 +98,7 @@ def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
 def test_token_boundaries_are_coloured(lab: LabPage):
     lab.open("notebooks/01_tokens.ipynb")
     lab.run_all()
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     spans = lab.page.locator(".jp-OutputArea-output span[title$='token']")
     expect(spans.first).to_be_visible(timeout=SLOW_MS)
     assert spans.count() >= 10  # the first sentence alone is 17 pieces
@@ -133,7 +133,42 @@ def test_the_error_check_sees_stderr_and_honours_raises_exception(lab: LabPage):
         assert "ZeroDivisionError" in "".join(outs[1].stderr)
         assert outs[2].stderr and "a warning" in outs[2].stderr[0]
         with pytest.raises(AssertionError, match="cell 2") as failure:
-            lab.assert_no_error_output()
+            lab.assert_learner_view()
         assert "cell 1" not in str(failure.value)  # tagged raises-exception: expected
+    finally:
+        (lab.server.root / path).unlink()
+
+
+def test_the_learner_view_check_sees_a_figure_as_text_and_math_in_a_table(lab: LabPage):
+    """The check every notebook test ends with fails on the two faults a learner saw."""
+    notebook = {
+        "cells": [
+            {"cell_type": "markdown", "id": "m0", "metadata": {},
+             "source": "| model | price |\n|---|---|\n| a | $1.25 |\n| b | $2.00 |"},
+            {"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {},
+             "outputs": [], "source": "print('<Figure size 900x540 with 2 Axes>')"},
+        ],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                    "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }  # fmt: skip
+    path = "tests_browser/helper_view.ipynb"  # in the served copy, never in the repository
+    (lab.server.root / path).write_text(json.dumps(notebook), "utf-8")
+    try:
+        lab.open(path)
+        lab.run_all()
+        with pytest.raises(AssertionError, match=r"cells \[1\] print a figure as text"):
+            lab.assert_learner_view()
+        lab.page.locator(f"{PANEL} .jp-MarkdownCell").first.scroll_into_view_if_needed()
+        expect(lab.page.locator(f"{PANEL} table mjx-container").first).to_be_attached(
+            timeout=30_000
+        )
+        lab.page.evaluate(  # the figure text aside, the table's math alone must fail it too
+            """(panel) => document.querySelectorAll(`${panel} .jp-OutputArea-output`)
+                .forEach(e => e.textContent = '')""",
+            PANEL,
+        )
+        with pytest.raises(AssertionError, match=r"cells \[0\] show math inside a table"):
+            lab.assert_learner_view()
     finally:
         (lab.server.root / path).unlink()

@@ -34,7 +34,7 @@ def _wait_for_new_image(locator, before: str, timeout_s: float = 30.0) -> str:
 def test_lesson_03_retry_timeline_redraws_when_jitter_and_clients_change(lab: LabPage):
     lab.open("notebooks/03_rate_limits_backoff.ipynb")
     lab.run_all()
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     page = lab.page
     jitter = page.locator(".widget-dropdown", has_text="Jitter").locator("select")
     expect(jitter).to_be_visible(timeout=SLOW_MS)
@@ -51,19 +51,19 @@ def test_lesson_03_retry_timeline_redraws_when_jitter_and_clients_change(lab: La
     for _ in range(5):
         page.keyboard.press("ArrowRight")
     _wait_for_new_image(figure, after_jitter)
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
 
 
 def test_lesson_04_and_exercise_3_run_with_only_the_expected_error(lab: LabPage):
     lab.open("notebooks/04_error_handling.ipynb")
     lab.run_all()
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     texts = "\n".join(out.text for out in lab.outputs())
     for word in ("RateLimitError", "AuthenticationError", "APITimeoutError", "quota"):
         assert word in texts, f"lesson 04 shows no {word}"
     lab.open_from_file_browser("exercises", "03_safe_generate.ipynb")
     lab.run_all()
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     texts = "\n".join(out.text for out in lab.outputs())
     assert "NOT STARTED" in texts  # the check says so; the demo says the function is not written
 
@@ -71,7 +71,7 @@ def test_lesson_04_and_exercise_3_run_with_only_the_expected_error(lab: LabPage)
 def test_exercise_1_solution_shows_both_answers_side_by_side(lab: LabPage):
     lab.open("solutions/01_prompt_styles.ipynb")
     lab.run_all()
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     table = lab.page.locator("table.course-side-by-side").first
     expect(table).to_be_visible(timeout=SLOW_MS)
     table.scroll_into_view_if_needed()
@@ -83,7 +83,7 @@ def test_exercise_1_solution_shows_both_answers_side_by_side(lab: LabPage):
 def test_lesson_06_benchmarks_and_draws_the_sweet_spot(lab: LabPage):
     lab.open("notebooks/06_model_selection.ipynb")
     lab.run_all()
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     plot = lab.page.locator(".jp-OutputArea-output img").first
     expect(plot).to_be_visible(timeout=SLOW_MS)
     plot.scroll_into_view_if_needed()
@@ -94,7 +94,7 @@ def test_lesson_06_benchmarks_and_draws_the_sweet_spot(lab: LabPage):
 def test_lesson_07_quiz_gives_feedback_and_checklist_counts(lab: LabPage):
     lab.open("notebooks/07_wrap_up.ipynb")
     lab.run_all()
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     page = lab.page
     progress = page.get_by_text("of 13 ticked")
     expect(progress).to_be_visible(timeout=SLOW_MS)
@@ -119,7 +119,7 @@ def test_lesson_07_quiz_gives_feedback_and_checklist_counts(lab: LabPage):
 def test_lesson_05_runner_progress_bar_renders(lab: LabPage):
     lab.open("notebooks/05_mini_project.ipynb")
     lab.run_all(timeout_ms=3 * SLOW_MS)
-    lab.assert_no_error_output()
+    lab.assert_learner_view()
     bar = lab.page.locator(".jp-OutputArea-output .widget-hprogress").first
     expect(bar).to_be_visible(timeout=SLOW_MS)
     bar.scroll_into_view_if_needed()
