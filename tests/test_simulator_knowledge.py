@@ -6,9 +6,10 @@ import re
 
 import pytest
 
-from course_utils.simulator import knowledge
-from course_utils.simulator.knowledge import COMPARISONS, PYTHON_SUBJECTS, SUBJECTS, Subject
 from course_utils.simulator.model import find_subjects
+from course_utils.simulator.model.knowledge import Subject, comparisons, phrases, subjects
+
+SUBJECTS = subjects()
 
 KEYS = {s.key for s in SUBJECTS}
 COURSE_TOPICS = (  # the subjects issue 17 names: each must be known by at least this alias
@@ -73,17 +74,16 @@ def test_the_course_subjects_are_all_known() -> None:
         assert find_subjects(topic), topic
 
 
-def test_tables_refer_to_real_subjects() -> None:
-    assert PYTHON_SUBJECTS <= KEYS
-    for pair, sentence in COMPARISONS.items():
+def test_comparisons_refer_to_real_subjects() -> None:
+    for pair, sentence in comparisons().items():
         assert len(pair) == 2 and pair <= KEYS
         assert sentence.endswith(".") and ". " not in sentence
 
 
 def test_fixed_texts_are_sentences() -> None:
-    for name in ("HEDGES", "TRANSITIONS", "TIPS_INTROS", "CLOSERS", "META", "NO_SUBJECT"):
-        for text in getattr(knowledge, name):
+    said = phrases()
+    for name in ("hedges", "transitions", "tips_intros", "closers", "about_me", "no_subject"):
+        for text in getattr(said, name):
             assert text.endswith((".", "?")) and ". " not in text, (name, text)
-    assert "{about}" in knowledge.UNKNOWN[0] and "{about}" in knowledge.UNKNOWN_ONE_SENTENCE
-    words = [len(g.split()) for g in knowledge.GREETING_WORDS]
+    words = [len(g.split()) for g in said.greeting_by_words]
     assert words == list(range(1, len(words) + 1))
