@@ -159,12 +159,15 @@ def _stand_in(name: str) -> Subject:
     """A subject the knowledge base does not hold, written from ``phrases.toml``'s template:
     sentences that name it and say the answer is simulated, and code that parses."""
     literal = json.dumps(name)  # a valid Python string literal for the code examples
+
+    def fill(field: str, text: str) -> str:
+        text = text.replace("{Subject}", cap(name))
+        return text.replace("{subject}", literal if field in ("code", "one_liner") else name)
+
     fields = {
-        k: [x.replace("{subject}", name) for x in v] if isinstance(v, list)
-        else v.replace("{subject}", literal if k in ("code", "one_liner") else name)
+        k: [fill(k, x) for x in v] if isinstance(v, list) else fill(k, v)
         for k, v in phrases().unknown.items()
-    }  # fmt: skip
-    fields["title"] = cap(fields["title"])
+    }
     lists = {k: tuple(v) for k, v in fields.items() if isinstance(v, list)}
     return Subject(key="unknown", aliases=(), **{**fields, **lists})
 

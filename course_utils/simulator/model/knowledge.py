@@ -43,6 +43,7 @@ __all__ = [
     "fill_model_ids",
     "forms",
     "known_subjects",
+    "parse_subjects",
     "phrases",
     "subjects",
     "words",
@@ -103,8 +104,9 @@ _SUBJECT_FIELDS: dict[str, tuple[type, bool]] = {
 }  # fmt: skip
 
 
-def _read(name: str) -> dict[str, Any]:
-    text = resources.files("course_utils").joinpath(f"{FOLDER}/{name}").read_text("utf-8")
+def _read(name: str, text: str | None = None) -> dict[str, Any]:
+    if text is None:
+        text = resources.files("course_utils").joinpath(f"{FOLDER}/{name}").read_text("utf-8")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -144,6 +146,19 @@ def _subject(where: str, table: object) -> Subject:
     return Subject(**{**row, **lists})
 
 
+def parse_subjects(name: str, text: str) -> list[Subject]:
+    """The ``[[subject]]`` entries of one knowledge file's ``text``, checked against the schema
+    (``name`` is the file's name, for error messages)."""
+    entries = _read(name, text).get("subject")
+    if not isinstance(entries, list) or not entries:
+        raise KnowledgeError(f"{FOLDER}/{name}: no [[subject]] entries")
+    out = []
+    for i, entry in enumerate(entries, 1):
+        key = entry.get("key") if isinstance(entry, dict) else None
+        out.append(_subject(f"{FOLDER}/{name}: subject {key or f'#{i}'!r}", entry))
+    return out
+
+
 @cache
 def subjects() -> tuple[Subject, ...]:
     """Every subject, file by file (alphabetical) in the order the files list them."""
@@ -151,12 +166,7 @@ def subjects() -> tuple[Subject, ...]:
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".toml"))
     out: list[Subject] = []
     for name in (n for n in names if n not in NOT_SUBJECT_FILES):
-        entries = _read(name).get("subject")
-        if not isinstance(entries, list) or not entries:
-            raise KnowledgeError(f"{FOLDER}/{name}: no [[subject]] entries")
-        for i, entry in enumerate(entries, 1):
-            key = entry.get("key") if isinstance(entry, dict) else None
-            out.append(_subject(f"{FOLDER}/{name}: subject {key or f'#{i}'!r}", entry))
+        out.extend(parse_subjects(name, folder.joinpath(name).read_text("utf-8")))
     keys = [s.key for s in out]
     for s in out:
         if keys.count(s.key) > 1:

@@ -42,7 +42,14 @@ def _choose(pool: list[Sentence], n: int, budget: int | None, per_item: int) -> 
     first = pool[:n]
     if budget is None or sum(count_words(s.short) + per_item for s in first) <= budget or n < 2:
         return first
-    rest = sorted(range(1, len(pool)), key=lambda i: (count_words(pool[i].short), i))[: n - 1]
+    seen, unique = {pool[0]}, []
+    for i in range(1, len(pool)):
+        if pool[i] not in seen:
+            seen.add(pool[i])
+            unique.append(i)
+    if len(unique) < n - 1:  # a small pool repeats: keep the order it came in
+        return first
+    rest = sorted(unique, key=lambda i: (count_words(pool[i].short), i))[: n - 1]
     return [pool[0], *(pool[i] for i in sorted(rest))]
 
 
