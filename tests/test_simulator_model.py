@@ -1,5 +1,6 @@
-"""The simulated model's answers: on topic, in the shape asked for, marked simulated when it does not know;
-and reasoning models as the service runs them (through the real SDK, against the simulator)."""
+"""The simulated model's answers: on topic, in the shape asked for, marked simulated when it does
+not know; and reasoning models as the service runs them (through the real SDK, against the
+simulator)."""
 
 from __future__ import annotations
 
@@ -244,7 +245,9 @@ CASES = {
     "why question": Case(
         "Why was my upload rejected?", ("Why was my upload rejected?",), simulated=True
     ),
-    "how-to question": Case("How do I reset my password?", ("reset your password",), simulated=True),
+    "how-to question": Case(
+        "How do I reset my password?", ("reset your password",), simulated=True
+    ),
     "unknown in one sentence": Case(
         "What is a flux capacitor? Answer in one sentence.", ("a flux capacitor",), simulated=True,
         sentences=1,

@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from itertools import zip_longest
+from typing import Any
 
 from .knowledge import Sentence, Subject, comparisons, forms, phrases, subject_by_key
 from .prompt import ABOUT_ME, SUMMARISE, Ask
@@ -164,12 +165,11 @@ def _stand_in(name: str) -> Subject:
         text = text.replace("{Subject}", cap(name))
         return text.replace("{subject}", literal if field in ("code", "one_liner") else name)
 
-    fields = {
-        k: [fill(k, x) for x in v] if isinstance(v, list) else fill(k, v)
+    fields: dict[str, Any] = {
+        k: tuple(fill(k, x) for x in v) if isinstance(v, list) else fill(k, v)
         for k, v in phrases().unknown.items()
     }
-    lists = {k: tuple(v) for k, v in fields.items() if isinstance(v, list)}
-    return Subject(key="unknown", aliases=(), **{**fields, **lists})
+    return Subject(key="unknown", aliases=(), **fields)
 
 
 def unknown(ask: Ask, angle: str, phrases_: list[str]) -> Content:
@@ -240,4 +240,3 @@ def decap(s: str) -> str:
     ):
         return s[:1].lower() + s[1:]
     return s
-

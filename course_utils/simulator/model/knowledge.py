@@ -49,7 +49,8 @@ __all__ = [
     "words",
 ]
 
-FOLDER = "data/knowledge"
+FOLDER = "data/knowledge"  # inside the course_utils package
+WHERE = f"course_utils/{FOLDER}"  # how error messages name it
 NOT_SUBJECT_FILES = ("comparisons.toml", "phrases.toml", "words.toml")
 
 
@@ -104,13 +105,17 @@ _SUBJECT_FIELDS: dict[str, tuple[type, bool]] = {
 }  # fmt: skip
 
 
+# The fields of phrases.toml's [unknown] stand-in subject (texts only; no key or aliases).
+_STAND_IN_FIELDS = ("title", "what", "why", "facts", "tips", "code", "code_says", "one_liner")
+
+
 def _read(name: str, text: str | None = None) -> dict[str, Any]:
     if text is None:
         text = resources.files("course_utils").joinpath(f"{FOLDER}/{name}").read_text("utf-8")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise KnowledgeError(f"{FOLDER}/{name}: not valid TOML: {err}") from None
+        raise KnowledgeError(f"{WHERE}/{name}: not valid TOML: {err}") from None
 
 
 def _check(where: str, table: object, fields: dict[str, tuple[type, bool]]) -> dict[str, Any]:
@@ -119,20 +124,18 @@ def _check(where: str, table: object, fields: dict[str, tuple[type, bool]]) -> d
         raise KnowledgeError(f"{where}: expected a table, got {type(table).__name__}")
     for name in table:
         if name not in fields:
-            raise KnowledgeError(
-                f"{where}: unknown field {name!r} (fields: {', '.join(fields)})"
-            )
+            raise KnowledgeError(f"{where}: unknown field {name!r} (fields: {', '.join(fields)})")
     for name, (kind, required) in fields.items():
         if name not in table:
             if required:
                 raise KnowledgeError(f"{where}: field {name!r} is missing")
             continue
         value = table[name]
-        if not isinstance(value, kind) or (kind is str and not value.strip()):
+        if not isinstance(value, kind) or (isinstance(value, str) and not value.strip()):
             raise KnowledgeError(
                 f"{where}: field {name!r} must be a non-empty {kind.__name__}, got {value!r}"
             )
-        if kind is list and not all(isinstance(v, str) and v.strip() for v in value):
+        if isinstance(value, list) and not all(isinstance(v, str) and v.strip() for v in value):
             raise KnowledgeError(f"{where}: field {name!r} must hold non-empty strings only")
     return table
 
@@ -151,11 +154,11 @@ def parse_subjects(name: str, text: str) -> list[Subject]:
     (``name`` is the file's name, for error messages)."""
     entries = _read(name, text).get("subject")
     if not isinstance(entries, list) or not entries:
-        raise KnowledgeError(f"{FOLDER}/{name}: no [[subject]] entries")
+        raise KnowledgeError(f"{WHERE}/{name}: no [[subject]] entries")
     out = []
     for i, entry in enumerate(entries, 1):
         key = entry.get("key") if isinstance(entry, dict) else None
-        out.append(_subject(f"{FOLDER}/{name}: subject {key or f'#{i}'!r}", entry))
+        out.append(_subject(f"{WHERE}/{name}: subject {key or f'#{i}'!r}", entry))
     return out
 
 
@@ -170,11 +173,11 @@ def subjects() -> tuple[Subject, ...]:
     keys = [s.key for s in out]
     for s in out:
         if keys.count(s.key) > 1:
-            raise KnowledgeError(f"{FOLDER}: subject {s.key!r} is defined twice")
+            raise KnowledgeError(f"{WHERE}: subject {s.key!r} is defined twice")
         unknown = [k for k in s.related if k not in keys]
         if unknown:
             raise KnowledgeError(
-                f"{FOLDER}: subject {s.key!r}: field 'related' names unknown subject {unknown[0]!r}"
+                f"{WHERE}: subject {s.key!r}: field 'related' names unknown subject {unknown[0]!r}"
             )
     return tuple(out)
 
@@ -187,7 +190,7 @@ def subject_by_key() -> dict[str, Subject]:
 @cache
 def comparisons() -> dict[frozenset[str], str]:
     """Ready-made sentences for two subjects asked about together, by their two keys."""
-    where = f"{FOLDER}/comparisons.toml"
+    where = f"{WHERE}/comparisons.toml"
     keys = subject_by_key()
     out: dict[frozenset[str], str] = {}
     for i, entry in enumerate(_read("comparisons.toml").get("comparison", []), 1):
@@ -204,7 +207,7 @@ def comparisons() -> dict[frozenset[str], str]:
 
 
 def _section(raw: dict, name: str, fields: dict[str, tuple[type, bool]]) -> dict[str, Any]:
-    return _check(f"{FOLDER}/phrases.toml: [{name}]", raw.get(name), fields)
+    return _check(f"{WHERE}/phrases.toml: [{name}]", raw.get(name), fields)
 
 
 @cache
@@ -218,12 +221,11 @@ def phrases() -> Phrases:
                                        "thanks": (str, True)})  # fmt: skip
     me = _section(raw, "about_me", {"sentences": (list, True)})
     none = _section(raw, "no_subject", {"sentences": (list, True), "one_sentence": (str, True)})
-    unknown = _section(raw, "unknown", {k: v for k, v in _SUBJECT_FIELDS.items()
-                                        if k not in ("key", "aliases")})  # fmt: skip
+    unknown = _section(raw, "unknown", {k: _SUBJECT_FIELDS[k] for k in _STAND_IN_FIELDS})
     for i, text in enumerate(hello["by_words"], 1):
         if len(text.split()) != i:
             raise KnowledgeError(
-                f"{FOLDER}/phrases.toml: [greeting]: field 'by_words' entry {i} must have {i} "
+                f"{WHERE}/phrases.toml: [greeting]: field 'by_words' entry {i} must have {i} "
                 f"words, got {text!r}"
             )
     return Phrases(
@@ -238,13 +240,13 @@ def phrases() -> Phrases:
 def words() -> dict[str, Any]:
     """The word lists of ``words.toml`` (stop words, verbose markers, counts, ...)."""
     lists = ("stop_words", "verbose_strong", "verbose_weak", "dangling", "fragments")
-    raw = _check(f"{FOLDER}/words.toml", _read("words.toml"),
+    raw = _check(f"{WHERE}/words.toml", _read("words.toml"),
                  {**{k: (list, True) for k in lists}, "numbers": (dict, True),
                   "flip": (dict, True)})  # fmt: skip
     for name in ("numbers", "flip"):
         for k, v in raw[name].items():
             if not isinstance(v, int if name == "numbers" else str):
-                raise KnowledgeError(f"{FOLDER}/words.toml: [{name}]: field {k!r} is {v!r}")
+                raise KnowledgeError(f"{WHERE}/words.toml: [{name}]: field {k!r} is {v!r}")
     return raw
 
 

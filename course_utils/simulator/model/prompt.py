@@ -98,8 +98,11 @@ _KEY_NAME = re.compile(r"[`'\"]?([A-Za-z_][\w-]{0,40})[`'\"]?")
 _KEY_LIST = re.compile(  # "with keys 'term' and 'definition'", "fields: name, why"
     r"\b(?:(?:with|using|having|containing|includ(?:e|es|ing))\s+(?:the\s+)?(?:keys?|fields?|"
     r"properties)(?:\s+(?:named|called))?\s*:?|(?:keys?|fields?|properties)\s*(?::|named|called))"
-    r"\s*(?P<names>" + _KEY_NAME.pattern + r"(?:\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)"
-    + _KEY_NAME.pattern + r"){0,19})",
+    r"\s*(?P<names>"
+    + _KEY_NAME.pattern
+    + r"(?:\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)"
+    + _KEY_NAME.pattern
+    + r"){0,19})",
     re.IGNORECASE,
 )
 _NAMED_WORD = re.compile(
@@ -213,4 +216,3 @@ def parse(messages: Sequence[Mapping[str, object]]) -> Ask:
     elif len(question.split()) >= 30:
         ask.length = 2
     return ask
-

@@ -128,4 +128,3 @@ def reasoning_tokens(seed: int, effort: str | None, input_tokens: int, answer_to
     difficulty = 1.0 + answer_tokens / 400 + input_tokens / 2000
     wobble = 0.8 + 0.4 * random.Random(seed ^ 0x5EA5).random()  # same for every effort
     return round(units * difficulty * wobble) * REASONING_TOKEN_STEP
-

@@ -309,7 +309,6 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(stem(w) for w in words if w.lower() not in STOP)
 
 
-
 def most_relevant(candidates: list[Subject], question: str) -> Subject:
     """Of the subjects a question names, the one with a sentence closest to what it asks
     ("Which API errors should never be retried?" is about retries more than errors)."""

@@ -54,6 +54,8 @@ def value(schema: object, name: str, w: Writer, depth: int = 0) -> object:
         hi = int(_schema_number(schema, "maxItems", 3))
         n = min(max(lo, min(3, hi), 0), MAX_ITEMS)
         singular = lname[:-1] if lname.endswith("s") else lname
+        if texts := _role_texts(singular, w):  # "tips": as many as the subject has
+            n = max(lo, min(n, len(texts)))
         items: list[object] = []
         while len(items) < n and (not items or w.values_left > 0):
             items.append(value(schema.get("items", {}), singular, w, depth + 1))
@@ -107,18 +109,29 @@ _ROLES = (  # a key's words -> which sentences of the subject its value comes fr
 )  # fmt: skip
 
 
+def _role(name: str) -> str | None:
+    keys = _words_of(name)
+    return next((role for role, vocab in _ROLES if keys & vocab), None)
+
+
+def _role_texts(name: str, w: Writer) -> tuple[str, ...]:
+    """The subject's sentences a field named ``name`` takes its values from (() if none)."""
+    role = _role(name)
+    if not w.c.subjects or role not in ("tips", "facts"):
+        return ()
+    return tuple(getattr(w.c.subjects[0], role))
+
+
 def _about(name: str, w: Writer) -> str:
     """A sentence about the subject for a string field, chosen by the field's name."""
     if not w.c.subjects:
         return w.sentence()
-    s, keys = w.c.subjects[0], _words_of(name)
-    role = next((role for role, vocab in _ROLES if keys & vocab), None)
+    role = _role(name)
     if role in ("what", "why"):
-        return forms(getattr(s, role)).full
-    if role in ("tips", "facts"):
-        texts = getattr(s, role)
-        i = w.used.get(role, 0)
-        w.used[role] = i + 1
+        return forms(getattr(w.c.subjects[0], role)).full
+    if texts := _role_texts(name, w):
+        i = w.used.get(role or "", 0)
+        w.used[role or ""] = i + 1
         return forms(texts[i % len(texts)]).full
     return w.sentence()
 
@@ -132,4 +145,3 @@ def json_answer(w: Writer, n: int, short: bool) -> str:
     return json.dumps(
         {"topic": w.c.title, "summary": pick[0], "key_points": pick[1 : n + 1]}, indent=2
     )
-

@@ -223,9 +223,7 @@ class Writer:
             facts = [f.full for f in map(forms, subject.facts) if f.full not in used]
             paras.append(" ".join([self.rng.choice(said.transitions), *facts]))
             used.update(facts)
-        want_code = (
-            self.ask.code is not None or "example" in self.ask.text or s.python
-        )
+        want_code = self.ask.code is not None or "example" in self.ask.text or s.python
         if want_code:
             code = s.one_liner if self.ask.code == "line" else s.code
             paras.append(f"{forms(s.code_says).full}\n\n{block(code)}")
