@@ -194,3 +194,11 @@ def test_prompt_keys_through_the_sdk(sim: Simulator, json_mode: bool) -> None:
     )
     data = json.loads(r.output_text)
     assert data["term"] == "token" and "token" in data["definition"].lower()
+
+
+def test_key_and_word_phrases_outside_json_leave_the_subject_alone() -> None:
+    """ "keys: ..." and "the word limit" are read as JSON keys / a named word only in JSON."""
+    text = answer("Explain API keys: why they matter, in 2 sentences.")
+    assert text.startswith("An API key") and not text.startswith("{")
+    text = answer("Answer in 3 bullets about retries and stay within the word limit")
+    assert len(bullets(text)) == 3 and "simulated" not in text

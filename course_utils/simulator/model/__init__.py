@@ -159,9 +159,9 @@ def compose(
         most = 8 if ask.max_words >= 150 else 5
         return w.flexible(most, short)
     length = ask.length + level
-    if length >= 2 and not content.honest:
+    if length >= 2 and not content.asks_back:
         return w.long(extra=length >= 3)
-    if content.honest:
+    if content.asks_back:
         return w.flexible(3 if length >= 2 else 2, short)
     return w.flexible(2 if length <= 0 else 4, short and length > 0)
 

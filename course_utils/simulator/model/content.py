@@ -36,7 +36,7 @@ class Content:
     pool: list[Sentence]
     subjects: list[Subject] = field(default_factory=list)
     items: list[str] = field(default_factory=list)
-    honest: bool = False  # no subject named: a short question back, whatever the shape
+    asks_back: bool = False  # no subject named: a short "which subject?", whatever the shape
     code_ok: bool = True
     angle: str = "what"  # what the question asks: what / why / how / howto / example / ...
 
@@ -197,7 +197,7 @@ def unknown(ask: Ask, angle: str, phrases_: list[str]) -> Content:
         said = phrases()
         pool = [forms(s) for s in said.no_subject]
         pool.insert(1, forms(said.no_subject_one_sentence))  # for "one sentence"
-        return Content("No subject", pool, honest=True, code_ok=False)
+        return Content("No subject", pool, asks_back=True, code_ok=False)
     return known([_stand_in(about)], "what", "")  # its sentences stay in their order
 
 

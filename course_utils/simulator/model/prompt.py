@@ -202,11 +202,11 @@ def parse(messages: Sequence[Mapping[str, object]]) -> Ask:
     elif _CODE.search(text):
         ask.code = "block"
     ask.json = bool(JSON_OUT.search(text))
-    if m := _KEY_LIST.search(question):
+    if ask.json and (m := _KEY_LIST.search(question)):  # not "API keys: why they matter"
         names = [n for n in _KEY_NAME.findall(m.group("names")) if n.lower() != "and"]
         ask.keys = list(dict.fromkeys(names))[:MAX_ITEMS]
-    if m := _NAMED_WORD.search(question):
-        ask.named_word = m.group(1) or m.group(2)
+    if (m := _NAMED_WORD.search(question)) and (m.group(1) or ask.json):
+        ask.named_word = m.group(1) or m.group(2)  # unquoted only in JSON: "the word limit"
     strong = sum(v in text for v in VERBOSE_STRONG)
     weak = sum(v in text for v in VERBOSE_WEAK)
     if strong or weak >= 2:

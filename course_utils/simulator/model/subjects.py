@@ -230,7 +230,7 @@ def subject_phrase(question: str) -> tuple[str, list[str]]:
 
 
 def named(phrase: str, at_start: bool) -> str | None:
-    """``phrase`` fit to stand in an honest answer ("you" for "I"), or None when it is not."""
+    """``phrase`` fit to name the subject of an answer ("you" for "I"), or None when it is not."""
     words = phrase.split()
     if not words or len(words) > 12 or len(phrase) > 80 or words[0].lower() in _PREPOSITIONS:
         return None

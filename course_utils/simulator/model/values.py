@@ -140,7 +140,7 @@ def json_answer(w: Writer, n: int, short: bool) -> str:
     """The JSON a prompt asks for: the keys it names, else topic, summary and key points."""
     if w.ask.keys:
         return json.dumps({k: value({"type": "string"}, k, w) for k in w.ask.keys}, indent=2)
-    pool = w.c.pool if w.c.honest else w.pool(n + 1)
+    pool = w.c.pool if w.c.asks_back else w.pool(n + 1)
     pick = [p.short if short else p.full for p in pool]
     return json.dumps(
         {"topic": w.c.title, "summary": pick[0], "key_points": pick[1 : n + 1]}, indent=2

@@ -136,14 +136,14 @@ class Writer:
         return s.full
 
     def pool(self, n: int) -> list[Sentence]:
-        if self.c.honest or not self.c.subjects:
+        if self.c.asks_back or not self.c.subjects:
             return self.c.pool[:n]
         return extend(self.c.pool, self.c.subjects, n)
 
     # -- shapes
     def listed(self, n: int, short: bool) -> str:
         """N bullets (from the subject's items when it has them and the prompt names some)."""
-        if self.c.honest:
+        if self.c.asks_back:
             n = min(n, 3)
             sents = [s for i, s in enumerate(self.c.pool[:4]) if i != 1][:n]
         elif self.ask.items and self.c.items:
@@ -153,7 +153,7 @@ class Writer:
             sents = self.pool(n)
         code = self.code(n)
         budget = self._prose_budget(code)
-        if not self.c.honest and not (self.ask.items and self.c.items):
+        if not self.c.asks_back and not (self.ask.items and self.c.items):
             sents = _choose(self.pool(3 * n), n, budget, 1)
         parts = _fit_counted(sents, budget, short or code is not None, per_item=1)
         bulleted = n > 1 or self.ask.bullets
@@ -161,7 +161,7 @@ class Writer:
         return self._with_code(text, code, budget)
 
     def sentences(self, n: int, short: bool) -> str:
-        if self.c.honest:
+        if self.c.asks_back:
             pool = self.c.pool
             sents = [pool[1]] if n == 1 else [p for i, p in enumerate(pool) if i != 1][: min(n, 3)]
         else:
@@ -171,7 +171,7 @@ class Writer:
         return self._with_code(" ".join(_fit_counted(sents, budget, short, 0)), code, budget)
 
     def flexible(self, most: int, short: bool) -> str:
-        if self.c.honest:
+        if self.c.asks_back:
             most = min(most, 2 if most <= 2 else 3)
             sents = [p for i, p in enumerate(self.c.pool) if i != 1]
         else:
@@ -205,7 +205,7 @@ class Writer:
 
     def long(self, extra: bool) -> str:
         """A long, padded answer: what verbose, open prompts get from a real model too."""
-        if self.c.honest:
+        if self.c.asks_back:
             return " ".join(p.full for i, p in enumerate(self.c.pool) if i != 1)
         if not self.c.subjects:
             return " ".join(p.full for p in self.c.pool[: 8 if extra else 6])
