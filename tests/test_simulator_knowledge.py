@@ -95,6 +95,12 @@ def test_fixed_texts_are_sentences() -> None:
     for name in ("hedges", "transitions", "tips_intros", "closers", "about_me", "no_subject"):
         for text in getattr(said, name):
             assert text.endswith((".", "?")) and ". " not in text, (name, text)
+    stand_in = said.unknown  # an unknown subject's sentences, with a subject filled in
+    for text in (stand_in["what"], stand_in["why"], *stand_in["facts"], *stand_in["tips"]):
+        assert text.startswith("{Subject}"), text  # so a sentence cut to a word limit names it
+        for form in forms(text.replace("{Subject}", "Kites")):
+            assert form.endswith(".") and ". " not in form and "((" not in form, form
+    assert "simulated" in forms(stand_in["what"])[1]  # the short form says it, too
     words = [len(g.split()) for g in said.greeting_by_words]
     assert words == list(range(1, len(words) + 1))
 

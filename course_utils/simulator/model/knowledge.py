@@ -229,11 +229,19 @@ def phrases() -> Phrases:
                 f"words, got {text!r}"
             )
     return Phrases(
-        tuple(long["hedges"]), tuple(long["transitions"]), tuple(long["tips_intros"]),
-        tuple(long["closers"]), long["closer"], hello["text"], tuple(hello["by_words"]),
-        hello["thanks"], tuple(me["sentences"]), tuple(none["sentences"]),
-        none["one_sentence"], unknown,
-    )  # fmt: skip
+        hedges=tuple(long["hedges"]),
+        transitions=tuple(long["transitions"]),
+        tips_intros=tuple(long["tips_intros"]),
+        closers=tuple(long["closers"]),
+        closer=long["closer"],
+        greeting=hello["text"],
+        greeting_by_words=tuple(hello["by_words"]),
+        thanks=hello["thanks"],
+        about_me=tuple(me["sentences"]),
+        no_subject=tuple(none["sentences"]),
+        no_subject_one_sentence=none["one_sentence"],
+        unknown=unknown,
+    )
 
 
 @cache
@@ -245,8 +253,12 @@ def words() -> dict[str, Any]:
                   "flip": (dict, True)})  # fmt: skip
     for name in ("numbers", "flip"):
         for k, v in raw[name].items():
-            if not isinstance(v, int if name == "numbers" else str):
-                raise KnowledgeError(f"{WHERE}/words.toml: [{name}]: field {k!r} is {v!r}")
+            kind = int if name == "numbers" else str
+            if not isinstance(v, kind) or isinstance(v, bool):
+                raise KnowledgeError(
+                    f"{WHERE}/words.toml: [{name}]: field {k!r} must be a {kind.__name__}, "
+                    f"got {v!r}"
+                )
     return raw
 
 
