@@ -87,6 +87,7 @@ def _interleave(*pools: list[Sentence]) -> list[Sentence]:
 
 
 def known(subjects: list[Subject], angle: str, question: str) -> Content:
+    """One subject's sentences ordered for the angle asked, or two interleaved ("X vs Y")."""
     extra = content_words(question)
     for s in subjects:
         extra -= content_words(s.title) | {stem(s.key)}
@@ -121,6 +122,8 @@ MAX_MATERIAL_CHARS = 200_000  # a document is read this far (about 50,000 tokens
 
 
 def from_material(ask: Ask, summarise: bool) -> Content | None:
+    """Sentences from a document sent with the prompt: its key sentences for a summary, else
+    the passage that answers the question (None: the document does not answer it)."""
     material = ask.material[:MAX_MATERIAL_CHARS]
     sentences = _sentences_of(material)
     body = list(dict.fromkeys(s for s in sentences if not _is_heading(s)))

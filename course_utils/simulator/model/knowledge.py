@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -184,6 +184,7 @@ def subjects() -> tuple[Subject, ...]:
 
 @cache
 def subject_by_key() -> dict[str, Subject]:
+    """Every subject by its key (``related`` names subjects by key)."""
     return {s.key: s for s in subjects()}
 
 
@@ -212,6 +213,7 @@ def _section(raw: dict, name: str, fields: dict[str, tuple[type, bool]]) -> dict
 
 @cache
 def phrases() -> Phrases:
+    """The fixed texts of ``phrases.toml``, checked."""
     raw = _read("phrases.toml")
     long = _section(raw, "long_answer", {
         "hedges": (list, True), "transitions": (list, True), "tips_intros": (list, True),
@@ -280,7 +282,7 @@ class Sentence:
     short: str
 
 
-@cache
+@lru_cache(maxsize=8192)  # bounded: an unknown subject's sentences are new text every time
 def forms(text: str) -> Sentence:
     """A knowledge sentence's full form and its short form (the ``((...))`` part dropped)."""
     return Sentence(text.replace("((", "").replace("))", ""), re.sub(r"\(\(.*?\)\)", "", text))

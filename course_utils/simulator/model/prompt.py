@@ -170,6 +170,7 @@ def _split_material(user: str) -> tuple[str, str]:
 
 
 def parse(messages: Sequence[Mapping[str, object]]) -> Ask:
+    """What the last user turn asks for, with the instructions' format rules applied."""
     users = [i for i, m in enumerate(messages) if m.get("role") == "user"]
     last = users[-1] if users else len(messages) - 1
     user = text_of(messages[last].get("content")) if messages else ""

@@ -98,6 +98,7 @@ def _fit_flexible(sents: list[Sentence], budget: int | None, most: int, short: b
 
 
 def block(code: str) -> str:
+    """A fenced Python block, with catalogue model ids filled in."""
     return "```python\n" + fill_model_ids(code).rstrip("\n") + "\n```"
 
 
@@ -136,6 +137,7 @@ class Writer:
         return s.full
 
     def pool(self, n: int) -> list[Sentence]:
+        """``n`` sentences to choose from (grown from related subjects when short)."""
         if self.c.asks_back or not self.c.subjects:
             return self.c.pool[:n]
         return extend(self.c.pool, self.c.subjects, n)
@@ -161,6 +163,7 @@ class Writer:
         return self._with_code(text, code, budget)
 
     def sentences(self, n: int, short: bool) -> str:
+        """Exactly ``n`` sentences of prose (plus the code asked for, if it fits)."""
         if self.c.asks_back:
             pool = self.c.pool
             sents = [pool[1]] if n == 1 else [p for i, p in enumerate(pool) if i != 1][: min(n, 3)]
@@ -171,6 +174,7 @@ class Writer:
         return self._with_code(" ".join(_fit_counted(sents, budget, short, 0)), code, budget)
 
     def flexible(self, most: int, short: bool) -> str:
+        """Up to ``most`` sentences: as many as a word limit leaves room for."""
         if self.c.asks_back:
             most = min(most, 2 if most <= 2 else 3)
             sents = [p for i, p in enumerate(self.c.pool) if i != 1]
