@@ -1,5 +1,6 @@
-"""The simulated model's answers: on topic, in the shape asked for, honest when it does not know;
-and reasoning models as the service runs them (through the real SDK, against the simulator)."""
+"""The simulated model's answers: on topic, in the shape asked for, marked simulated when it does
+not know; and reasoning models as the service runs them (through the real SDK, against the
+simulator)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from hypothesis import strategies as st
 from openai.types.responses import Response
 
 from course_simulator import Simulator
-from course_simulator.knowledge import SUBJECTS
 from course_simulator.model import (
     REASONING_TOKEN_STEP,
     code_examples,
@@ -28,8 +28,11 @@ from course_simulator.model import (
     generate,
     resolve_effort,
 )
+from course_simulator.model.knowledge import subjects
 from course_utils.prompting import CONCISE_TECHNIQUES, load_long_document, preflight_chunks
 from course_utils.tokens import count_tokens
+
+SUBJECTS = subjects()
 
 MODEL = "gpt-5.4-mini"  # the catalogue's default; effort "none" unless a request sets one
 REASONING_MODEL = "gpt-5"  # reasons at "medium" by default, as the service does
@@ -96,7 +99,7 @@ class Case:
     under_words: int | None = None  # fewer words than this (code included)
     code: bool = False  # a ```python block that parses
     decorator: bool = False  # ... whose code applies a decorator with @
-    honest: bool = False  # says it is the course's simulated model
+    simulated: bool = False  # an unknown subject: says the answer is simulated
     max_tokens: int | None = None
     min_tokens: int | None = None
     words: int | None = None  # exactly this many words
@@ -234,21 +237,23 @@ CASES = {
     # things the simulated model does not know, and small talk
     "capital of Portugal": Case(
         "What is the capital of Portugal, and why is it famous?", ("the capital of Portugal",),
-        honest=True,
+        simulated=True,
     ),
     "quantum foam": Case(
-        "Could you maybe explain to me what quantum foam is?", ("quantum foam",), honest=True
+        "Could you maybe explain to me what quantum foam is?", ("quantum foam",), simulated=True
     ),
     "why question": Case(
-        "Why was my upload rejected?", ("Why was my upload rejected?",), honest=True
+        "Why was my upload rejected?", ("Why was my upload rejected?",), simulated=True
     ),
-    "how-to question": Case("How do I reset my password?", ("reset your password",), honest=True),
+    "how-to question": Case(
+        "How do I reset my password?", ("reset your password",), simulated=True
+    ),
     "unknown in one sentence": Case(
-        "What is a flux capacitor? Answer in one sentence.", ("a flux capacitor",), honest=True,
+        "What is a flux capacitor? Answer in one sentence.", ("a flux capacitor",), simulated=True,
         sentences=1,
     ),
     "hello": Case("Hello", ("simulated model",)),
-    "no subject": Case("And now?", ("which subject",), honest=True),
+    "no subject": Case("And now?", ("which subject",), simulated=True),
 }
 # fmt: on
 
@@ -274,10 +279,9 @@ def _check(case: Case, text: str) -> None:
             assert any(getattr(node, "decorator_list", None) for t in trees for node in ast.walk(t))
     else:
         assert not blocks or case.min_tokens, "a code block nobody asked for"
-    if case.honest:
-        assert "simulated model" in lower
-    else:
-        assert "can't tell you" not in lower
+    if case.simulated:
+        assert "simulated" in lower
+    assert "can't tell you" not in lower  # never a refusal dressed as an answer
     n = count_tokens(text, MODEL)
     if case.max_tokens is not None:
         assert n <= case.max_tokens
@@ -364,9 +368,10 @@ def test_relevant_context_is_answered_from_the_document() -> None:
         assert "rear door" in text and text in str(prompt)
 
 
-def test_conversation_context_without_knowledge_is_honest() -> None:
+def test_conversation_context_without_knowledge_is_marked_simulated() -> None:
     for prompt in (CONCISE_TECHNIQUES[3].before, CONCISE_TECHNIQUES[2].after):
-        assert "simulated model" in answer(prompt)  # type: ignore[arg-type]
+        text = answer(prompt)  # type: ignore[arg-type]
+        assert "simulated answer" in text and "can't tell you" not in text
 
 
 def test_same_request_same_text_other_model_other_text() -> None:
