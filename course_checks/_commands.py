@@ -9,7 +9,7 @@ from .authoring import CheckResult, evaluate, get_exercise
 
 __all__ = ["SOLUTIONS_DIR", "check", "hint", "solution"]
 
-SOLUTIONS_DIR = Path(__file__).resolve().parents[2] / "solutions"
+SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "solutions"  # course_checks/ sits at the root
 
 _revealed: dict[str, int] = {}  # the highest hint shown per exercise
 _pointed: dict[str, int] = {}  # the hint the last failed check named, shown by the next hint()
