@@ -644,3 +644,16 @@ def test_admin_request_against_a_server_that_refuses(make_sim):
     assert format_settings({"rpm": None, "tpm": 5000, "fail_rate": 0.05, "latency_ms": 0}) == (
         "rpm=off tpm=5000 fail_rate=5% latency_ms=0"
     )
+
+
+def test_the_keys_file_and_its_saved_settings_are_git_ignored():
+    import fnmatch
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = [
+        line.strip()
+        for line in (root / ".gitignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for name in ("class-keys.txt", "class-keys.state.json", "class-keys-monday.txt"):
+        assert any(fnmatch.fnmatch(name, p) for p in patterns), name

@@ -63,6 +63,7 @@ __all__ = [
     "apply_settings",
     "attach",
     "current_settings",
+    "format_settings",
     "from_args",
     "host_addresses",
     "host_warning",
@@ -517,7 +518,7 @@ class Classroom:
         changes, saved = found
         now = apply_settings(self.sim, changes)
         self.start_report = [
-            f"RESTORED from {name} (saved {saved}): {_describe(now)}. These replace the "
+            f"RESTORED from {name} (saved {saved}): {format_settings(now)}. These replace the "
             f"command line's limits and chaos; delete {name} to start from the command line's.",
             f"LOST in the restart: {LOST_ON_RESTART}.",
         ]
@@ -591,7 +592,8 @@ class Classroom:
         return _json(200, {"object": "class.live", **snapshot, "settings": self.settings()})
 
 
-def _describe(settings: Mapping[str, Any]) -> str:
+def format_settings(settings: Mapping[str, Any]) -> str:
+    """``rpm=30 tpm=off fail_rate=10% latency_ms=0``, for the terminal (banner and admin CLI)."""
     rpm, tpm = settings.get("rpm"), settings.get("tpm")
     return (
         f"rpm={rpm if rpm is not None else 'off'} tpm={tpm if tpm is not None else 'off'} "

@@ -28,6 +28,7 @@ from .classroom import (
     ADMIN_TOKEN_ENV,
     MAX_LATENCY_MS,
     ClassroomError,
+    format_settings,
     load_admin_token,
     make_keys,
     parse_settings,
@@ -142,16 +143,6 @@ def admin_request(
             f"cannot reach {target} ({reason}): is the class server running, and is this the "
             "address it printed?"
         ) from None
-
-
-def format_settings(settings: Mapping[str, Any]) -> str:
-    """``rpm=30 tpm=off fail_rate=10% latency_ms=0`` for the terminal."""
-    rpm, tpm = settings.get("rpm"), settings.get("tpm")
-    return (
-        f"rpm={rpm if rpm is not None else 'off'} tpm={tpm if tpm is not None else 'off'} "
-        f"fail_rate={float(settings.get('fail_rate') or 0):.0%} "
-        f"latency_ms={float(settings.get('latency_ms') or 0):g}"
-    )
 
 
 def _write_keys(args: argparse.Namespace) -> int:
