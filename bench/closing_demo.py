@@ -13,7 +13,8 @@ Everything is bounded: each runner is killed after --timeout seconds (reported, 
 All the runners share this machine's cores, unlike a room where each runs on its own laptop, so
 run it once with --learners 1 as well: the lone figure is what the pacing alone costs.
 
-Run: python bench/closing_demo.py [--learners 30] [--fail-rate 0.3] [--timeout 300]
+Run: python bench/closing_demo.py [--learners 30] [--fail-rate 0.3] [--max-connections 256]
+     [--timeout 300]
 """
 
 from __future__ import annotations
@@ -40,11 +41,15 @@ def main() -> None:
     parser.add_argument("--rpm", type=int, default=20)
     parser.add_argument("--tpm", type=int, default=10_000)
     parser.add_argument("--fail-rate", type=float, default=0.3)
+    parser.add_argument("--max-connections", type=int, default=256, help="the server's bound")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per runner, at most")
     args = parser.parse_args()
 
     roster = dict(make_keys(args.learners))
-    sim = Simulator(rpm=args.rpm, tpm=args.tpm, fail_rate=args.fail_rate, seed=1).start()
+    sim = Simulator(
+        rpm=args.rpm, tpm=args.tpm, fail_rate=args.fail_rate, seed=1,
+        max_connections=args.max_connections,
+    ).start()  # fmt: skip
     attach(sim, keys=ClassKeys(roster))
     cpu_before = time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
@@ -103,7 +108,8 @@ def main() -> None:
 
     print(
         f"{args.learners} runners at once, 24 prompts each, {args.rpm} RPM / {args.tpm} TPM "
-        f"per key, chaos {args.fail_rate:g}; load before: {os.getloadavg()[0]:.2f}"
+        f"per key, chaos {args.fail_rate:g}, --max-connections {args.max_connections}; "
+        f"load before: {os.getloadavg()[0]:.2f}"
     )
     print(f"{'runner':>6} {'seconds':>8} {'exit':>6}  summary")
     for n, seconds, code, lines in rows:
