@@ -67,14 +67,14 @@ def test_outcome_of(status, outcome):
     ("record", "status", "detail"),
     [
         (rec(200), "fine", "answered"),
-        (rec(400), "fine", "request refused (400)"),  # a lesson's deliberate 400: set up fine
+        (rec(400), "fine", "refused (400)"),  # a lesson's deliberate 400: set up fine
         (rec(401, outcome="auth"), "setup_error", "wrong key (401)"),
-        (rec(404, path="/responses"), "setup_error", "URL without /v1 (404)"),
-        (rec(404, path="/v1/nope"), "setup_error", "unknown address (404)"),
-        (rec(429), "rate_limited", "429 from their own limit"),
-        (rec(429, fault="rate_limit"), "failing", "fault: rate limit (429)"),  # chaos, not them
-        (rec(500, fault="server_error"), "failing", "fault: server error (500)"),
-        (rec(None, fault="disconnect"), "failing", "fault: disconnect (no answer)"),
+        (rec(404, path="/responses"), "setup_error", "missing /v1 (404)"),
+        (rec(404, path="/v1/nope"), "setup_error", "wrong path (404)"),
+        (rec(429), "rate_limited", "own limit (429)"),
+        (rec(429, fault="rate_limit"), "failing", "fault: rate limit"),  # chaos, not them
+        (rec(500, fault="server_error"), "failing", "fault: server error"),
+        (rec(None, fault="disconnect"), "failing", "fault: disconnect"),
         (rec(503), "failing", "server error (503)"),
         (rec(None), "failing", "no answer"),
     ],
@@ -139,6 +139,8 @@ def test_every_listed_learner_is_shown_from_the_start_in_the_files_order(fake_cl
     rows = learners(stats)
     assert set(rows) == {"Ada", "Grace", TOSA}
     assert rows["Ada"]["last_seen_s"] == 400.0 and rows["Ada"]["requests"] == 0
+    page = render_panel(stats.snapshot())
+    assert '<span class="ago" title="last seen">6 min</span>' in page  # short, beside the name
 
 
 def test_a_mistyped_key_shows_as_that_learners_setup_error(fake_clock):
@@ -148,7 +150,7 @@ def test_a_mistyped_key_shows_as_that_learners_setup_error(fake_clock):
     stats.observe(rec(404, path="/responses"), "kemu-2356-widu")  # Grace forgot /v1
     rows = learners(stats)
     assert (rows["Ada"]["status"], rows["Ada"]["detail"]) == ("setup_error", "wrong key (401)")
-    assert rows["Grace"]["detail"] == "URL without /v1 (404)"
+    assert rows["Grace"]["detail"] == "missing /v1 (404)"
     assert stats.snapshot()["statuses"]["setup_error"] == 2
     stats.observe(rec(200), "bafu-4827-seda")  # fixed: fine again
     assert learners(stats)["Ada"]["status"] == "fine"

@@ -97,7 +97,7 @@ def status_of(record: RequestRecord) -> tuple[str, str]:
     status = record.status
     if record.fault is not None:
         kind = record.fault.replace("_", " ")  # chaos, or a lesson's X-Sim-Fault header
-        return "failing", f"fault: {kind} ({status or 'no answer'})"
+        return "failing", f"fault: {kind}"
     if status is None:
         return "failing", "no answer"
     if 200 <= status < 300:
@@ -106,13 +106,13 @@ def status_of(record: RequestRecord) -> tuple[str, str]:
         return "setup_error", "wrong key (401)"
     if status in (404, 405):
         if not record.path.startswith("/v1/"):
-            return "setup_error", f"URL without /v1 ({status})"
-        return "setup_error", f"unknown address ({status})"
+            return "setup_error", f"missing /v1 ({status})"
+        return "setup_error", f"wrong path ({status})"
     if status == 429:
-        return "rate_limited", "429 from their own limit"
+        return "rate_limited", "own limit (429)"
     if status >= 500:
         return "failing", f"server error ({status})"
-    return "fine", f"request refused ({status})"  # e.g. a lesson's deliberate 400
+    return "fine", f"refused ({status})"  # e.g. a lesson's deliberate 400: the set-up works
 
 
 def _digest(key: str) -> str:
@@ -501,13 +501,19 @@ def _address_line(base_urls: Sequence[str], loopback_only: bool) -> str:
 
 
 def _seen(seconds: float | None) -> str:
+    """When a learner was last seen, short enough to sit beside their name: ``now``, ``40 s``,
+    ``12 min``, ``2 h``."""
     if seconds is None:
         return ""
-    return "just now" if seconds < 1.5 else _ago(seconds)
+    if seconds < 1.5:
+        return "now"
+    if seconds < 60:
+        return f"{round(seconds)} s"
+    return f"{int(seconds // 60)} min" if seconds < 3600 else f"{int(seconds // 3600)} h"
 
 
 def _learner_cell(learner: Mapping[str, Any]) -> str:
-    """Three short lines: name and requests; STATUS and last seen; what the status is about."""
+    """Three short lines: the name and when last seen; the STATUS; what the status is about."""
     esc = html.escape
     status = learner["status"]
     tip = (
@@ -515,13 +521,11 @@ def _learner_cell(learner: Mapping[str, Any]) -> str:
         f"{learner['requests']} requests in the window ({learner['ok']} OK, "
         f"{learner['rate_limited']} rate limited, {learner['errors']} other errors)"
     )
-    count = f"{_num(learner['requests'])} req" if learner["requests"] else ""
     return (
         f'<li class="learner s-{status}" data-status="{status}" title="{esc(tip)}">'
         f'<span class="line"><span class="name">{esc(learner["label"])}</span>'
-        f'<span class="n">{count}</span></span>'
-        f'<span class="line"><span class="status">{esc(learner["status_label"])}</span>'
-        f'<span class="ago">{_seen(learner["last_seen_s"])}</span></span>'
+        f'<span class="ago" title="last seen">{_seen(learner["last_seen_s"])}</span></span>'
+        f'<span class="status">{esc(learner["status_label"])}</span>'
         f'<span class="meta">{esc(learner["detail"])}</span></li>'
     )
 
@@ -652,16 +656,15 @@ code { background: #eee; padding: 0 .2em; }
 .summary { font-size: 1rem; }
 .chip { white-space: nowrap; padding: 0 .3rem; border-left: 6px solid; }
 .grid { list-style: none; padding: 0; margin: .3rem 0; display: grid; gap: 6px;
-        grid-template-columns: repeat(auto-fill, minmax(188px, 1fr)); }
+        grid-template-columns: repeat(auto-fill, minmax(156px, 1fr)); }
 .learner { display: flex; flex-direction: column; padding: 3px 6px 3px 8px; min-width: 0;
            border: 2px solid #999; border-left-width: 8px; border-radius: 3px; }
 .learner span { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .learner .line { display: flex; justify-content: space-between; align-items: baseline;
                  gap: .4rem; }
 .learner .name { font-weight: bold; }
-.learner .n, .learner .ago { flex: none; color: #222; font-size: .75rem;
-                             font-variant-numeric: tabular-nums; }
-.learner .status { flex: none; font-weight: bold; font-size: .95rem; }
+.learner .ago { flex: none; color: #222; font-size: .75rem; font-variant-numeric: tabular-nums; }
+.learner .status { font-weight: bold; font-size: .9rem; }
 .learner .meta { font-size: .8rem; color: #222; }
 .s-fine { border-color: #009E73; background: #e3f4ee; }
 .s-rate_limited { border-color: #E69F00;
