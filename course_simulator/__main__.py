@@ -169,17 +169,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     print(f"Simulator listening on {sim.base_url}", flush=True)
-    limits = f"rpm={args.rpm or 'not enforced'}, tpm={args.tpm or 'not enforced'}"
+    now = classroom.current_settings(sim)  # the command line's, or what a restart restored
+    limits = f"rpm={now['rpm'] or 'not enforced'}, tpm={now['tpm'] or 'not enforced'}"
     auth = "one API key required" if api_key else "any API key accepted"
     if room.keys is not None:
         auth = "class keys only"
-    print(f"{limits}, fail-rate={args.fail_rate}, {auth}. Stop with Ctrl+C.", flush=True)
+    print(f"{limits}, fail-rate={now['fail_rate']}, {auth}. Stop with Ctrl+C.", flush=True)
     for line in classroom.banner_lines(room):
         print(line, flush=True)
     warning = classroom.host_warning(
         args.host, urlsplit(sim.base_url).port or 0,
         key_rule=room.keys is not None or api_key is not None,
-        admin=room.admin_enabled,
+        admin=room.admin_enabled, urls=room.learner_urls(),
     )  # fmt: skip
     if warning:
         print(warning, file=sys.stderr, flush=True)

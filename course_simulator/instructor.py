@@ -28,9 +28,11 @@ from .classroom import (
     ADMIN_TOKEN_ENV,
     MAX_LATENCY_MS,
     ClassroomError,
+    format_settings,
     load_admin_token,
     make_keys,
     parse_settings,
+    write_private,
 )
 
 __all__ = ["COMMANDS", "AdminFailed", "admin_request", "format_settings", "main"]
@@ -90,7 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("make-keys", help="write a keys file with fresh random keys")
     keys.add_argument("count", type=int, help="how many learners")
     keys.add_argument("-o", "--output", required=True, help="the keys file to write")
-    keys.add_argument("--prefix", default="class-", help="start of every key (default class-)")
+    keys.add_argument(
+        "--prefix", default="", help="text before every key, e.g. class- (default: none)"
+    )
     keys.add_argument("--force", action="store_true", help="overwrite an existing file")
     return p
 
@@ -141,16 +145,6 @@ def admin_request(
         ) from None
 
 
-def format_settings(settings: Mapping[str, Any]) -> str:
-    """``rpm=30 tpm=off fail_rate=10% latency_ms=0`` for the terminal."""
-    rpm, tpm = settings.get("rpm"), settings.get("tpm")
-    return (
-        f"rpm={rpm if rpm is not None else 'off'} tpm={tpm if tpm is not None else 'off'} "
-        f"fail_rate={float(settings.get('fail_rate') or 0):.0%} "
-        f"latency_ms={float(settings.get('latency_ms') or 0):g}"
-    )
-
-
 def _write_keys(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.exists() and not args.force:
@@ -158,8 +152,7 @@ def _write_keys(args: argparse.Namespace) -> int:
     pairs = make_keys(args.count, args.prefix)
     text = "# Class server keys: one key a line, then a name for the live view (edit freely).\n"
     text += "".join(f"{key}  {name}\n" for key, name in pairs)
-    out.write_text(text, "utf-8")
-    out.chmod(0o600)
+    write_private(out, text)
     print(
         f"Wrote {len(pairs)} keys to {out} (each with a placeholder name to edit). Start the "
         f"server with --keys-file {out}, and hand each learner one line's key."
@@ -193,6 +186,10 @@ def _admin(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if "rpm" in changes or "tpm" in changes:
         note = " (every key's buckets start full at the new limits)"
     print(f"Now: {format_settings(settings)}{note}")
+    if settings.get("saved_to"):
+        print(f"Saved to {settings['saved_to']} beside the keys file: a restart restores it.")
+    if settings.get("save_error"):
+        print(f"warning: {settings['save_error']}", file=sys.stderr)
     return 0
 
 

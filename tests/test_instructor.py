@@ -6,8 +6,14 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shlex
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
 from itertools import pairwise
 from pathlib import Path
 
@@ -16,7 +22,7 @@ import pytest
 from course_checks.authoring import EXERCISES
 from course_simulator import Simulator, instructor
 from course_simulator import __main__ as server_cli
-from course_simulator.classroom import ClassKeys, attach
+from course_simulator.classroom import ClassKeys, attach, parse_keys
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "INSTRUCTOR.md"
@@ -141,7 +147,7 @@ def snippet(name: str) -> str:
 @pytest.fixture
 def class_server(monkeypatch, tmp_path):
     """A class server with the run sheet's 18–28 limits, and a learner's exported variables."""
-    sim = Simulator(rpm=20, tpm=10_000).start()
+    sim = Simulator(rpm=20, tpm=10_000, clock=lambda: 1000.0).start()  # no refill mid-burst
     attach(sim, keys=ClassKeys({"class-ada-k3v9q2m8x1": "Ada"}, prefix="class-"))
     monkeypatch.setenv("COURSE_BACKEND", "openai")
     monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
@@ -173,3 +179,122 @@ def test_the_one_key_snippet_uses_the_shared_key(class_server):
     printed = run_snippet("one-key")
     assert printed.splitlines()[-1] == "5 answered, 0 lost after the SDK's retries"
     assert "class-ada" not in {r.key_hint for r in class_server.requests}
+
+
+# --- the class-server recipe: one, complete, and it runs as written ------------------------------
+
+
+def section(title: str) -> str:
+    start = TEXT.index(f"\n### {title}\n")
+    end = TEXT.find("\n## ", start)
+    return TEXT[start:end]
+
+
+def option_strings(parser) -> set[str]:
+    found = set()
+    for action in parser._actions:
+        found.update(o for o in action.option_strings if o.startswith("--") and o != "--help")
+        for sub in getattr(action, "choices", None) or {}:
+            if hasattr(action.choices[sub], "_actions"):
+                found |= option_strings(action.choices[sub])
+    return found
+
+
+def test_the_reference_lists_every_flag():
+    reference = section("Reference")
+    flags = option_strings(server_cli.build_parser()) | option_strings(instructor.build_parser())
+    assert {"--max-connections", "--api-key-file", "--read-timeout-s", "--hold-max-s"} <= flags
+    missing = sorted(f for f in flags if not re.search(rf"(?<![\w-]){f}(?![\w-])", reference))
+    assert not missing, f"INSTRUCTOR.md's Reference does not list {missing}"
+    for command in instructor.COMMANDS:
+        assert f"course_simulator {command}" in reference
+
+
+def recipe(name: str) -> str:
+    found = re.search(rf"<!-- recipe: {name} -->\n```bash\n(.*?)```", TEXT, re.S)
+    assert found, f"INSTRUCTOR.md has no recipe block {name!r}"
+    return found.group(1)
+
+
+def test_the_readme_gives_the_guides_recipe_not_another():
+    readme = (ROOT / "README.md").read_text("utf-8")
+    start = readme.index("class server")
+    blocks = re.findall(r"```bash\n(.*?)```", readme[start : readme.index("## Course map")], re.S)
+    lines = [line for block in blocks for line in block.splitlines() if line.strip()]
+    assert len(lines) >= 6
+    guide = "\n".join(recipe(n) for n in ("make-keys", "start", "learner")).splitlines()
+    assert all(line in guide for line in lines), [x for x in lines if x not in guide]
+    assert "OPENAI_API_KEY=class" not in readme  # no shared key: a key per learner
+
+
+def as_here(script: str) -> str:
+    """The guide's commands with this checkout's Python (the guide assumes the venv is active)."""
+    return re.sub(r"(?<![\w/.-])python(?= )", sys.executable, script)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_class_server_recipe_runs_as_written(tmp_path):
+    """Steps 1 to 4 and the admin commands, run as the guide gives them; only the address
+    (loopback, a free port) and the final `make lab` (one call through get_client) differ."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("OPENAI_", "COURSE_BACKEND", "COURSE_SIM_"))}  # fmt: skip
+
+    def bash(script: str, stdin: str = "", extra: dict[str, str] | None = None) -> str:
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", as_here(script)], cwd=tmp_path, input=stdin,
+            capture_output=True, text=True, timeout=120, env={**env, **(extra or {})},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    made = bash(recipe("make-keys"))
+    keys = list(parse_keys((tmp_path / "class-keys.txt").read_text()))
+    assert len(keys) == 30 and not any(key in made for key in keys)
+    token = bash(recipe("admin-token") + 'printf %s "$COURSE_SIM_ADMIN_TOKEN"\n')
+    admin_env = {"COURSE_SIM_ADMIN_TOKEN": token}
+
+    port = free_port()
+    start = recipe("start").strip()
+    assert "--host 0.0.0.0 --port 8000" in start
+    start = start.replace("--host 0.0.0.0 --port 8000", f"--host 127.0.0.1 --port {port}")
+    server = subprocess.Popen(
+        ["bash", "-c", "exec " + as_here(start)], cwd=tmp_path, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**env, **admin_env},
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        banner = [server.stdout.readline() for _ in range(7)]
+        learners = next(line for line in banner if line.startswith("Learners: "))
+        url = learners.removeprefix("Learners: OPENAI_BASE_URL=").strip()
+        assert url == f"http://127.0.0.1:{port}/v1"
+        root = url.removesuffix("/v1")
+
+        learner = recipe("learner")
+        assert learner.rstrip().endswith("make lab")
+        probe = (
+            'python -c "from course_utils import DEFAULT_MODEL, get_client; '
+            "print(get_client(max_retries=0).responses.create(model=DEFAULT_MODEL, "
+            "input='Say hi.', max_output_tokens=16).object)\""
+        )
+        learner = learner.replace("http://192.168.1.20:8000/v1", url)
+        learner = learner.replace("/tmp/class-spend.json", str(tmp_path / "spend.json"))
+        answered = bash(learner.replace("make lab", probe), stdin=keys[0] + "\n")
+        assert answered.splitlines()[-1] == "response"
+
+        admin = recipe("admin").replace("http://127.0.0.1:8000", root)
+        said = bash(admin, extra=admin_env)
+        assert said.startswith("rpm=60 tpm=100000 fail_rate=0% latency_ms=0\n")
+        assert "Now: rpm=20 tpm=10000" in said and "Saved to class-keys.state.json" in said
+        with urllib.request.urlopen(root + "/live.json", timeout=10) as reply:
+            live = json.load(reply)
+        assert [r["status"] for r in live["learners"]] == ["fine"] + ["not_connected"] * 29
+    finally:
+        server.send_signal(signal.SIGTERM)
+        out, err = server.communicate(timeout=20)
+    assert server.returncode == 0, err
+    assert not any(key in out + err for key in keys) and token not in out + err

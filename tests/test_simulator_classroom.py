@@ -28,6 +28,7 @@ from course_simulator.classroom import (
     parse_keys,
     parse_settings,
 )
+from course_simulator.errors import SimError
 from course_simulator.instructor import admin_request, format_settings
 from course_simulator.instructor import main as instructor_main
 from course_utils.pricing import DEFAULT_MODEL
@@ -82,14 +83,11 @@ def test_a_missing_keys_file_says_how_to_make_one(tmp_path):
         ClassKeys.from_file(tmp_path / "nope.txt")
 
 
-def test_key_rules_accept_and_label():
+def test_key_rules_accept():
     keys = ClassKeys(parse_keys(KEYS_TEXT), prefix="room7-", source="keys.txt")
     assert keys.accepts(ADA) and keys.accepts("room7-anything")
     assert not keys.accepts("room7-")  # the prefix alone is not a key
     assert not keys.accepts("class-not-listed-123")
-    assert keys.label(ADA) == "Ada Lovelace"
-    assert keys.label("class-nameless-key-42") not in ("", "class-nameless-key-42")
-    assert keys.label(None) == "(no key sent)"
     shown = repr(keys) + keys.describe()
     assert ADA not in shown and GRACE not in shown
     assert keys.describe() == (
@@ -101,13 +99,58 @@ def test_key_rules_accept_and_label():
         ClassKeys(prefix="class x")
 
 
-def test_make_keys_are_fresh_and_named():
-    pairs = make_keys(30)
-    assert len({k for k, _ in pairs}) == 30
-    assert all(k.startswith("class-") and len(k) > 12 for k, _ in pairs)
-    assert pairs[0][1] == "learner-01" and pairs[-1][1] == "learner-30"
+KEY_SHAPE = re.compile(r"[bdfghjkmnprstvwz][aeu][bdfghjkmnprstvwz][aeu]-[2-9]{4}-"
+                       r"[bdfghjkmnprstvwz][aeu][bdfghjkmnprstvwz][aeu]")  # fmt: skip
+
+
+def test_make_keys_are_fresh_named_and_easy_to_type():
+    pairs = make_keys(300)
+    keys = [k for k, _ in pairs]
+    assert len(set(keys)) == 300
+    assert all(KEY_SHAPE.fullmatch(k) for k in keys), keys[:3]
+    assert not set("".join(keys)) & set("lI1oO0i")  # no look-alike characters at all
+    assert pairs[0][1] == "learner-01" and pairs[-1][1] == "learner-300"
+    assert all(k.startswith("class-") for k, _ in make_keys(3, "class-"))
     with pytest.raises(ClassroomError, match="from 1 to 1000"):
         make_keys(0)
+
+
+ROOM = {"bafu-4827-seda": "Ada", "kemu-2356-widu": "Grace", "kemu-2356-wiga": "Alan"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "hint", "owner"),
+    [
+        ("bafu-4872-seda", "The 2nd of its 3 groups (separated by '-') is mistyped", "Ada"),
+        ("bafa-4827-seda", "The 1st of its 3 groups", "Ada"),
+        ("BAFU-4827-SEDA", "Your key has capital letters", "Ada"),
+        ("bafu4827-seda", "Your key has 2 group(s) separated by '-'; the keys here have 3", None),
+        ("kemu-2356-wigu", "Check every group", None),  # one group from Grace's AND Alan's
+        ("tosa-7788-nupe", "Check every group", None),
+    ],
+)
+def test_a_mistyped_key_is_told_which_group_is_wrong_without_a_key(typed, hint, owner):
+    keys = ClassKeys(ROOM)
+    with pytest.raises(SimError) as info:
+        keys.check(typed)
+    message = info.value.message
+    assert info.value.status == 401 and hint in message
+    assert "Check OPENAI_API_KEY against your slip" in message
+    assert not any(k in message or k.upper() in message for k in ROOM)
+    assert typed not in message and typed.split("-")[0] not in message
+    assert (ROOM.get(keys.owner(typed) or "")) == owner
+    assert keys.check("bafu-4827-seda") is True
+
+
+def test_the_typo_hint_reaches_the_learner_through_the_sdk(make_sim):
+    sim = make_sim()
+    attach(sim, keys=ClassKeys(ROOM))
+    learner = sim.client(api_key="bafu-4827-sedu", max_retries=0)
+    with pytest.raises(openai.AuthenticationError) as info:
+        learner.responses.create(model=DEFAULT_MODEL, input="Say hi.", max_output_tokens=16)
+    assert "The 3rd of its 3 groups" in str(info.value)
+    assert "seda" not in str(info.value) and "sedu" not in str(info.value)
+    assert ask(sim.client(api_key="bafu-4827-seda", max_retries=0)) == "ok"
 
 
 # --- settings ----------------------------------------------------------------------------------
@@ -273,13 +316,150 @@ def test_loopback_needs_no_warning(host):
 
 
 def test_other_hosts_get_a_loud_warning():
-    text = host_warning("0.0.0.0", 8000, key_rule=False, admin=False)
+    text = host_warning("0.0.0.0", 8000, key_rule=False, admin=False, urls=[])
     assert text is not None and text.startswith("!!!")
     assert "not loopback" in text and "ANY key is accepted" in text
-    assert "admin endpoint is off" in text and ":8000/v1" in text
+    assert "admin endpoint is off" in text and ":8000/v1" in text and "--public-url" in text
     quieter = host_warning("192.168.1.20", 8000, key_rule=True, admin=True)
     assert quieter is not None and "OPENAI_BASE_URL=http://192.168.1.20:8000/v1" in quieter
     assert "ANY key" not in quieter and "admin endpoint is off" not in quieter
+    two = host_warning("::", 8000, key_rule=True, admin=True, urls=["http://a/v1", "http://b/v1"])
+    assert two is not None and "OPENAI_BASE_URL=http://a/v1" in two and "http://b/v1" in two
+
+
+# --- the address learners are told -------------------------------------------------------------
+
+
+def found(*addresses: str):
+    return lambda: list(addresses)
+
+
+@pytest.mark.parametrize(
+    ("host", "public", "expected"),
+    [
+        ("127.0.0.1", None, ["http://127.0.0.1:8000/v1"]),  # a loopback server: this machine
+        ("::1", None, ["http://[::1]:8000/v1"]),
+        ("0.0.0.0", None, ["http://192.168.1.20:8000/v1", "http://10.0.0.5:8000/v1"]),
+        ("::", None, ["http://192.168.1.20:8000/v1", "http://10.0.0.5:8000/v1"]),
+        ("192.168.1.20", None, ["http://192.168.1.20:8000/v1"]),
+        ("0.0.0.0", "http://class.local:8000/v1", ["http://class.local:8000/v1"]),
+    ],
+)
+def test_learners_are_told_an_address_they_can_reach(host, public, expected):
+    urls = classroom.learner_urls(
+        host, 8000, public_url=public, addresses=found("192.168.1.20", "10.0.0.5")
+    )
+    assert urls == expected
+
+
+def test_this_machines_addresses_are_never_loopback():
+    for address in classroom.host_addresses():
+        assert not is_loopback(address) and address != "0.0.0.0"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("http://192.168.1.20:8000", "http://192.168.1.20:8000/v1"),
+        ("https://class.example.org/v1/", "https://class.example.org/v1"),
+    ],
+)
+def test_public_url_gets_its_v1(text, expected):
+    assert classroom.parse_public_url(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["192.168.1.20:8000", "ftp://x", "http://x/api", "http://x:8000?a=1", "http://"]
+)
+def test_a_bad_public_url_is_refused(text):
+    with pytest.raises(ClassroomError, match="--public-url must look like http://HOST:PORT"):
+        classroom.parse_public_url(text)
+
+
+def test_a_loopback_public_url_is_refused_for_a_server_bound_elsewhere():
+    from course_simulator import Simulator
+
+    with pytest.raises(ClassroomError, match="is a loopback address: on a learner's laptop"):
+        attach(Simulator(host="0.0.0.0"), public_url="http://127.0.0.1:8000")
+
+
+def test_the_projected_page_shows_a_reachable_address_not_the_browsers(monkeypatch):
+    """Opened on the instructor's machine (127.0.0.1), a server bound to every interface still
+    tells learners its network address: their 127.0.0.1 is their own laptop."""
+    from course_simulator import Simulator
+
+    monkeypatch.setattr(classroom, "host_addresses", found("192.0.2.7"))
+    sim = Simulator(host="0.0.0.0", port=0).start()
+    try:
+        attach(sim, keys=ClassKeys({ADA: "Ada"}))
+        port = sim.base_url.rsplit(":", 1)[1].removesuffix("/v1")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/live", timeout=10) as reply:
+            page = reply.read().decode()
+    finally:
+        sim.stop()
+    line = re.search(r'<p class="address" id="lv-address">(.*?)</p>', page)
+    assert line is not None
+    assert f"OPENAI_BASE_URL=http://192.0.2.7:{port}/v1" in line.group(1)
+    assert "127.0.0.1" not in line.group(1) and "0.0.0.0" not in line.group(1)
+
+
+def test_the_public_url_is_what_the_page_shows(make_sim):
+    sim = make_sim()
+    attach(sim, public_url="http://192.168.1.20:8000")
+    with urllib.request.urlopen(sim.base_url.removesuffix("/v1") + "/live", timeout=10) as r:
+        page = r.read().decode()
+    assert "OPENAI_BASE_URL=http://192.168.1.20:8000/v1" in page
+    assert "loopback: this machine only" in page  # but the server itself listens on loopback
+
+
+# --- a restart keeps the admin settings ---------------------------------------------------------
+
+
+def test_admin_changes_survive_a_restart_and_the_start_says_so(make_sim, tmp_path):
+    keys_file = tmp_path / "class-keys.txt"
+    keys_file.write_text(KEYS_TEXT)
+    state = classroom.state_path_for(keys_file)
+    assert state == tmp_path / "class-keys.state.json"
+    first = make_sim(rpm=60)
+    room = attach(first, keys=ClassKeys.from_file(keys_file), admin_token=TOKEN, state_path=state)
+    assert "saved to class-keys.state.json" in room.start_report[0]
+    reply = admin_request(first.base_url, TOKEN, {"rpm": 20, "fail_rate": 0.2})
+    assert reply["saved_to"] == "class-keys.state.json"
+    assert state.stat().st_mode & 0o777 == 0o600
+    first.stop()
+
+    again = make_sim(rpm=60)  # the same command line again
+    room = attach(again, keys=ClassKeys.from_file(keys_file), admin_token=TOKEN, state_path=state)
+    assert admin_request(again.base_url, TOKEN) | {"changed": []} == {
+        "object": "class.settings", "rpm": 20, "tpm": None, "fail_rate": 0.2,
+        "latency_ms": 0.0, "changed": [],
+    }  # fmt: skip
+    restored, lost = room.start_report
+    assert restored.startswith("RESTORED from class-keys.state.json (saved ")
+    assert "rpm=20 tpm=off fail_rate=20% latency_ms=0" in restored
+    assert "delete class-keys.state.json to start from the command line's" in restored
+    assert lost.startswith("LOST in the restart: the live view's history")
+    assert "batch" in lost and "rate-limit buckets" in lost
+    assert not any(k in json.dumps(json.loads(state.read_text())) for k in (ADA, GRACE, TOKEN))
+
+
+def test_a_broken_state_file_is_reported_and_the_server_still_starts(make_sim, tmp_path):
+    state = tmp_path / "keys.state.json"
+    state.write_text('{"settings": {"rpm": -3}}')
+    sim = make_sim(rpm=60)
+    room = attach(sim, admin_token=TOKEN, state_path=state)
+    assert room.start_report[0].startswith("NOT RESTORED: the saved settings keys.state.json")
+    assert "rpm must be from 1" in room.start_report[0]
+    assert sim.limiter.rpm == 60
+    admin_request(sim.base_url, TOKEN, {"rpm": 30})  # the next change writes a good file
+    assert classroom.load_state(state) is not None
+
+
+def test_a_change_that_cannot_be_saved_says_so(make_sim, tmp_path):
+    sim = make_sim()
+    attach(sim, admin_token=TOKEN, state_path=tmp_path / "no-such-dir" / "keys.state.json")
+    reply = admin_request(sim.base_url, TOKEN, {"rpm": 30})
+    assert reply["rpm"] == 30 and "could not be saved" in reply["save_error"]
 
 
 # --- the CLI, in real processes ----------------------------------------------------------------
@@ -314,12 +494,14 @@ def test_class_server_cli_end_to_end(tmp_path: Path):
         first = proc.stdout.readline()
         m = re.fullmatch(r"Simulator listening on (http://127\.0\.0\.1:(\d+))/v1\n", first)
         assert m, first
-        banner = [proc.stdout.readline() for _ in range(4)]
+        banner = [proc.stdout.readline() for _ in range(6)]
         root = m.group(1)
         assert "class keys only" in banner[0]
         assert banner[1].startswith("accepted keys: 3 keys from keys.txt")
+        assert banner[2] == f"Learners: OPENAI_BASE_URL={root}/v1\n"
         assert f"Live view (to project): {root}/live\n" in banner
         assert any(f"admin --url {root} set" in line for line in banner)
+        assert banner[5].startswith("Admin changes are saved to keys.state.json")
 
         ada = openai.OpenAI(base_url=root + "/v1", api_key=ADA, max_retries=0)
         assert [ask(ada) for _ in range(3)] == ["ok", "ok", "RateLimitError"]
@@ -329,6 +511,7 @@ def test_class_server_cli_end_to_end(tmp_path: Path):
         assert out.stdout == (
             "Now: rpm=40 tpm=off fail_rate=25% latency_ms=0 "
             "(every key's buckets start full at the new limits)\n"
+            "Saved to keys.state.json beside the keys file: a restart restores it.\n"
         )
         env = clean_env(**{classroom.ADMIN_TOKEN_ENV: TOKEN})
         shown = run_cli("admin", "--url", root + "/v1", "show", env=env)
@@ -336,8 +519,10 @@ def test_class_server_cli_end_to_end(tmp_path: Path):
         assert shown.stdout == "rpm=40 tpm=off fail_rate=25% latency_ms=0\n"
         with urllib.request.urlopen(root + "/live.json", timeout=10) as reply:
             live = json.load(reply)
-        row = next(r for r in live["keys"] if r["label"] == "Ada Lovelace")
+        row = live["learners"][0]
+        assert row["label"] == "Ada Lovelace" and row["status"] == "rate_limited"
         assert (row["ok"], row["rate_limited"]) == (2, 1)
+        assert [r["status"] for r in live["learners"][1:]] == ["not_connected"] * 2
         proc.send_signal(signal.SIGTERM)
         rest, err = proc.communicate(timeout=10)
     finally:
@@ -349,6 +534,32 @@ def test_class_server_cli_end_to_end(tmp_path: Path):
     for secret in (ADA, GRACE, TOKEN):
         assert secret not in everything
     assert err == ""  # loopback: no warning
+
+
+def test_cli_restart_says_loudly_what_it_restored_and_lost(tmp_path: Path):
+    keys_file = tmp_path / "class-keys.txt"
+    keys_file.write_text(KEYS_TEXT)
+    classroom.save_state(
+        classroom.state_path_for(keys_file),
+        {"rpm": 20, "tpm": 10_000, "fail_rate": 0.2, "latency_ms": 0},
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "course_simulator", "--port", "0", "--rpm", "60",
+         "--keys-file", str(keys_file)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        lines = [proc.stdout.readline() for _ in range(7)]
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    restored = next(line for line in lines if line.startswith("RESTORED"))
+    assert "rpm=20 tpm=10000 fail_rate=20% latency_ms=0" in restored
+    assert any(line.startswith("LOST in the restart:") for line in lines)
 
 
 def test_cli_warns_loudly_off_loopback(tmp_path: Path):
@@ -433,3 +644,16 @@ def test_admin_request_against_a_server_that_refuses(make_sim):
     assert format_settings({"rpm": None, "tpm": 5000, "fail_rate": 0.05, "latency_ms": 0}) == (
         "rpm=off tpm=5000 fail_rate=5% latency_ms=0"
     )
+
+
+def test_the_keys_file_and_its_saved_settings_are_git_ignored():
+    import fnmatch
+
+    root = Path(__file__).resolve().parents[1]
+    patterns = [
+        line.strip()
+        for line in (root / ".gitignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for name in ("class-keys.txt", "class-keys.state.json", "class-keys-monday.txt"):
+        assert any(fnmatch.fnmatch(name, p) for p in patterns), name
