@@ -14,7 +14,7 @@ from typing import Any
 import openai
 import pytest
 
-from course_utils.batch import (
+from course_utils.runner.batch import (
     BatchError,
     BatchRequest,
     BatchState,
@@ -25,7 +25,7 @@ from course_utils.batch import (
 )
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model, list_models
 from course_utils.runner import InputError, read_results, run_batch, run_prompts
-from course_utils.runner.batchmode import batch_exit_code
+from course_utils.runner.batch import batch_exit_code
 from course_utils.runner.cli import main
 from course_utils.simulator import Simulator
 from course_utils.simulator.batch_worker import BatchTimings
