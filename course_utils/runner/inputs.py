@@ -174,8 +174,8 @@ def _lone_surrogate(value: Any) -> str | None:
         except UnicodeEncodeError as err:
             return repr(value[err.start : err.end])
         return None
-    items = value.items() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    for part in items:
+    parts = [*value, *value.values()] if isinstance(value, dict) else value
+    for part in parts if isinstance(parts, list) else ():
         found = _lone_surrogate(part)
         if found:
             return found
@@ -199,7 +199,7 @@ def _jsonl_item(text: str, path: Path, number: int) -> PromptItem:
         elif isinstance(err, RecursionError):
             detail = "nested too deeply"
         else:  # Python refuses integers over 4,300 digits
-            detail = f"a number too long to read: {err}"
+            detail = "a number too long to read: over 4,300 digits"
         raise bad(
             f"not valid JSON ({detail}); each line must be one JSON object such as "
             '{"id": "q1", "prompt": "Explain tokens in one sentence."}'
