@@ -39,7 +39,7 @@ class Fit:
 
 
 def input_budget(
-    model: str, output_cap: int, *, tpm: float | None = None, max_input_tokens: int | None = None
+    model: str, output_cap: int, tpm: float | None = None, max_input_tokens: int | None = None
 ) -> tuple[int, str]:
     """Input tokens one request may bill, and what set that limit (for messages)."""
     info = model_or_default(model)

@@ -43,8 +43,8 @@ from ..results import Result
 from ..spend import BudgetExceeded, LiveRequestRefused, spend_guard
 from ..tokens import count_request_input
 from .core import INCOMPLETE_NOTE
-from .engine import refused_result
-from .inputs import InputError, PromptItem
+from .engine import Progress, refused_result
+from .inputs import PromptItem
 from .jobs import open_client, prepare
 from .outputs import STATE_SUFFIX, BatchState, Sink, SubmittedBatch, apply_resume
 from .settings import RunSettings
@@ -502,31 +502,6 @@ def results_cost_usd(
 LIMITS_NOTE = "batch: the per-minute limits do not apply"
 
 
-class _BatchProgress:
-    """A tqdm bar (a widget in Jupyter) moved by the batches' ``request_counts``."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.bar: Any = None
-        self.enabled = enabled
-
-    def update(self, completed: int, failed: int, total: int, statuses: list[str]) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            from tqdm.auto import tqdm  # type: ignore[import-untyped]
-
-            self.bar = tqdm(total=total, unit="prompt", desc="batch", dynamic_ncols=True)
-        self.bar.total = max(total, self.bar.total or 0)
-        self.bar.n = completed + failed
-        counts = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
-        self.bar.set_postfix_str(f"ok={completed}, failed={failed}; {counts}", refresh=False)
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def _is_live(client: openai.OpenAI) -> bool:
     return str(client.base_url).rstrip("/") == config.live_base_url().rstrip("/")
 
@@ -617,12 +592,13 @@ def run_batch(
     run_settings = settings or RunSettings.known(**{"on_long": "fail", **options})
     say = log or (lambda text: None)
     job = prepare(prompts, output, run_settings, resume=resume or cancel, overwrite=overwrite)
-    summary, sink, bar, own_client = job.summary, None, _BatchProgress(progress), False
+    summary, sink, own_client = job.summary, None, False
+    bar = Progress(job.total - len(job.skip), progress, "batch")
     summary.limits_source = LIMITS_NOTE
     started = time.monotonic()
     try:
-        state = _state(job.output, run_settings.model, resume=resume, overwrite=overwrite,
-                       cancel=cancel, say=say)  # fmt: skip
+        state = BatchState.for_run(job.output, run_settings.model, resume=resume,
+                                   overwrite=overwrite, cancel=cancel, say=say)  # fmt: skip
         client, own_client = open_client(client, run_settings, sync=True)
         live = _is_live(client)
         everything = {item.key: item for item in job.items()}
@@ -641,7 +617,8 @@ def run_batch(
         sink = Sink(job.output, truncate=job.truncate)
         for result in made:
             if isinstance(result, Result) and str(result.id) not in job.skip:
-                _emit(summary, sink, result)
+                sink.write(result)
+                summary.count(result)
         if cancel:
             if fresh:
                 say(f"--cancel: {len(fresh):,} prompt(s) not in any batch are left for --resume")
@@ -672,7 +649,8 @@ def run_batch(
             got = collect(client, batch, by_id, submitted)
             for result in got.results:  # a crash mid-collection left some already written
                 if str(result.id) not in job.skip:
-                    _emit(summary, sink, result)
+                    sink.write(result)
+                summary.count(result)
             summary.incomplete += got.incomplete
             not_run.extend(got.not_run)
             if submitted.reserved_usd or (got.cost_usd and live):
@@ -683,7 +661,7 @@ def run_batch(
 
         if state.pending:
             wait_for_batches(
-                client, state, finished, on_progress=bar.update, sleep=sleep,
+                client, state, finished, on_progress=bar.polled, sleep=sleep,
                 min_poll_s=min_poll_s, max_poll_s=max_poll_s,
             )  # fmt: skip
         if not_run:
@@ -706,59 +684,3 @@ def run_batch(
     if sink is not None and sink.memory is not None:
         summary.results = sink.memory
     return summary
-
-
-def _state(
-    output: Path | None,
-    model: str,
-    *,
-    resume: bool,
-    overwrite: bool,
-    cancel: bool,
-    say: Callable[[str], None],
-) -> BatchState:
-    """The batches already in flight for ``output`` (resume, cancel) or a fresh state."""
-    if output is None:
-        if cancel:
-            raise InputError("--cancel needs the output file whose batches it should cancel")
-        return BatchState(None, model)
-    path = BatchState.path_for(output)
-    if not path.exists():
-        if cancel:
-            raise InputError(
-                f"nothing to cancel: no batches in flight for this output (no {path.name})",
-                path=output,
-            )
-        return BatchState(path, model)
-    state = BatchState.load(path)
-    if overwrite:
-        ids = ", ".join(b.id for b in state.pending) or "none"
-        say(
-            f"--overwrite: forgetting the batches listed in {path.name} ({ids}); any still running "
-            "keep running on the service until they end (cancel them with "
-            "client.batches.cancel(id) if you do not want them)"
-        )
-        path.unlink()
-        return BatchState(path, model)
-    if not (resume or cancel):
-        raise InputError(
-            f"batches are in flight for this output ({path.name} lists them): run with --resume "
-            "to collect them, --cancel to cancel them, or --overwrite to forget them",
-            path=output,
-        )
-    if state.pending and state.model != model:
-        raise InputError(
-            f"the batches in flight were submitted for model {state.model!r}, not {model!r}: "
-            f"resume with --model {state.model}",
-            path=output,
-        )
-    return state
-
-
-def _emit(summary: RunSummary, sink: Sink, result: Result) -> None:
-    sink.write(result)
-    if result.ok:
-        summary.succeeded += 1
-    else:
-        summary.failed += 1
-        summary.by_category[result.error_type or "unexpected"] += 1

@@ -69,18 +69,16 @@ class Outcome:
     request_id: str | None = None
 
 
+Sleep = Callable[[float], Awaitable[Any]]
+
+
 class PromptRunner:
     """Runs prompts concurrently at the rate-limit ceiling; one ``Result`` each, to ``write``."""
 
     def __init__(
-        self,
-        client: openai.AsyncOpenAI,
-        settings: RunSettings,
-        write: Callable[[Result], None],
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-    ) -> None:
+        self, client: openai.AsyncOpenAI, settings: RunSettings, write: Callable[[Result], None],
+        *, clock: Callable[[], float] = time.monotonic, sleep: Sleep = asyncio.sleep,
+    ) -> None:  # fmt: skip
         self.client, self.settings, self.write = client, settings, write
         self.now, self.sleep = clock, sleep
         self.limiter = RateLimiter(settings.rpm, settings.tpm, clock=clock, async_sleep=sleep)
@@ -104,10 +102,8 @@ class PromptRunner:
         s = self.settings
         body: dict[str, Any] = {"model": s.model, "input": item.prompt}
         body.update({"max_output_tokens": s.max_output_tokens, **item.options})
-        budget, why = input_budget(
-            str(body["model"]), int(body["max_output_tokens"]),
-            tpm=self.limiter.tpm, max_input_tokens=s.max_input_tokens,
-        )  # fmt: skip
+        model, cap = str(body["model"]), int(body["max_output_tokens"])
+        budget, why = input_budget(model, cap, self.limiter.tpm, s.max_input_tokens)
         return fit_request(body, budget, s.on_long, why)
 
     async def run_one(self, item: PromptItem) -> Result:
@@ -115,11 +111,9 @@ class PromptRunner:
         started = self.now()
         fit = self.fit(item)
         if fit.refused:
-            return Result(
-                id=item.id, prompt=item.prompt, ok=False, output=None,
-                error_type="context_length", message=fit.refusal, attempts=0, usage=None,
-                latency_s=0.0,
-            )  # fmt: skip
+            return Result(id=item.id, prompt=item.prompt, ok=False, output=None, attempts=0,
+                          error_type="context_length", message=fit.refusal, usage=None,
+                          latency_s=0.0)  # fmt: skip
         texts, notes, attempts, usage, request_id = [], [fit.note], 0, None, None
         for part, body in enumerate(fit.bodies, 1):
             outcome = await self.send(body)
@@ -192,9 +186,8 @@ class PromptRunner:
         where: tuple[int, int],
     ) -> Result:  # fmt: skip
         """The record of a prompt whose request failed (``where``: part n of m)."""
-        result = Result.from_error(
-            item.id, item.prompt, error, attempts=attempts, latency_s=latency_s
-        )
+        result = Result.from_error(item.id, item.prompt, error, attempts=attempts,
+                                   latency_s=latency_s)  # fmt: skip
         part, parts = where
         if parts > 1:
             result = result.with_(message=f"Part {part} of {parts} failed. {result.message}")

@@ -72,13 +72,13 @@ def refused_result(
 class Progress:
     """tqdm (``tqdm.auto``: a widget in Jupyter, text in a terminal) with ok/failed/retrying."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool, desc: str = "prompts") -> None:
         self.ok = self.failed = self.retrying = 0
         self.bar: Any = None
         if enabled:
             from tqdm.auto import tqdm  # type: ignore[import-untyped]
 
-            self.bar = tqdm(total=total, unit="prompt", desc="prompts", dynamic_ncols=True)
+            self.bar = tqdm(total=total, unit="prompt", desc=desc, dynamic_ncols=True)
             self._show()
 
     def _show(self) -> None:
@@ -99,6 +99,16 @@ class Progress:
     def retry(self, delta: int) -> None:
         self.retrying += delta
         self._show()
+
+    def polled(self, completed: int, failed: int, total: int, statuses: list[str]) -> None:
+        """The batch path's bar: the ``request_counts`` of its batches after a poll."""
+        self.ok, self.failed = completed, failed
+        if self.bar is not None:
+            self.bar.total = max(total, self.bar.total or 0)
+            self.bar.n = completed + failed
+            counts = ", ".join(f"{statuses.count(s)} {s}" for s in sorted(set(statuses)))
+            self.bar.set_postfix_str(f"ok={completed}, failed={failed}; {counts}", refresh=False)
+            self.bar.refresh()
 
     def close(self) -> None:
         if self.bar is not None:
@@ -346,12 +356,7 @@ class Engine(PromptRunner):
 
     def _emit(self, result: Result) -> None:
         self.sink_write(result)
-        summary = self.summary
-        if result.ok:
-            summary.succeeded += 1
-        else:
-            summary.failed += 1
-            summary.by_category[result.error_type or "unexpected"] += 1
-            if result.attempts == 0 and self.stopping and result.error_type == self.stop_category:
-                summary.not_attempted += 1
+        self.summary.count(result)
+        if result.attempts == 0 and self.stopping and result.error_type == self.stop_category:
+            self.summary.not_attempted += 1
         self.progress.done(result.ok)

@@ -15,6 +15,7 @@ import socket
 import stat
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
@@ -402,6 +403,54 @@ class BatchState:
                 "--overwrite; otherwise find their ids with client.batches.list()",
                 path=path,
             ) from None
+
+    @classmethod
+    def for_run(
+        cls,
+        output: Path | None,
+        model: str,
+        *,
+        resume: bool,
+        overwrite: bool,
+        cancel: bool,
+        say: Callable[[str], None],
+    ) -> BatchState:
+        """The batches already in flight for ``output`` (resume, cancel) or a fresh state."""
+        if output is None:
+            if cancel:
+                raise InputError("--cancel needs the output file whose batches it should cancel")
+            return cls(None, model)
+        path = cls.path_for(output)
+        if not path.exists():
+            if cancel:
+                raise InputError(
+                    f"nothing to cancel: no batches in flight for this output (no {path.name})",
+                    path=output,
+                )
+            return cls(path, model)
+        state = cls.load(path)
+        if overwrite:
+            ids = ", ".join(b.id for b in state.pending) or "none"
+            say(
+                f"--overwrite: forgetting the batches listed in {path.name} ({ids}); any still "
+                "running keep running on the service until they end (cancel them with "
+                "client.batches.cancel(id) if you do not want them)"
+            )
+            path.unlink()
+            return cls(path, model)
+        if not (resume or cancel):
+            raise InputError(
+                f"batches are in flight for this output ({path.name} lists them): run with "
+                "--resume to collect them, --cancel to cancel them, or --overwrite to forget them",
+                path=output,
+            )
+        if state.pending and state.model != model:
+            raise InputError(
+                f"the batches in flight were submitted for model {state.model!r}, not {model!r}: "
+                f"resume with --model {state.model}",
+                path=output,
+            )
+        return state
 
     def save(self) -> None:
         """Write the state (through a temporary file, so a crash never leaves half of it)."""
