@@ -8,6 +8,9 @@ What it adds, each by overriding one of the core's small methods:
 - **one pause for the whole pool** (``retry_delay``): a 429 holds every waiting request for the
   server's ``retry-after`` once (``RateLimiter.pause``), instead of each worker backing off on
   its own schedule; the limiter then lets the retries out one by one;
+- **no slot paid twice** (``acquire``): an attempt that failed fast (a 429, a 5xx, a dropped
+  connection) was refused, not served, so its retry goes out on the limiter slot it already
+  took, after any pause, instead of queueing behind the whole pool for a new one;
 - **stopping** (``run``, ``acquire``, ``backoff``): a quota error or a rejected key means every
   later request fails the same way, so the run stops sending and records each prompt left as not
   attempted (``attempts=0``), for ``--resume`` to send once the account is fixed;
@@ -32,7 +35,7 @@ from ..backoff import parse_retry_after
 from ..errors import classify
 from ..fitting import Fit
 from ..logs import get_logger
-from ..ratelimit import RateLimiter, ScaledClock
+from ..ratelimit import RateLimiter, ScaledClock, read_rate_limit_headers
 from ..results import Result
 from ..spend import BudgetExceeded, LiveRequestRefused
 from .core import INCOMPLETE_NOTE, NotSent, PromptRunner
@@ -53,6 +56,9 @@ REFUSED_CATEGORY = "bad_request"
 
 # The id of the prompt a worker is on (each worker is its own asyncio task, with its own value).
 _PROMPT_ID: contextvars.ContextVar[Any] = contextvars.ContextVar("prompt_id", default=None)
+# Whether the worker's last attempt was refused before the server counted it (see ``acquire``).
+_UNCOUNTED: contextvars.ContextVar[bool] = contextvars.ContextVar("uncounted", default=False)
+_TOKENS: contextvars.ContextVar[int] = contextvars.ContextVar("tokens", default=0)  # its size
 
 
 class _Stopped(NotSent):
@@ -148,6 +154,7 @@ class Engine(PromptRunner):
         self.stop_event = asyncio.Event()
         self.stop_category: str | None = None
         self.paused_at = float("-inf")  # when the last pool-wide pause began
+        self.paused_until = float("-inf")  # ... and when it ends
         self.heard = False  # an answer's x-ratelimit-* headers have been read
         self.started = self.now()
         self.unsent: Iterator[PromptItem] = iter(())
@@ -227,9 +234,14 @@ class Engine(PromptRunner):
         return result
 
     async def acquire(self, tokens: int) -> None:
-        await self._unless_stopped(super().acquire(tokens))
+        _TOKENS.set(tokens)
+        if _UNCOUNTED.get():  # the last attempt's slot was never used by the server: reuse it
+            _UNCOUNTED.set(False)
+            await self._unless_stopped(self.sleep(max(0.0, self.paused_until - self.now())))
+        else:
+            await self._unless_stopped(super().acquire(tokens))
+            self.summary.reserved_tokens += tokens
         self.summary.requests += 1
-        self.summary.reserved_tokens += tokens
 
     def answered(self, raw: Any, sent: float) -> None:
         self._learn(raw.headers)
@@ -246,6 +258,7 @@ class Engine(PromptRunner):
             self._learn(response.headers if response is not None else None)
         info = classify(error)
         self._record_attempt(sent, getattr(error, "status_code", None), info.category)
+
         if info.category in STOP_CATEGORIES:
             self._stop(info.category, info.advice)
             return None
@@ -255,6 +268,11 @@ class Engine(PromptRunner):
         if delay is None or self.stopping:
             return None
         self.summary.retries += 1
+        # An attempt that failed fast (a 429, a 5xx, a dropped connection) gives its limiter
+        # slot to its retry: the server refused it rather than served it. If the server did
+        # count it after all, its next answer's headers lower the limiter and a 429 pauses the
+        # pool, so the optimism costs a pause, never a prompt.
+        _UNCOUNTED.set(info.category in ("rate_limit", "server_error", "connection"))
         self.log.info(
             "retrying",
             extra={"operation": "responses.create", "attempt": attempt,
@@ -265,11 +283,17 @@ class Engine(PromptRunner):
             return delay
         # The server says the key is over its limit: hold the whole pool once, for what it
         # asked (retry-after); the limiter, not random jitter, then spreads the retries. A 429
-        # for a request sent before the last pause began is already covered by that pause.
+        # for a request sent before the last pause began is already covered by that pause, and
+        # one whose own headers show allowance left is about this request alone.
         hint = parse_retry_after(response.headers) if response is not None else None
+        left = read_rate_limit_headers(response.headers if response is not None else {})
+        room = (left.remaining_requests or 0) >= 1 and (left.remaining_tokens or 0) >= _TOKENS.get()
+        if room:
+            return hint if hint is not None else delay
         if sent >= self.paused_at:
-            self.paused_at = self.now()
-            self.limiter.pause(hint if hint is not None else delay)
+            pause = hint if hint is not None else delay
+            self.paused_at, self.paused_until = self.now(), self.now() + pause
+            self.limiter.pause(pause)
         return 0.0
 
     async def backoff(self, delay: float) -> None:

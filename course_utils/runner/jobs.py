@@ -32,6 +32,8 @@ from .summary import RunSummary
 
 __all__ = ["Job", "execute", "open_client", "prepare", "run_prompts", "run_prompts_async"]
 
+Output = str | os.PathLike[str] | None  # where the records go (None: summary.results)
+
 
 @dataclass
 class Job:
@@ -229,26 +231,29 @@ async def execute(job: Job, client: Any, progress: Progress) -> RunSummary:
     return job.summary
 
 
+def _start(prompts: Any, output: Any, options: dict[str, Any]) -> tuple[Job, Progress]:
+    """The job and its progress bar, from ``run_prompts``'s arguments."""
+    resume, overwrite = options.pop("resume", False), options.pop("overwrite", False)
+    progress = options.pop("progress", True)
+    job = prepare(prompts, output, RunSettings.known(**options), resume=resume, overwrite=overwrite)
+    return job, Progress(job.total - len(job.skip), progress)
+
+
 async def run_prompts_async(
     prompts: Any,
     output: str | os.PathLike[str] | None = None,
     *,
     client: Any = None,
-    resume: bool = False,
-    overwrite: bool = False,
-    progress: bool = True,
-    **settings: Any,
+    **options: Any,
 ) -> RunSummary:
     """``run_prompts`` for code that is already async (``await run_prompts_async(...)``)."""
-    job = prepare(
-        prompts, output, RunSettings.known(**settings), resume=resume, overwrite=overwrite
-    )
-    return await execute(job, client, Progress(job.total - len(job.skip), progress))
+    job, bar = _start(prompts, output, options)
+    return await execute(job, client, bar)
 
 
 def run_prompts(
     prompts: Any,
-    output: str | os.PathLike[str] | None = None,
+    output: Output = None,
     *,
     client: Any = None,
     resume: bool = False,
@@ -266,10 +271,8 @@ def run_prompts(
     not given are learned from the server's headers. The work is done by
     ``runner.core.PromptRunner``, extended by ``runner.engine.Engine``.
     """
-    job = prepare(
-        prompts, output, RunSettings.known(**settings), resume=resume, overwrite=overwrite
-    )
-    bar = Progress(job.total - len(job.skip), progress)  # made here: Jupyter shows it here
+    options = {"resume": resume, "overwrite": overwrite, "progress": progress, **settings}
+    job, bar = _start(prompts, output, options)  # the bar made here: Jupyter shows it here
     try:
         asyncio.get_running_loop()
     except RuntimeError:
