@@ -46,7 +46,7 @@ from .core import INCOMPLETE_NOTE
 from .engine import Progress, refused_result
 from .inputs import PromptItem
 from .jobs import open_client, prepare
-from .outputs import STATE_SUFFIX, BatchState, Sink, SubmittedBatch, apply_resume
+from .outputs import BATCH_ENDPOINT, STATE_SUFFIX, BatchState, Sink, SubmittedBatch, apply_resume
 from .settings import RunSettings
 from .summary import RunSummary
 
@@ -75,7 +75,7 @@ __all__ = [
     "wait_for_batches",
 ]
 
-ENDPOINT = "/v1/responses"
+ENDPOINT = BATCH_ENDPOINT  # what every input line asks for
 COMPLETION_WINDOW = "24h"  # the only window the service accepts
 MAX_LINES_PER_FILE = 50_000  # the service's limits for one batch input file
 MAX_FILE_BYTES = 200 * 1024 * 1024
