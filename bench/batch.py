@@ -25,9 +25,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from course_utils.batch import results_cost_usd
 from course_utils.pricing import DEFAULT_MODEL
-from course_utils.runner import read_results
+from course_utils.runner import read_results, results_cost_usd
 
 __all__ = ["main"]
 

@@ -1,7 +1,13 @@
 """The prompt runner at the rate-limit ceiling: rate, time, 429s, speed-up, faults, memory.
 
 Each scenario starts a fresh simulator in its own process (``python -m course_simulator``,
-so its buckets start full and it does not share a GIL with the runner) and prints one table:
+so its buckets start full and it does not share a GIL with the runner) and prints one table.
+
+By default (issue 30's yardstick): 900 prompts at 600 RPM, the time to a complete result set
+over the physical limit ``(N - burst) / (RPM / 60)`` (burst: the 600 requests a full bucket lets
+through at once; goal <= 1.05) three ways: limits told, limits not told (learned from the
+headers), and limits not told with 10% of the requests failing (``--fail-rate 0.1``; lost and
+duplicated prompts must be 0). ``--all`` adds the sections below:
 
 - **given limits** (``--rpm``/``--tpm`` told to the runner) and **learned limits** (not told: read
   from the ``x-ratelimit-*`` headers): the steady-state rate over the ceiling
@@ -12,8 +18,8 @@ so its buckets start full and it does not share a GIL with the runner) and print
 - **--fail-rate 0.3**: the CLI in its own process; prompts lost and duplicated (must be 0 and 0).
 - **memory**: the CLI's resident memory over a 100,000-prompt input (flat = streaming works).
 
-    python bench/runner.py [--prompts 1000] [--rpm 1200] [--tpm 100000] [--latency-ms 200]
-                           [--memory-prompts 100000] [--skip-memory]
+    python bench/runner.py [--prompts 900] [--rpm 600] [--tpm 1000000] [--latency-ms 200]
+                           [--all [--memory-prompts 100000] [--skip-memory]]
 """
 
 from __future__ import annotations
@@ -100,6 +106,38 @@ def ceiling_figures(summary: RunSummary, n: int) -> dict[str, float]:
         "physical": physical,
         "time_ratio": summary.elapsed_s / physical,
     }
+
+
+def yardstick(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """Time / physical limit: limits told, not told, and not told with 10% faults."""
+    limits = ["--rpm", str(args.rpm), "--tpm", str(args.tpm), "--latency-ms", str(args.latency_ms)]
+    items = prompts(args.prompts)
+    burst = min(args.rpm, args.prompts)
+    physical = max(args.prompts - burst, 1) / (args.rpm / 60)
+    rows: list[tuple[str, str]] = []
+    scenarios = (
+        ("limits told", {"rpm": args.rpm, "tpm": args.tpm}, []),
+        ("limits not told", {}, []),
+        ("not told, 10% faults", {"max_retries": 12}, ["--fail-rate", "0.1", "--seed", "7"]),
+    )
+    load = os.getloadavg()[0]
+    for label, settings, flags in scenarios:
+        with Sim(*limits, *flags) as sim:
+            asyncio.run(run(sim, items[:1]))  # warm up this process (tokenizer, SDK imports)
+            time.sleep(60 * 1 / args.rpm)  # the warm-up's request back in the bucket
+            summary = asyncio.run(run(sim, items, seed=1, **settings))
+        assert summary.results is not None
+        ids = Counter(r.id for r in summary.results)
+        lost = args.prompts - sum(1 for r in summary.results if r.ok)
+        twice = sum(n - 1 for n in ids.values())
+        ratio = summary.elapsed_s / physical
+        rows.append((label, f"{summary.elapsed_s:.1f} s / {physical:.1f} s = {ratio:.3f}x "
+                            f"(goal <= 1.05); {summary.requests:,} requests, "
+                            f"{summary.rate_limited} answered 429, lost {lost}, "
+                            f"duplicated {twice}"))  # fmt: skip
+    rows.append(("machine load (1 min)", f"{load:.1f} before, {os.getloadavg()[0]:.1f} after, "
+                                         f"on {os.cpu_count()} CPUs"))  # fmt: skip
+    return rows
 
 
 def pacing(args: argparse.Namespace) -> list[tuple[str, str]]:
@@ -221,22 +259,27 @@ def memory(args: argparse.Namespace, tmp: Path) -> list[tuple[str, str]]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--prompts", type=int, default=1000)
-    p.add_argument("--rpm", type=int, default=1200)
-    p.add_argument("--tpm", type=int, default=100_000)
+    p.add_argument("--prompts", type=int, default=900)
+    p.add_argument("--rpm", type=int, default=600)
+    p.add_argument("--tpm", type=int, default=1_000_000)
     p.add_argument("--latency-ms", type=int, default=200)
     p.add_argument("--sequential-slice", type=int, default=60)
     p.add_argument("--memory-prompts", type=int, default=100_000)
     p.add_argument("--skip-memory", action="store_true")
-    p.add_argument("--only", choices=("pacing", "faults", "memory"))
+    p.add_argument("--all", action="store_true", help="also pacing, 30%% faults, memory")
+    p.add_argument("--only", choices=("yardstick", "pacing", "faults", "memory"))
     args = p.parse_args()
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        if args.only in (None, "pacing"):
+        if args.only in (None, "yardstick"):
+            rows += yardstick(args)
+        if not (args.all or args.only):
+            pass
+        elif args.only in (None, "pacing"):
             rows += pacing(args)
-        if args.only in (None, "faults"):
+        if (args.all or args.only) and args.only in (None, "faults"):
             rows += faults(args, Path(tmp))
-        if args.only in (None, "memory") and not args.skip_memory:
+        if (args.all or args.only) and args.only in (None, "memory") and not args.skip_memory:
             rows += memory(args, Path(tmp))
     print(f"\nrunner bench: {args.prompts:,} prompts, {args.rpm:,} RPM, {args.tpm:,} TPM, "
           f"{args.latency_ms} ms simulated latency, {os.cpu_count()} CPUs")  # fmt: skip

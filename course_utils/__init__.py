@@ -86,13 +86,14 @@ _EXPORTS = {
     "setup_logging": "logs",
     # the mini project: a prompt runner at the rate-limit ceiling (lesson 05)
     "run_prompts": "runner",
+    "PromptRunner": "runner",
     "read_results": "runner",
     "RunSummary": "runner",
     "SAMPLE_PROMPTS": "runner",
     # the Batch API path (lesson 08): the same prompts through the provider's batch engine
     "run_batch": "runner",
-    "batch_input_file": "batch",
-    "results_cost_usd": "batch",
+    "batch_input_file": "runner",
+    "results_cost_usd": "runner",
     "batch_decision_figure": "plots",
     # prompt efficiency
     "CONCISE_TECHNIQUES": "prompting",

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any, NamedTuple
 
-from .chunking import chunk_text
+from .fitting import fit_request
 from .pricing import DEFAULT_MODEL, UnknownModelError, estimate_cost, get_model
 from .streaming import read_stream
-from .tokens import count_request_input, count_tokens, encoding_for
+from .tokens import count_request_input, encoding_for
 
 Prompt = str | Sequence[Mapping[str, str]]
 
@@ -512,17 +512,15 @@ def preflight_chunks(
     """
     if isinstance(budget_tokens, bool) or not isinstance(budget_tokens, int):
         raise TypeError(f"budget_tokens must be a whole number of tokens, got {budget_tokens!r}")
-    overhead = request_overhead_tokens(instructions, model)
-    room = budget_tokens - overhead
-    if room < 1:
-        raise ValueError(
-            f"a budget of {budget_tokens:,} input tokens leaves no room for text: the "
-            f"instructions and the chat wrapper alone bill {overhead:,} tokens. Raise the "
-            "budget or shorten the instructions."
-        )
-    if count_tokens(text, model) <= room:
-        return [text]
-    return chunk_text(text, room, model)
+    body = {
+        "model": model,
+        "input": text,
+        **({"instructions": instructions} if instructions else {}),
+    }
+    fit = fit_request(body, budget_tokens, "chunk")
+    if fit.refused:
+        raise ValueError(fit.refusal)
+    return [part["input"] for part in fit.bodies]
 
 
 # --- prompt caching: the same long context, laid out three ways -------------------------------

@@ -7,6 +7,11 @@ it must catch a batch mid-way, slows the batch's schedule instead of waiting rea
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,22 +21,24 @@ import pytest
 
 from course_simulator import Simulator
 from course_simulator.batch_worker import BatchTimings
-from course_utils.batch import (
+from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model, list_models
+from course_utils.runner import InputError, read_results, run_batch, run_prompts
+from course_utils.runner.batch import (
     BatchError,
     BatchRequest,
     BatchState,
+    SubmittedBatch,
+    batch_exit_code,
     batch_input_file,
     poll_interval,
     results_cost_usd,
     split_requests,
 )
-from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model, list_models
-from course_utils.runner import InputError, read_results, run_batch, run_prompts
-from course_utils.runner.batchmode import batch_exit_code
 from course_utils.runner.cli import main
 from course_utils.spend import BudgetExceeded, spend_guard, spent_usd
 from course_utils.tokens import count_request_input
 
+ROOT = Path(__file__).resolve().parents[1]
 FAST = 1e6
 POLL = {"min_poll_s": 0.005, "max_poll_s": 0.05, "progress": False, "log": None}
 PROMPTS = [f"Explain {t} in one sentence." for t in ("tokens", "rate limits", "retries", "jitter")]
@@ -319,6 +326,159 @@ def test_a_live_batch_holds_its_worst_case_then_settles_at_the_actual_cost(
     assert total.spent_usd == pytest.approx(
         results_cost_usd(read_results(out), DEFAULT_MODEL, batch=True)
     )
+
+
+def test_a_live_batch_is_priced_at_each_lines_own_model(
+    fast: Simulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    live_mode(monkeypatch, fast, "5")
+    lines = [{"id": i, "prompt": p, "model": "gpt-5.4"} for i, p in enumerate(PROMPTS)]
+    out = tmp_path / "o.jsonl"
+    summary = run_batch(lines, out, model="gpt-5-nano", **POLL)
+    assert summary.line() == "4 succeeded, 0 failed"
+    total = spend_guard().ledger.read()
+    assert total.reserved_usd == pytest.approx(0)
+    assert total.spent_usd == pytest.approx(
+        results_cost_usd(read_results(out), "gpt-5.4", batch=True)
+    )
+
+
+def test_a_line_the_spend_guard_refuses_is_a_failed_record_and_the_rest_is_sent(
+    fast: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live_mode(monkeypatch, fast, "5")
+    lines = [{"id": 1, "prompt": PROMPTS[0]}, {"id": 2, "prompt": PROMPTS[1], "model": "gpt-x-9"}]
+    summary = run_batch(lines, **POLL)
+    assert summary.results is not None and summary.requests == 1  # one line was uploaded
+    refused = next(r for r in summary.results if r.id == 2)
+    assert refused.error_type == "bad_request" and refused.attempts == 0
+    assert "Not sent" in (refused.message or "") and "gpt-x-9" in (refused.message or "")
+    assert summary.line() == "1 succeeded, 1 failed"
+
+
+def test_an_over_size_line_is_refused_before_any_batch_is_submitted(fast: Simulator) -> None:
+    lines = [
+        {"id": 1, "prompt": "A short one.", "model": "gpt-4.1-mini"},  # its own batch, first
+        {"id": 2, "prompt": "Tokens. " * 300},
+    ]
+    with pytest.raises(BatchError, match="alone is"):
+        run_batch(lines, client=fast.client(), max_bytes=1000, **POLL)
+    assert batches_of(fast) == [] and fast.batch.files("sim-course-key") == []
+
+
+def _cli(env: dict[str, str], *args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "course_utils.runner", *args, "--batch", "--no-progress"],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env}, cwd=ROOT, capture_output=True,
+        text=True, timeout=120, **kwargs,
+    )  # fmt: skip
+
+
+def _live_env(sim: Simulator, ledger: Path, key: str = "sim-course-key") -> dict[str, str]:
+    return {
+        "COURSE_BACKEND": "openai", "OPENAI_BASE_URL": sim.base_url, "OPENAI_API_KEY": key,
+        "COURSE_BUDGET_USD": "5", "COURSE_SPEND_LEDGER": str(ledger),
+    }  # fmt: skip
+
+
+def _files_no_bigger_than(size: int) -> Callable[[], None]:
+    """For a child process: files cannot grow past ``size`` bytes (a full disk, for one run)."""
+
+    def limit() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with EFBIG
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def test_a_collection_cut_by_a_full_disk_then_resumed_is_counted_in_full(
+    fast: Simulator, tmp_path: Path
+) -> None:
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("".join(p + "\n" for p in PROMPTS), "utf-8")
+    out, ledger = tmp_path / "r.jsonl", tmp_path / "spend.json"
+    env = _live_env(fast, ledger)
+    full = _cli(env, str(prompts), "-o", str(out), preexec_fn=_files_no_bigger_than(1500))
+    assert full.returncode == 1, full.stderr
+    assert "Traceback" not in full.stderr and "cannot write the results" in full.stderr
+    assert 0 < len(read_results(out)) < len(PROMPTS)
+    again = _cli(env, str(prompts), "-o", str(out), "--resume")
+    assert again.returncode == 0, again.stderr
+    records = read_results(out)
+    assert sorted(r.id for r in records) == [1, 2, 3, 4]
+    total = json.loads(ledger.read_text("utf-8"))
+    true_cost = results_cost_usd(records, DEFAULT_MODEL, batch=True)
+    assert total["spent_usd"] == pytest.approx(true_cost)
+    assert total["reserved_usd"] == pytest.approx(0)
+
+
+def test_a_second_run_on_a_batch_output_exits_2_naming_the_first(
+    fast: Simulator, tmp_path: Path
+) -> None:
+    fast.batch.timings = BatchTimings(queue_s=3600)  # queued for a long while
+    fast.batch.time_scale = 1.0
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("".join(p + "\n" for p in PROMPTS), "utf-8")
+    out, env = tmp_path / "r.jsonl", _live_env(fast, tmp_path / "spend.json")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "course_utils.runner", str(prompts), "-o", str(out), "--batch",
+         "--no-progress"],
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env}, cwd=ROOT, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        state = BatchState.path_for(out)
+        deadline = time.monotonic() + 60
+        while not state.exists() and time.monotonic() < deadline and first.poll() is None:
+            time.sleep(0.05)
+        assert state.exists(), first.stderr.read() if first.stderr else ""
+        cancel = _cli(env, str(prompts), "-o", str(out), "--cancel")
+        assert cancel.returncode == 2, cancel.stdout + cancel.stderr
+        assert (
+            "is in use by another run" in cancel.stderr and f"process {first.pid} " in cancel.stderr
+        )
+        assert [b.status for b in batches_of(fast)] != ["cancelled"]  # nothing was cancelled
+    finally:
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=60)
+    assert not out.exists() or read_results(out) == []
+
+
+@pytest.mark.parametrize("problem", ["401", "server down", "forgotten batch"])
+def test_the_batch_cli_explains_service_errors(
+    make_sim: Callable[..., Simulator], tmp_path: Path, problem: str
+) -> None:
+    sim = make_sim(batch_time_scale=FAST, api_key="sim-right-key")
+    prompts = tmp_path / "p.txt"
+    prompts.write_text("What is a token?\n", "utf-8")
+    out = tmp_path / "r.jsonl"
+    env = _live_env(sim, tmp_path / "spend.json", key="sim-right-key")
+    args = [str(prompts), "-o", str(out)]
+    if problem == "401":
+        env["OPENAI_API_KEY"] = "sim-wrong-key"
+        code, said = 2, "the service refused the API key (401)"
+    elif problem == "server down":
+        env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
+        code, said = 1, "cannot reach the service"
+    else:
+        gone = SubmittedBatch("batch_gone", "file_gone", ["1"], time.time())
+        BatchState(BatchState.path_for(out), DEFAULT_MODEL, batches=[gone]).save()
+        args.append("--resume")
+        code, said = 2, "does not know the batch batch_gone"
+    done = _cli(env, *args)
+    assert done.returncode == code, done.stderr
+    assert "Traceback" not in done.stderr and said in done.stderr
+    assert "--resume" in done.stderr or "--overwrite" in done.stderr  # what to do next
+    assert "sim-right-key" not in done.stderr and "sim-wrong-key" not in done.stderr
+
+
+def test_a_lone_surrogate_is_an_input_error_in_batch_mode_too(tmp_path: Path) -> None:
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text('{"id": 1, "prompt": "a\\ud800b"}\n', "utf-8")
+    done = _cli({}, str(prompts), "-o", str(tmp_path / "r.jsonl"))
+    assert done.returncode == 2 and "line 1: holds '\\ud800'" in done.stderr, done.stderr
 
 
 # --- the command line ---------------------------------------------------------------------------

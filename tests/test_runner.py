@@ -185,6 +185,38 @@ def _bad_inputs(tmp: Path) -> list[tuple[str, Path, list[str], str]]:
                   "does not exist"))  # fmt: skip
     cases.append(("output is a folder", good, ["-o", str(tmp)], "is a folder"))
     cases.append(("output is the input", good, ["-o", str(good)], "is the prompts file itself"))
+    link = tmp / "link.jsonl"
+    os.link(good, link)  # another name for the same file: --overwrite would empty the input
+    cases.append(("output is a hard link to the input", good, ["-o", str(link), "--overwrite"],
+                  "is the prompts file itself"))  # fmt: skip
+    for device in ("/dev/null", "/dev/full"):  # fsync fails on one, every write on the other
+        cases.append((f"output is {device}", good, ["-o", device], "is not a regular file"))
+    jsonl = {  # case -> (one .jsonl line, what the error says about line 1)
+        "lone surrogate": ('{"id": 1, "prompt": "a\\ud800b"}', "holds '\\ud800'"),
+        "5,000-digit id": (
+            '{"id": ' + "7" * 5000 + ', "prompt": "One"}',
+            "not valid JSON (a number too long to read",
+        ),
+        "max_output_tokens 1e22": (
+            '{"id": 1, "prompt": "One", "max_output_tokens": 1' + "0" * 22 + "}",
+            '"max_output_tokens" must be a whole number from 16 to',
+        ),
+        "header value with CR/LF": (
+            '{"id": 1, "prompt": "One", "extra_headers": {"X-Note": "a\\r\\nb"}}',
+            '"extra_headers" must be',
+        ),
+        "duplicate keys": (
+            '{"id": 1, "prompt": "One", "prompt": "Two"}',
+            "the key 'prompt' is given twice",
+        ),
+    }
+    for case, (line, said) in jsonl.items():
+        path = tmp / f"{case.replace(' ', '_').replace('/', '_')}.jsonl"
+        path.write_text(line + "\n", "utf-8")
+        cases.append((case, path, [], f"line 1: {said}"))
+    cr = tmp / "cr.txt"
+    cr.write_bytes(b"One\rTwo\rThree\r")
+    cases.append(("CR-only line endings", cr, [], "line 1: holds a carriage return"))
     return cases
 
 
@@ -192,6 +224,9 @@ BAD_CASES = [  # the names of the cases _bad_inputs builds
     "empty file", "only blank lines", "non-UTF-8 bytes", "malformed JSONL line", "duplicate ids",
     "misspelt option", "no id", "missing file", "wrong extension", "output under a file",
     "output in a missing folder", "output is a folder", "output is the input",
+    "output is a hard link to the input", "output is /dev/null", "output is /dev/full",
+    "lone surrogate", "5,000-digit id", "max_output_tokens 1e22", "header value with CR/LF",
+    "duplicate keys", "CR-only line endings",
 ]  # fmt: skip
 
 
@@ -199,14 +234,15 @@ BAD_CASES = [  # the names of the cases _bad_inputs builds
 def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, case):
     cases = {c[0]: c for c in _bad_inputs(tmp_path)}
     _, prompts, extra, expected = cases[case]
-    before = sorted(p.name for p in tmp_path.iterdir())
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     args = [str(prompts), *(extra or ["-o", str(tmp_path / "results.jsonl")]), "--no-progress"]
     done = run_runner(*args)
     assert done.returncode == 2, done.stderr
     assert expected in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stderr.startswith("error: ")
-    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written or created
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    assert after == before  # nothing written, changed or created
 
 
 def test_bad_flags_exit_2_with_the_usage_line(tmp_path):
@@ -255,6 +291,30 @@ def test_resume_refuses_when_the_input_changed_under_the_same_ids(tmp_path):
     assert done.returncode == 2
     assert "the input changed since that run" in done.stderr
     assert out.read_text("utf-8") == text
+
+
+def test_resume_refuses_a_last_line_it_did_not_write_and_leaves_it(tmp_path):
+    prompts = write_txt(tmp_path / "p.txt", ["One", "Two"])
+    out = tmp_path / "r.jsonl"
+    text = _result(1, prompt="One") + "\nmy precious notes"  # no newline, not a record's start
+    out.write_text(text, "utf-8")
+    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress")
+    assert done.returncode == 2, done.stderr
+    assert "line 2: ends with a line the runner did not write" in done.stderr
+    assert out.read_text("utf-8") == text
+
+
+def test_resume_over_an_output_with_other_ids_counts_only_this_input(tmp_path, shared_sim):
+    prompts = write_txt(tmp_path / "p.txt", ["One", "Two", "Three"])
+    out = tmp_path / "r.jsonl"
+    kept = [_result(1, prompt="One"), _result(2, prompt="Two"), _result("x"), _result("y")]
+    out.write_text("".join(k + "\n" for k in kept), "utf-8")
+    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=shared_sim.url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "3 succeeded, 0 failed"
+    assert "2 prompt(s) were already done" in done.stdout
+    assert "2 record(s)" in done.stderr and "not counted here" in done.stderr
+    assert {r["id"] for r in records(out)} == {1, 2, 3, "x", "y"}  # the others are kept
 
 
 # --- reading input and planning a resume (in process: pure file handling) -----------------------
@@ -397,6 +457,78 @@ def test_kill_9_mid_run_then_resume_gives_exactly_one_record_per_id(tmp_path, si
     recs = assert_one_record_per_id(out, ids)
     assert all(r["ok"] for r in recs)
     assert f"{len(written)} prompt(s) were already done" in done.stdout
+
+
+def test_a_second_run_on_the_same_output_exits_2_naming_the_first(tmp_path, simulator):
+    sim = simulator("--latency-ms", "400")
+    prompts, ids = prompts_file(tmp_path, 40)
+    out = tmp_path / "r.jsonl"
+    first = subprocess.Popen(  # about 16 s: one request at a time
+        runner_cmd(str(prompts), "-o", str(out), "--concurrency", "1", "--no-progress"),
+        env=runner_env(sim.url), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (out.exists() and out.read_bytes().count(b"\n")):
+        time.sleep(0.02)
+    assert first.poll() is None, "the first run ended before the second started: slow it down"
+    second = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.url)
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert "is in use by another run" in second.stderr
+    assert f"process {first.pid} " in second.stderr
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert_one_record_per_id(out, ids)  # nothing written twice
+    again = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.url)
+    assert again.returncode == 0 and again.stdout.startswith("40 succeeded, 0 failed")
+
+
+def test_a_line_the_spend_guard_refuses_is_a_failed_record_and_the_run_goes_on(
+    tmp_path, shared_sim
+):
+    lines = [{"id": i, "prompt": f"Explain idea {i} in one sentence."} for i in range(6)]
+    lines[2]["model"] = "gpt-unpriced-9"  # the live guard cannot price it: never sent
+    prompts = tmp_path / "p.jsonl"
+    prompts.write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
+    out = tmp_path / "r.jsonl"
+    done = run_runner(str(prompts), "-o", str(out), "--no-progress", url=shared_sim.url)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    recs = {r["id"]: r for r in assert_one_record_per_id(out, list(range(6)))}
+    refused = recs[2]
+    assert not refused["ok"] and refused["error_type"] == "bad_request"
+    assert refused["attempts"] == 0 and "gpt-unpriced-9" in refused["message"]
+    assert all(recs[i]["ok"] for i in (0, 1, 3, 4, 5))  # the run went on
+    assert done.stdout.startswith("5 succeeded, 1 failed")
+
+
+def _no_bigger_than(size: int) -> Callable[[], None]:
+    """A child process whose files cannot grow past ``size`` bytes: a full disk, for one run."""
+
+    def limit() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write then fails with EFBIG instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return limit
+
+
+def test_a_write_error_ends_with_a_message_and_resume_finishes(tmp_path, shared_sim):
+    prompts, ids = prompts_file(tmp_path, 12)
+    out = tmp_path / "r.jsonl"
+    done = subprocess.run(
+        runner_cmd(str(prompts), "-o", str(out), "--no-progress"), env=runner_env(shared_sim.url),
+        cwd=ROOT, capture_output=True, text=True, timeout=90, preexec_fn=_no_bigger_than(3000),
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "cannot write the results" in done.stderr and "--resume" in done.stderr
+    assert 0 < len(read_results(out)) < len(ids)
+    again = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress",
+                       url=shared_sim.url)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert_one_record_per_id(out, ids)
 
 
 def test_resume_repairs_a_torn_last_line(tmp_path, shared_sim):

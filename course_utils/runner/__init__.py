@@ -4,13 +4,24 @@
 
 Every prompt ends as exactly one JSON line in the output (the course's one record schema,
 ``course_utils.results.Result``), written and flushed the moment it finishes, so a crash loses
-only the requests in flight and ``--resume`` carries on from what the file holds.
+only the requests in flight and ``--resume`` carries on from what the file holds. One run at a
+time per output: a second one is refused (exit 2), naming the process that holds it.
+
+The modules, in reading order:
+
+- ``core``: the teaching core, ``PromptRunner`` (asyncio pool + pacing + retries + records);
+- ``engine``: the production extras built on it (limits from headers, a pool-wide pause after a
+  429, stopping on quota, the summary and progress bar);
+- ``settings`` (one ``RunSettings`` for every path), ``inputs`` (prompt files, checked),
+  ``outputs`` (the JSONL file, its lock, ``--resume``, the batch state), ``summary``;
+- ``jobs``: ``run_prompts`` from start to end; ``batch``: the same through the Batch API;
+  ``cli``: the command line for both.
 
 What the runner does for each prompt, in order:
 
 1. **Pre-flight**: a prompt too long for the context budget (the model's window, and the TPM limit,
    minus the output cap) is chunked, truncated or refused before anything is sent
-   (``--on-long``); the record's ``message`` says what was done.
+   (``--on-long``, ``course_utils.fitting``); the record's ``message`` says what was done.
 2. **Pacing**: a client-side RPM + TPM limiter (``course_utils.ratelimit``) lets a request leave
    only when the server's buckets have room for it. Limits not given are learned from the
    ``x-ratelimit-*`` headers of the first answer, remaining allowance included, so the run spends
@@ -60,19 +71,19 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .batchmode import run_batch
+from ..fitting import ON_LONG
+from .batch import batch_input_file, results_cost_usd, run_batch
 from .cli import build_parser, main
-from .engine import (
+from .core import PromptRunner
+from .inputs import REQUEST_OPTIONS, InputError, PromptItem, iter_prompts, scan_prompts
+from .jobs import prepare, run_prompts, run_prompts_async
+from .outputs import STOP_CATEGORIES, is_final, read_results
+from .settings import (
     DEFAULT_CONCURRENCY,
     DEFAULT_MAX_OUTPUT_TOKENS,
     DEFAULT_MAX_RETRIES,
-    ON_LONG,
-    prepare,
-    run_prompts,
-    run_prompts_async,
+    RunSettings,
 )
-from .inputs import REQUEST_OPTIONS, InputError, PromptItem, iter_prompts, scan_prompts
-from .outputs import STOP_CATEGORIES, is_final, read_results
 from .summary import Attempt, RunSummary
 
 __all__ = [
@@ -86,13 +97,17 @@ __all__ = [
     "Attempt",
     "InputError",
     "PromptItem",
+    "PromptRunner",
+    "RunSettings",
     "RunSummary",
+    "batch_input_file",
     "build_parser",
     "is_final",
     "iter_prompts",
     "main",
     "prepare",
     "read_results",
+    "results_cost_usd",
     "run_batch",
     "run_prompts",
     "run_prompts_async",

@@ -10,12 +10,14 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from ..errors import CourseError
+from ..pricing import list_models
 
 __all__ = [
     "MIN_OUTPUT_TOKENS",
@@ -30,12 +32,14 @@ __all__ = [
 ]
 
 MIN_OUTPUT_TOKENS = 16  # the Responses API refuses a smaller max_output_tokens
+# No model in the catalogue writes more; a line's own model may allow less (checked at run time)
+MAX_OUTPUT_TOKENS_ANY = max(m.max_output for m in list_models())
 
 # Per-prompt request options a .jsonl line may set, and what each must be.
 REQUEST_OPTIONS: dict[str, str] = {
     "model": "a model id (string)",
     "instructions": "a string",
-    "max_output_tokens": f"a whole number >= {MIN_OUTPUT_TOKENS}",
+    "max_output_tokens": f"a whole number from {MIN_OUTPUT_TOKENS} to {MAX_OUTPUT_TOKENS_ANY:,}",
     "temperature": "a number from 0 to 2",
     "top_p": "a number from 0 to 1",
     "metadata": "an object of strings",
@@ -114,7 +118,19 @@ def _decode(raw: bytes, path: Path, number: int) -> str:
         ) from None
     if number == 1:
         text = text.removeprefix("\ufeff")  # a byte-order mark some editors write first
-    return text.rstrip("\r\n")
+    text = text.rstrip("\r\n")
+    if "\r" in text:
+        raise InputError(
+            "holds a carriage return (\\r) inside the line: the file seems to use old Mac line "
+            "endings, which would run several prompts as one. Save it with Unix (LF) or Windows "
+            "(CRLF) line endings",
+            path=path,
+            line=number,
+        )
+    return text
+
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP token (RFC 9110)
 
 
 def _check_option(name: str, value: Any) -> bool:
@@ -123,15 +139,47 @@ def _check_option(name: str, value: Any) -> bool:
     if name == "instructions":
         return isinstance(value, str)
     if name == "max_output_tokens":
-        return isinstance(value, int) and not isinstance(value, bool) and value >= MIN_OUTPUT_TOKENS
+        return type(value) is int and MIN_OUTPUT_TOKENS <= value <= MAX_OUTPUT_TOKENS_ANY
     if name in ("temperature", "top_p"):
         top = 2 if name == "temperature" else 1
-        return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= top
-    if name in ("metadata", "extra_headers"):
+        return type(value) in (int, float) and 0 <= value <= top
+    if name == "metadata":
+        return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+    if name == "extra_headers":  # a CR or LF would split the header: never sendable
         return isinstance(value, dict) and all(
-            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+            _HEADER_NAME.match(k) and isinstance(v, str) and not set(v) & {"\r", "\n", "\0"}
+            for k, v in value.items()
         )
     return isinstance(value, dict)  # reasoning, text: the API checks their contents
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
+    return data
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """A string inside ``value`` that is not valid Unicode text (a lone surrogate), if any."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as err:
+            return repr(value[err.start : err.end])
+        return None
+    parts = [*value, *value.values()] if isinstance(value, dict) else value
+    for part in parts if isinstance(parts, list) else ():
+        found = _lone_surrogate(part)
+        if found:
+            return found
+    return None
 
 
 def _jsonl_item(text: str, path: Path, number: int) -> PromptItem:
@@ -139,17 +187,29 @@ def _jsonl_item(text: str, path: Path, number: int) -> PromptItem:
         return InputError(problem, path=path, line=number)
 
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateKey as err:
+        raise bad(
+            f"the key {err.args[0]!r} is given twice in one object; JSON keeps only the last, "
+            "so say it once"
+        ) from None
     except (ValueError, RecursionError) as err:
-        detail = (
-            f"{err.msg} at character {err.colno}"
-            if isinstance(err, json.JSONDecodeError)
-            else "nested too deeply"
-        )
+        if isinstance(err, json.JSONDecodeError):
+            detail = f"{err.msg} at character {err.colno}"
+        elif isinstance(err, RecursionError):
+            detail = "nested too deeply"
+        else:  # Python refuses integers over 4,300 digits
+            detail = "a number too long to read: over 4,300 digits"
         raise bad(
             f"not valid JSON ({detail}); each line must be one JSON object such as "
             '{"id": "q1", "prompt": "Explain tokens in one sentence."}'
         ) from None
+    surrogate = _lone_surrogate(data)
+    if surrogate:
+        raise bad(
+            f"holds {surrogate}, half of a UTF-16 pair (a lone surrogate escape) that is not "
+            "text and cannot be sent; fix the text that wrote it"
+        )
     if not isinstance(data, dict):
         raise bad(
             f"a JSON {type(data).__name__}, not an object; each line must look like "
@@ -161,10 +221,8 @@ def _jsonl_item(text: str, path: Path, number: int) -> PromptItem:
             "the id)"
         )
     pid = data["id"]
-    if isinstance(pid, bool) or not (
-        isinstance(pid, int) or (isinstance(pid, str) and pid.strip())
-    ):
-        raise bad(f'"id" must be a non-empty string or a whole number, got {pid!r}')
+    if not ((type(pid) is int and len(str(pid)) <= 100) or (isinstance(pid, str) and pid.strip())):
+        raise bad(f'"id" must be a non-empty string or a whole number, got {str(pid)[:60]!r}')
     prompt = data.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         got = "no prompt" if prompt is None else f"prompt {prompt!r}"
@@ -179,7 +237,7 @@ def _jsonl_item(text: str, path: Path, number: int) -> PromptItem:
     options = {k: v for k, v in data.items() if k in REQUEST_OPTIONS}
     for name, value in options.items():
         if not _check_option(name, value):
-            raise bad(f'"{name}" must be {REQUEST_OPTIONS[name]}, got {value!r}')
+            raise bad(f'"{name}" must be {REQUEST_OPTIONS[name]}, got {repr(value)[:80]}')
     return PromptItem(pid, prompt.strip(), options, number)
 
 
@@ -273,6 +331,12 @@ def items_from_memory(prompts: Iterable[Any]) -> list[PromptItem]:
         elif isinstance(entry, str):
             if not entry.strip():
                 raise InputError(f"prompt {number} is blank", path=where)
+            if _lone_surrogate(entry):
+                raise InputError(
+                    f"prompt {number} holds {_lone_surrogate(entry)}, a lone surrogate that is "
+                    "not text and cannot be sent",
+                    path=where,
+                )
             item = PromptItem(number, entry.strip(), {}, number)
         elif isinstance(entry, Mapping):
             item = _jsonl_item(json.dumps(entry), where, number)

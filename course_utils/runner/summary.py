@@ -49,6 +49,14 @@ class RunSummary:
     results: list[Result] | None = None  # the records, when no output file was given
     timeline: list[Attempt] | None = None
 
+    def count(self, result: Result) -> None:
+        """Count one record into the result set."""
+        if result.ok:
+            self.succeeded += 1
+        else:
+            self.failed += 1
+            self.by_category[result.error_type or "unexpected"] += 1
+
     @property
     def tokens_per_request(self) -> float | None:
         """Mean tokens reserved per request (what a TPM limit divides)."""

@@ -1,4 +1,5 @@
-"""The Batch API path: one input file of requests in, a job on the provider's fleet, results out.
+"""The Batch API path (``runner --batch``, ``run_batch``): files in, a job on the provider's
+fleet, the same records out.
 
 When per-minute limits are the bottleneck and nobody waits for the answers, the provider's own
 batch engine beats any home-made runner: upload a JSONL file with one request a line, create a
@@ -6,42 +7,48 @@ batch with a completion window (``24h``), poll it, download the output. Half the
 429s, limits of its own (at most 50,000 requests and 200 MB per input file, and a ceiling on
 the tokens *enqueued* per model).
 
-This module is the mechanics, the same against the course simulator and the live API:
+What stays as online: the input (``runner.inputs``), the settings (``RunSettings``), the output
+(one ``results.Result`` per prompt, with ``batch_id``), ``--resume``, the output's lock, the
+summary line and the exit codes (0 all ok, 1 some failed or not run, 2 bad input, 130
+interrupted). What is new: the batches in flight are listed in ``<output>.batch.json``; Ctrl+C
+leaves them running on the service and ``--resume`` collects them by id instead of paying for
+them twice; ``--cancel`` stops them and keeps what they finished. A prompt goes as one request
+(no chunking): one over its budget is truncated (``--on-long truncate``) or recorded unsent.
 
-- ``batch_line`` / ``input_file`` / ``split_requests``: requests as input lines, split over the
-  per-file limits;
-- ``submit``, ``wait_for_batches`` (polls ``request_counts`` at honest intervals: about half
-  the time the batch seems to need, never a busy loop) and ``cancel_batches``;
-- ``collect``: the output and error files as the course's one record, ``results.Result``, with
-  ``batch_id`` set: a line that failed is a failed record with an ``errors`` category, a line
-  the window cut off is a ``timeout`` record that ``--resume`` sends again;
-- ``BatchState``: which batches hold which prompts, kept in a small JSON file next to the
-  output, so an interrupted run (a closed notebook, Ctrl+C) is collected later by its batch ids
-  instead of being paid for twice.
-
-``course_utils.runner`` reads the prompts file, resumes the output and writes the records:
-``python -m course_utils.runner prompts.txt -o results.jsonl --batch``.
+Live, the spend cap covers batches too: a line the spend guard would refuse online is refused
+the same way; each batch's worst case (every line's input plus its output cap, at its own
+model's batch prices) is reserved in the spend ledger before it is uploaded and settled at what
+its answers cost, every answer priced at its own model, when the batch is collected.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import math
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import openai
 
-from .errors import CourseError
-from .pricing import DEFAULT_MODEL, estimate_cost
-from .results import Result
+from .. import config
+from ..errors import CourseError
+from ..fitting import fit_request, input_budget
+from ..pricing import DEFAULT_MODEL, estimate_cost, model_or_default
+from ..results import Result
+from ..spend import BudgetExceeded, LiveRequestRefused, spend_guard
+from ..tokens import count_request_input
+from .core import INCOMPLETE_NOTE
+from .engine import Progress, refused_result
+from .inputs import PromptItem
+from .jobs import open_client, prepare
+from .outputs import BATCH_ENDPOINT, STATE_SUFFIX, BatchState, Sink, SubmittedBatch, apply_resume
+from .settings import RunSettings
+from .summary import RunSummary
 
 __all__ = [
     "COMPLETION_WINDOW",
@@ -55,25 +62,25 @@ __all__ = [
     "BatchState",
     "Collected",
     "SubmittedBatch",
+    "batch_exit_code",
     "batch_input_file",
     "batch_line",
     "cancel_batches",
     "collect",
     "poll_interval",
     "results_cost_usd",
+    "run_batch",
     "split_requests",
     "submit",
     "wait_for_batches",
 ]
 
-ENDPOINT = "/v1/responses"
+ENDPOINT = BATCH_ENDPOINT  # what every input line asks for
 COMPLETION_WINDOW = "24h"  # the only window the service accepts
 MAX_LINES_PER_FILE = 50_000  # the service's limits for one batch input file
 MAX_FILE_BYTES = 200 * 1024 * 1024
 TERMINAL_STATUSES = frozenset({"completed", "failed", "expired", "cancelled"})
-STATE_SUFFIX = ".batch.json"  # results.jsonl -> results.jsonl.batch.json
 MIN_POLL_S, MAX_POLL_S = 0.5, 60.0
-STATE_VERSION = 1
 
 
 class BatchError(CourseError, RuntimeError):
@@ -141,88 +148,6 @@ def split_requests(
         buffer.write(data)
     if chunk:
         yield chunk, buffer.getvalue()
-
-
-# --- the state kept next to the output ----------------------------------------------------------
-
-
-@dataclass
-class SubmittedBatch:
-    """One batch this run created: its id and which prompts (custom ids) it holds."""
-
-    id: str
-    input_file_id: str
-    custom_ids: list[str]
-    submitted_at: float  # time.time(): a record's latency is measured from here
-    collected: bool = False
-    status: str = "validating"
-    reserved_usd: float = 0.0  # live: the worst case held in the spend ledger until collected
-
-
-@dataclass
-class BatchState:
-    """The batches of one output file, saved as JSON beside it (``results.jsonl.batch.json``).
-
-    Written (atomically) right after each batch is created and after each is collected, so a
-    run interrupted at any point knows what is running on the service and what is already in
-    the output.
-    """
-
-    path: Path | None
-    model: str
-    endpoint: str = ENDPOINT
-    batches: list[SubmittedBatch] = field(default_factory=list)
-
-    @staticmethod
-    def path_for(output: str | os.PathLike[str]) -> Path:
-        """Where the state of ``output`` lives."""
-        output = Path(output)
-        return output.with_name(output.name + STATE_SUFFIX)
-
-    @classmethod
-    def load(cls, path: Path) -> BatchState:
-        """Read a state file; a damaged one raises ``BatchError`` saying what to do."""
-        try:
-            data = json.loads(path.read_text("utf-8"))
-            if data.get("version") != STATE_VERSION:
-                raise ValueError(f"version {data.get('version')!r}")
-            batches = [SubmittedBatch(**b) for b in data["batches"]]
-            return cls(path, data["model"], data["endpoint"], batches)
-        except (OSError, ValueError, KeyError, TypeError) as err:
-            raise BatchError(
-                f"{path}: the batch state file cannot be read ({err}). It lists the batches a "
-                "run submitted; if you know they are finished, delete it and run with "
-                "--overwrite; otherwise find their ids with client.batches.list()."
-            ) from None
-
-    def save(self) -> None:
-        """Write the state (through a temporary file, so a crash never leaves half of it)."""
-        if self.path is None:
-            return
-        data = {
-            "version": STATE_VERSION,
-            "model": self.model,
-            "endpoint": self.endpoint,
-            "batches": [asdict(b) for b in self.batches],
-        }
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1) + "\n", "utf-8")
-        os.replace(tmp, self.path)
-
-    def remove(self) -> None:
-        """Delete the file once every batch is collected."""
-        if self.path is not None:
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
-
-    @property
-    def pending(self) -> list[SubmittedBatch]:
-        """Batches created but not yet collected into the output."""
-        return [b for b in self.batches if not b.collected]
-
-    def pending_ids(self) -> set[str]:
-        """The custom ids of every prompt in a batch not yet collected."""
-        return {cid for b in self.pending for cid in b.custom_ids}
 
 
 # --- submitting, waiting, cancelling ------------------------------------------------------------
@@ -297,7 +222,15 @@ def wait_for_batches(
         completed = failed = total = 0
         statuses: list[str] = []
         for submitted in state.pending:
-            batch = client.batches.retrieve(submitted.id)
+            try:
+                batch = client.batches.retrieve(submitted.id)
+            except openai.NotFoundError:
+                raise BatchError(
+                    f"the service does not know the batch {submitted.id} (restarted, or the "
+                    f"batch was deleted), so its answers cannot be collected. Run again with "
+                    "--overwrite to forget it and send the prompts afresh (answers it did "
+                    "finish, if any, are paid for but lost)"
+                ) from None
             submitted.status = batch.status
             counts = batch.request_counts
             if counts is not None:
@@ -417,20 +350,36 @@ def _failed_batch(batch: Any) -> tuple[str, str]:
     return category, f"The batch {batch.id} failed before running: {shown}{more}. {advice}"
 
 
+def _unanswered(
+    r: BatchRequest, batch_id: str, category: str, message: str, latency: float
+) -> Result:
+    return Result(
+        id=r.id, prompt=r.prompt, ok=False, output=None, error_type=category, message=message,
+        attempts=0, usage=None, latency_s=latency, batch_id=batch_id,
+    )  # fmt: skip
+
+
+def _line_cost(model: str, usage: Mapping[str, int]) -> float:
+    """What one answered line cost, at its own model's batch prices."""
+    priced = model_or_default(model).id
+    cached = min(usage.get("cached_tokens", 0), usage["input_tokens"])
+    return estimate_cost(priced, usage["input_tokens"], usage["output_tokens"], cached, batch=True)
+
+
 def collect(
     client: openai.OpenAI,
     batch: Any,
     requests: Mapping[str, BatchRequest],
     submitted: SubmittedBatch,
     *,
-    model: str = DEFAULT_MODEL,
     now: Callable[[], float] = time.time,
 ) -> Collected:
     """Turn a finished batch into one ``Result`` per prompt it answered (``batch_id`` set).
 
-    ``requests`` maps each custom id to its request (the prompt and its id). A prompt the
-    window cut off becomes a failed ``timeout`` record (``--resume`` sends it again); one a
-    cancel stopped gets no record and is listed in ``not_run``.
+    ``requests`` maps each custom id to its request (the prompt, its id, its body: each answer
+    is priced at its own body's model). A prompt the window cut off becomes a failed
+    ``timeout`` record (``--resume`` sends it again); one a cancel stopped gets no record and
+    is listed in ``not_run``.
     """
     out = Collected(batch.id, batch.status)
     latency = max(0.0, now() - submitted.submitted_at)
@@ -438,22 +387,7 @@ def collect(
     ids = [cid for cid in submitted.custom_ids if cid in requests]
     if batch.status == "failed":
         category, message = _failed_batch(batch)
-        for cid in ids:
-            r = requests[cid]
-            out.results.append(
-                Result(
-                    id=r.id,
-                    prompt=r.prompt,
-                    ok=False,
-                    output=None,
-                    error_type=category,
-                    message=message,
-                    attempts=0,
-                    usage=None,
-                    latency_s=latency,
-                    batch_id=batch.id,
-                )
-            )
+        out.results = [_unanswered(requests[c], batch.id, category, message, latency) for c in ids]
         return out
     seen: set[str] = set()
     for record in [*_lines(client, batch.output_file_id), *_lines(client, batch.error_file_id)]:
@@ -467,49 +401,20 @@ def collect(
             continue
         out.results.append(result)
         if result.ok and result.usage:
-            out.cost_usd += estimate_cost(
-                model if _priced(model) else DEFAULT_MODEL,
-                result.usage["input_tokens"],
-                result.usage["output_tokens"],
-                min(result.usage["cached_tokens"], result.usage["input_tokens"]),
-                batch=True,
-            )
+            model = str(requests[found].body.get("model") or DEFAULT_MODEL)
+            out.cost_usd += _line_cost(model, result.usage)
     for cid in ids:
         if cid in seen:
             continue
-        r = requests[cid]
         if batch.status == "cancelled":
             out.not_run.append(cid)
             continue
-        out.results.append(
-            Result(
-                id=r.id,
-                prompt=r.prompt,
-                ok=False,
-                output=None,
-                error_type="server_error",
-                message=(
-                    f"The batch {batch.id} ended {batch.status} without a line for this prompt "
-                    "(neither in its output nor its error file). Run again with --resume to "
-                    "send it in a new batch."
-                ),
-                attempts=0,
-                usage=None,
-                latency_s=latency,
-                batch_id=batch.id,
-            )
+        message = (
+            f"The batch {batch.id} ended {batch.status} without a line for this prompt (neither "
+            "in its output nor its error file). Run again with --resume to send it in a new batch."
         )
+        out.results.append(_unanswered(requests[cid], batch.id, "server_error", message, latency))
     return out
-
-
-def _priced(model: str) -> bool:
-    from .pricing import get_model
-
-    try:
-        get_model(model)
-    except (KeyError, TypeError):
-        return False
-    return True
 
 
 def _line_result(
@@ -541,10 +446,7 @@ def _line_result(
         ).with_(request_id=request_id if isinstance(request_id, str) else None)
         if getattr(answer, "status", None) == "incomplete" or _chat_cut(answer):
             out.incomplete += 1
-            result = result.with_(
-                message="The answer was cut at max_output_tokens (status incomplete): raise the "
-                "cap or ask for a shorter answer."
-            )
+            result = result.with_(message=INCOMPLETE_NOTE)
         return result
     if isinstance(response, dict) and isinstance(response.get("status_code"), int):
         exc = _status_error(
@@ -570,10 +472,7 @@ def _line_result(
             f"The batch {batch_id} could not run this request ({code or 'no code'}: "
             f"{text or 'no message'}). Run again with --resume to send it in a new batch."
         )
-    return Result(
-        id=request.id, prompt=request.prompt, ok=False, output=None, error_type=category,
-        message=message, attempts=0, usage=None, latency_s=latency, batch_id=batch_id,
-    )  # fmt: skip
+    return _unanswered(request, batch_id, category, message, latency)
 
 
 def _chat_cut(answer: Any) -> bool:
@@ -596,3 +495,192 @@ def results_cost_usd(
                 batch=batch,
             )
     return total if math.isfinite(total) else 0.0
+
+
+# --- runner --batch: prompts in, records out -----------------------------------------------------
+
+LIMITS_NOTE = "batch: the per-minute limits do not apply"
+
+
+def _is_live(client: openai.OpenAI) -> bool:
+    return str(client.base_url).rstrip("/") == config.live_base_url().rstrip("/")
+
+
+def _request(item: PromptItem, s: RunSettings, live: bool) -> BatchRequest | Result:
+    """The batch line for one prompt, or the record of a prompt that cannot be sent: over its
+    budget (a batch line is one request: truncated or refused, never chunked), or refused by
+    the live spend guard exactly as the online runner's request would be."""
+    options = {k: v for k, v in item.options.items() if k != "extra_headers"}
+    body: dict[str, Any] = {"model": s.model, "input": item.prompt}
+    body.update({"max_output_tokens": s.max_output_tokens, **options})
+    model, cap = str(body["model"]), int(body["max_output_tokens"])
+    budget, why = input_budget(model, cap, max_input_tokens=s.max_input_tokens)
+    fit = fit_request(body, budget, "truncate" if s.on_long == "truncate" else "fail", why)
+    if fit.refused:
+        how = " Shorten the prompt, or pass --on-long truncate."
+        if s.on_long == "chunk":
+            how = (
+                " Batch mode sends each prompt as one request and does not chunk: run this "
+                "prompt online (the runner chunks it there), or pass --on-long truncate."
+            )
+        message = (fit.refusal or "").split(". Shorten")[0] + "." + how
+        return Result(
+            id=item.id, prompt=item.prompt, ok=False, output=None, error_type="context_length",
+            message=message, attempts=0, usage=None, latency_s=0.0,
+        )  # fmt: skip
+    if live:
+        try:
+            spend_guard().estimate(fit.bodies[0], ENDPOINT)
+        except BudgetExceeded:
+            pass  # the whole batch is reserved against the cap before it is uploaded
+        except LiveRequestRefused as exc:
+            return refused_result(item, exc)
+    return BatchRequest(item.key, item.id, item.prompt, fit.bodies[0])
+
+
+def _reserve(client: openai.OpenAI, requests: list[BatchRequest]) -> float:
+    """Live only: reserve a batch's worst case (every line's input plus output cap, at its own
+    model's batch prices) in the spend ledger before it is uploaded, or ``BudgetExceeded``."""
+    if not requests or not _is_live(client):
+        return 0.0
+    worst = 0.0
+    for r in requests:
+        info = model_or_default(str(r.body["model"]))
+        tokens = count_request_input(r.body, info.id)
+        cap = int(r.body.get("max_output_tokens") or info.max_output)
+        worst += estimate_cost(info.id, tokens, cap, batch=True)
+    guard = spend_guard()
+    what = f"a batch of {len(requests):,} requests at batch prices, input + output cap"
+    guard.ledger.reserve(worst, guard.budget_usd, what)
+    return worst
+
+
+def batch_exit_code(summary: RunSummary) -> int:
+    """0 when every prompt succeeded; 1 when any failed or was not run (a cancel)."""
+    return 1 if summary.failed or summary.stopped else 0
+
+
+def run_batch(
+    prompts: Any,
+    output: str | Path | None = None,
+    *,
+    client: openai.OpenAI | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    cancel: bool = False,
+    progress: bool = True,
+    metadata: dict[str, str] | None = None,
+    max_lines: int = MAX_LINES_PER_FILE,
+    max_bytes: int = MAX_FILE_BYTES,
+    min_poll_s: float = 0.5,
+    max_poll_s: float = 60.0,
+    sleep: Callable[[float], Any] = time.sleep,
+    log: Callable[[str], None] | None = print,
+    settings: RunSettings | None = None,
+    **options: Any,
+) -> RunSummary:
+    """Run every prompt through the Batch API; one ``Result`` per prompt, as ``run_prompts``.
+
+    ``prompts`` and ``output`` are ``run_prompts``'s; ``settings`` (a ``RunSettings``) or the
+    same keyword options as ``run_prompts`` (``model``, ``max_output_tokens``, ``on_long`` -
+    ``"fail"`` unless given - and ``max_input_tokens`` matter here). The batches in flight are
+    kept in ``<output>.batch.json``: after an interruption, ``resume=True`` collects them
+    instead of submitting again, and ``cancel=True`` cancels them and writes what they
+    finished. Inputs over ``max_lines`` requests or ``max_bytes`` bytes (the service's 50,000
+    and 200 MB) go as several batches. ``sleep`` waits between polls (injectable for tests).
+    """
+    run_settings = settings or RunSettings.known(**{"on_long": "fail", **options})
+    say = log or (lambda text: None)
+    job = prepare(prompts, output, run_settings, resume=resume or cancel, overwrite=overwrite)
+    summary, sink, own_client = job.summary, None, False
+    bar = Progress(job.total - len(job.skip), progress, "batch")
+    summary.limits_source = LIMITS_NOTE
+    started = time.monotonic()
+    try:
+        state = BatchState.for_run(job.output, run_settings.model, resume=resume,
+                                   overwrite=overwrite, cancel=cancel, say=say)  # fmt: skip
+        client, own_client = open_client(client, run_settings, sync=True)
+        live = _is_live(client)
+        everything = {item.key: item for item in job.items()}
+        pending = state.pending_ids()
+        made = [  # a prompt of a batch in flight too: its answer is priced at its body's model
+            _request(item, run_settings, live)
+            for key, item in everything.items()
+            if key in pending or key not in job.skip
+        ]
+        by_id = {r.custom_id: r for r in made if isinstance(r, BatchRequest)}
+        fresh = [r for r in by_id.values() if r.custom_id not in pending]
+        for r in fresh:  # an over-size line is refused before any batch is submitted
+            next(split_requests([r], max_bytes=max_bytes))
+        if job.plan is not None:
+            apply_resume(job.plan)
+        sink = Sink(job.output, truncate=job.truncate)
+        for result in made:
+            if isinstance(result, Result) and str(result.id) not in job.skip:
+                sink.write(result)
+                summary.count(result)
+        if cancel:
+            if fresh:
+                say(f"--cancel: {len(fresh):,} prompt(s) not in any batch are left for --resume")
+            asked = cancel_batches(client, state)
+            say(f"asked {len(asked)} batch(es) to cancel: {', '.join(asked) or 'none running'}")
+            fresh = []
+        groups: dict[str, list[BatchRequest]] = {}
+        for r in fresh:  # one model per batch input file
+            groups.setdefault(str(r.body["model"]), []).append(r)
+        for group in groups.values():
+            for chunk, data in split_requests(group, max_lines=max_lines, max_bytes=max_bytes):
+                reserved = _reserve(client, chunk)
+                try:
+                    submitted = submit(client, chunk, data, endpoint=ENDPOINT, metadata=metadata)
+                except BaseException:
+                    if reserved:
+                        spend_guard().ledger.release(reserved)
+                    raise
+                submitted.reserved_usd = reserved
+                state.batches.append(submitted)
+                state.save()
+                summary.requests += len(chunk)
+                say(f"submitted {submitted.id}: {len(chunk):,} prompt(s)")
+        not_run: list[str] = []
+
+        def finished(batch: Any) -> None:
+            submitted = next(b for b in state.pending if b.id == batch.id)
+            got = collect(client, batch, by_id, submitted)
+            for result in got.results:  # a crash mid-collection left some already written
+                if str(result.id) not in job.skip:
+                    sink.write(result)
+                summary.count(result)
+            summary.incomplete += got.incomplete
+            not_run.extend(got.not_run)
+            if submitted.reserved_usd or (got.cost_usd and live):
+                spend_guard().ledger.settle(submitted.reserved_usd, got.cost_usd)
+            submitted.collected, submitted.status = True, batch.status
+            state.save()
+            say(f"{batch.id} {batch.status}: {len(got.results):,} record(s) written")
+
+        if state.pending:
+            wait_for_batches(
+                client, state, finished, on_progress=bar.polled, sleep=sleep,
+                min_poll_s=min_poll_s, max_poll_s=max_poll_s,
+            )  # fmt: skip
+        if not_run:
+            summary.stopped = (
+                f"by a cancel: {len(not_run):,} prompt(s) were not run and have no record; run "
+                "again with --resume to send them"
+            )
+        if not state.pending:
+            state.remove()
+    finally:
+        summary.elapsed_s = time.monotonic() - started
+        bar.close()
+        try:
+            if sink is not None:
+                sink.close()
+        finally:
+            if own_client and client is not None:
+                client.close()
+            job.release()
+    if sink is not None and sink.memory is not None:
+        summary.results = sink.memory
+    return summary
