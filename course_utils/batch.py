@@ -42,6 +42,7 @@ import openai
 from .errors import CourseError
 from .pricing import DEFAULT_MODEL, estimate_cost
 from .results import Result
+from .spend import batch_line_cost
 
 __all__ = [
     "COMPLETION_WINDOW",
@@ -456,8 +457,12 @@ def collect(
             )
         return out
     seen: set[str] = set()
+    billed: set[str] = set()
     for record in [*_lines(client, batch.output_file_id), *_lines(client, batch.error_file_id)]:
         found = record.get("custom_id")
+        if found in submitted.custom_ids and found not in billed:  # written or not (a resume)
+            billed.add(found)
+            out.cost_usd += batch_line_cost(record)
         if not isinstance(found, str) or found not in requests or found in seen:
             continue
         seen.add(found)
@@ -466,14 +471,6 @@ def collect(
             out.not_run.append(found)
             continue
         out.results.append(result)
-        if result.ok and result.usage:
-            out.cost_usd += estimate_cost(
-                model if _priced(model) else DEFAULT_MODEL,
-                result.usage["input_tokens"],
-                result.usage["output_tokens"],
-                min(result.usage["cached_tokens"], result.usage["input_tokens"]),
-                batch=True,
-            )
     for cid in ids:
         if cid in seen:
             continue
@@ -500,16 +497,6 @@ def collect(
             )
         )
     return out
-
-
-def _priced(model: str) -> bool:
-    from .pricing import get_model
-
-    try:
-        get_model(model)
-    except (KeyError, TypeError):
-        return False
-    return True
 
 
 def _line_result(

@@ -41,11 +41,15 @@ interpreter, image generation, ...); ``previous_response_id``, ``conversation`` 
 "priority"`` (not in the catalogue's prices); a Chat stream without ``include_usage``. GET and
 DELETE requests (listing models, retrieving, deleting) cost nothing and pass.
 
-The guard is a wrapper around the transports of the SDK's own HTTP client (``http_client()``,
-``async_http_client()``), so the SDK itself is used exactly as shipped and sees a refusal as an
-``openai.OpenAIError`` it raises at once, without retrying. The ledger is safe under concurrent
-kernels: every update takes an exclusive file lock (``fcntl.flock``; ``msvcrt`` on Windows) and
-replaces the file atomically.
+The guard is an httpx2 transport (``GuardTransport``, ``AsyncGuardTransport``) that
+``course_utils.sdk.make_client`` puts around the client's real one, through the SDK's public
+``http_client`` argument: the SDK is used exactly as shipped, sees a refusal as an
+``openai.OpenAIError`` it raises at once without retrying, and every request it sends -- each
+retry, each connection that fails -- passes the guard. A client built by hand
+(``openai.OpenAI()``) has no guard. The ledger is safe under concurrent
+kernels: every update takes an exclusive file lock (``filelock``) and replaces the file
+atomically. A ledger deleted by hand is noticed (a marker file beside it says one was written)
+and stops live requests until ``reset_spend()``, instead of silently restarting at $0.
 """
 
 from __future__ import annotations
@@ -55,10 +59,8 @@ import json
 import math
 import os
 import re
-import sys
 import threading
-import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,17 +68,21 @@ from typing import Any
 
 import httpx2
 import openai
+from filelock import FileLock
 
 from . import config
 from .pricing import ModelInfo, UnknownModelError, estimate_cost, get_model, list_models
 from .tokens import count_request_input, requested_output_cap
 
 __all__ = [
+    "AsyncGuardTransport",
     "BudgetExceeded",
+    "GuardTransport",
     "LiveRequestRefused",
     "SpendGuard",
     "SpendLedger",
     "SpendTotal",
+    "batch_line_cost",
     "remaining_usd",
     "reset_spend",
     "spend_guard",
@@ -97,7 +103,7 @@ _UNSEEN_INPUT = ("previous_response_id", "conversation", "prompt")
 _EXTRA_INPUT_FIELDS = ("tools", "tool_choice", "text", "response_format", "functions", "prediction")
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 _MAX_METERED_BYTES = 64 * 1024 * 1024
-_TICKET = "course_spend_ticket"  # request.extensions key (the compat hooks)
+_BATCH_API = re.compile(r"/(files|batches)(/[^/]+/cancel)?$")
 
 
 class LiveRequestRefused(openai.OpenAIError):
@@ -185,8 +191,11 @@ class SpendLedger:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self._lock_path = self.path.with_name(self.path.name + ".lock")
-        self._thread_lock = threading.Lock()  # flock is per process: threads queue here first
+        # The lock file stays (no unlink race between holders); the marker says a ledger has
+        # been written here, so a ledger that vanishes is noticed instead of restarting at $0.
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        self._lock = FileLock(lock_path, preserve_lock_file=True)
+        self._marker = self.path.with_name(self.path.name + ".kept")
 
     def __repr__(self) -> str:
         return f"<SpendLedger {self.path}>"
@@ -200,18 +209,23 @@ class SpendLedger:
         try:
             text = self.path.read_text("utf-8")
         except FileNotFoundError:
+            if self._marker.exists():
+                raise self._damaged(
+                    "has vanished: it was written before, and only reset_spend() starts the "
+                    "count again"
+                ) from None
             return SpendTotal()
         except OSError as err:
-            raise self._damaged(f"it cannot be read: {err.strerror}") from None
+            raise self._damaged(f"is damaged: it cannot be read: {err.strerror}") from None
         try:
             data = json.loads(text)
             spent, requests = data["spent_usd"], data["requests"]
             reserved, unanswered = data.get("reserved_usd", 0.0), data.get("unanswered", 0)
             since = str(data.get("since", ""))
         except (ValueError, TypeError, KeyError, AttributeError):
-            raise self._damaged("it is not the course's JSON ledger") from None
+            raise self._damaged("is damaged: it is not the course's JSON ledger") from None
         if not (_amount(spent) and _amount(reserved) and _count(requests) and _count(unanswered)):
-            raise self._damaged("its amounts or counts are not valid")
+            raise self._damaged("is damaged: its amounts or counts are not valid")
         return SpendTotal(float(spent), requests, since, float(reserved), unanswered)
 
     def add(self, usd: float) -> SpendTotal:
@@ -279,7 +293,7 @@ class SpendLedger:
 
     def _damaged(self, why: str) -> config.ConfigError:
         return config.ConfigError(
-            f"The course's spend ledger {self.path} is damaged: {why}. It keeps your live spend "
+            f"The course's spend ledger {self.path} {why}. It keeps your live spend "
             "across notebooks, so live requests stop until it is fixed. Look at your usage on "
             "the provider's dashboard, then call course_utils.reset_spend() to start the count "
             "at $0 (or set COURSE_SPEND_LEDGER to another file)."
@@ -287,27 +301,10 @@ class SpendLedger:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        """Hold the ledger's exclusive lock (threads of this process, then other processes)."""
+        """Hold the ledger's exclusive lock (every thread and process queues on it)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._thread_lock, open(self._lock_path, "a+b") as lock:
-            if sys.platform == "win32":
-                import msvcrt
-
-                lock.seek(0)
-                msvcrt.locking(lock.fileno(), msvcrt.LK_LOCK, 1)
-                try:
-                    yield
-                finally:
-                    lock.seek(0)
-                    msvcrt.locking(lock.fileno(), msvcrt.LK_UNLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+        with self._lock:
+            yield
 
     def _write(self, total: SpendTotal) -> None:
         """Write ``total`` atomically: a temporary file in the same folder, then a rename."""
@@ -325,6 +322,12 @@ class SpendLedger:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, self.path)
+        if not self._marker.exists():
+            self._marker.write_text(
+                f"{self.path.name} is the course's spend ledger. While this file is here, a "
+                "missing ledger stops live requests until course_utils.reset_spend().\n",
+                "utf-8",
+            )
 
 
 def _check_usd(usd: object) -> None:
@@ -401,11 +404,24 @@ class SpendGuard:
     running kernel takes effect at once.
     """
 
-    def __init__(self, budget_usd: float | None = None, ledger: SpendLedger | None = None) -> None:
+    def __init__(
+        self,
+        budget_usd: float | None = None,
+        ledger: SpendLedger | None = None,
+        *,
+        batches: bool = False,
+    ) -> None:
         self._budget_usd = budget_usd
+        self.batches = batches  # let the Batch API's own calls through (see for_batches)
         self.ledger = ledger if ledger is not None else SpendLedger(config.spend_ledger_path())
         self.held_usd = 0.0  # reservations of this process's requests still in flight
         self._lock = threading.Lock()
+
+    def for_batches(self) -> SpendGuard:
+        """A guard on the same ledger that also lets the Batch API's uploads and batch calls
+        through: for the batch path only, which reserves each whole batch (``reserve_lines``)
+        before uploading it and settles it when collected."""
+        return SpendGuard(self._budget_usd, self.ledger, batches=True)
 
     @property
     def budget_usd(self) -> float:
@@ -512,6 +528,8 @@ class SpendGuard:
         method, path = request.method.upper(), request.url.path.rstrip("/")
         if method in _FREE_METHODS or path.endswith(_FREE_POST_PATHS):
             return None
+        if self.batches and _BATCH_API.search(path):
+            return None  # the batch path reserved the whole batch before uploading it
         endpoint = _endpoint(method, path)
         if endpoint is None:
             raise _refused(
@@ -522,12 +540,23 @@ class SpendGuard:
                 "Use client.responses.create or client.chat.completions.create in live mode, "
                 "or work offline with the simulator.",
             )
+        coding = request.headers.get("content-encoding", "identity").strip().lower()
+        if coding != "identity":
+            raise _refused(
+                f"a {method} {path} body sent with Content-Encoding: {coding}",
+                "the guard reads the request as it is sent and does not undo compression",
+                "Send the body uncompressed (the SDK does unless told otherwise).",
+            )
         return endpoint
 
     def admit(self, request: httpx2.Request, endpoint: str, content: bytes) -> _Ticket | None:
         """Reserve the worst case of a generating request (None: not a JSON object, which the
         service answers with a free 400), or raise ``BudgetExceeded`` / ``LiveRequestRefused``
-        before anything is sent."""
+        before anything is sent.
+
+        The answer is asked for uncompressed, so the bytes the guard reads as they pass are
+        the ones the SDK parses (no second decoder here).
+        """
         try:
             body = json.loads(content or b"{}")
         except ValueError:
@@ -538,61 +567,29 @@ class SpendGuard:
         self.ledger.reserve(found.usd, self.budget_usd, found.what)
         with self._lock:
             self.held_usd += found.usd
-        if found.stream:  # read the events as sent (no compression to undo)
-            request.headers["Accept-Encoding"] = "identity"
+        request.headers["Accept-Encoding"] = "identity"
         return _Ticket(self, found)
+
+    def reserve_batch(self, lines: Iterable[tuple[str, int, int | None]]) -> float:
+        """Reserve a Batch API batch's worst case before it is uploaded; returns the USD held.
+
+        Each line is ``(model, input tokens, output cap)``, priced at batch prices at *its own*
+        model (one the catalogue does not price: at the dearest row); a line without a cap at
+        its model's maximum output. ``BudgetExceeded`` if the whole batch would pass the cap.
+        """
+        usd, count = 0.0, 0
+        for model, input_tokens, cap in lines:
+            row = _price_model(model)
+            out = cap if cap is not None else get_model(row).max_output
+            usd += estimate_cost(row, input_tokens, out, batch=True)
+            count += 1
+        what = f"a batch of {count:,} requests at batch prices, input + output cap of each line"
+        self.ledger.reserve(usd, self.budget_usd, what)
+        return usd
 
     def _done(self, usd: float) -> None:
         with self._lock:
             self.held_usd = max(0.0, self.held_usd - usd)
-
-    # --- clients ---------------------------------------------------------------------------
-
-    def http_client(self, client: httpx2.Client | None = None) -> httpx2.Client:
-        """An HTTP client for ``openai.OpenAI(http_client=...)`` whose every transport (the
-        default one and any proxy mounts) goes through this guard."""
-        client = client if client is not None else openai.DefaultHttpxClient()
-        client._transport = _GuardedTransport(client._transport, self)
-        client._mounts = {
-            pattern: None if t is None else _GuardedTransport(t, self)
-            for pattern, t in client._mounts.items()
-        }
-        return client
-
-    def async_http_client(self, client: httpx2.AsyncClient | None = None) -> httpx2.AsyncClient:
-        """The same for ``openai.AsyncOpenAI(http_client=...)``."""
-        client = client if client is not None else openai.DefaultAsyncHttpxClient()
-        client._transport = _GuardedAsyncTransport(client._transport, self)
-        client._mounts = {
-            pattern: None if t is None else _GuardedAsyncTransport(t, self)
-            for pattern, t in client._mounts.items()
-        }
-        return client
-
-    # --- event hooks (kept for code that installs them itself) ------------------------------
-
-    def check(self, request: httpx2.Request) -> None:
-        """httpx request hook: reserve, or refuse before sending. Prefer ``http_client()``:
-        hooks never see a timeout, so such a request keeps its reservation (it stays counted)."""
-        endpoint = self.route(request)
-        if endpoint is not None:
-            ticket = self.admit(request, endpoint, request.content)
-            if ticket is not None:
-                request.extensions[_TICKET] = ticket
-
-    def track(self, response: httpx2.Response) -> None:
-        """httpx response hook: settle from a read JSON answer; anything else it cannot read
-        (a stream, an unread body) is billed at its reservation."""
-        ticket = response.request.extensions.pop(_TICKET, None)
-        if not isinstance(ticket, _Ticket):
-            return
-        if response.status_code >= 300:
-            ticket.release()
-            return
-        try:
-            ticket.settle_from_usage(response.json().get("usage"))
-        except Exception:  # not read, not JSON: the reservation stands
-            ticket.bill_reservation()
 
 
 class _Ticket:
@@ -627,7 +624,7 @@ class _Ticket:
             self.guard.ledger.settle(self.found.usd, usd)
 
 
-def _usage_cost(model: str, usage: object) -> float | None:
+def _usage_cost(model: str, usage: object, *, batch: bool = False) -> float | None:
     """USD of a Responses or Chat ``usage`` object (None if it is not one)."""
     if not isinstance(usage, dict):
         return None
@@ -638,42 +635,41 @@ def _usage_cost(model: str, usage: object) -> float | None:
     details = usage.get("input_tokens_details") or usage.get("prompt_tokens_details") or {}
     cached = details.get("cached_tokens") if isinstance(details, dict) else 0
     cached = min(cached if _count(cached) else 0, inp)  # type: ignore[type-var]
-    return estimate_cost(model, inp, out, cached)  # type: ignore[arg-type]
+    return estimate_cost(model, inp, out, cached, batch=batch)  # type: ignore[arg-type]
+
+
+def batch_line_cost(record: object) -> float:
+    """What one line of a Batch API output file cost, at batch prices and at the model its
+    answer names (the service bills each line at its own model, whatever the run's default)."""
+    response = record.get("response") if isinstance(record, dict) else None
+    body = response.get("body") if isinstance(response, dict) else None
+    if not (isinstance(body, dict) and response.get("status_code") == 200):  # type: ignore[union-attr]
+        return 0.0  # an error line or a request never run: not billed
+    return _usage_cost(_price_model(str(body.get("model"))), body.get("usage"), batch=True) or 0.0
 
 
 # --- metering the answer as it passes through -----------------------------------------------------
 
 
 class _Meter:
-    """Reads an answer's bytes as they pass: a JSON body's ``usage``, or a stream's final usage
-    event. Settles the ticket once it knows; ``finish`` settles what is left (at the
-    reservation when no usage was seen)."""
+    """Reads an answer's bytes once, as they pass to the SDK: a JSON body's ``usage``, or a
+    stream's final usage event. Settles the ticket once it knows; ``finish`` settles what is
+    left (at the reservation when no usage was seen)."""
 
     def __init__(self, response: httpx2.Response, ticket: _Ticket) -> None:
         self.ticket = ticket
-        ctype = response.headers.get("content-type", "")
-        self.sse = "event-stream" in ctype
-        self.readable = True
-        self._decoder: Any = None
+        self.sse = "event-stream" in response.headers.get("content-type", "")
+        # The guard asked for the answer uncompressed; one compressed anyway is not read here
+        # (its reservation stands) rather than decoded a second time.
         coding = response.headers.get("content-encoding", "identity").strip().lower()
-        if coding == "gzip":
-            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif coding == "deflate":
-            self._decoder = zlib.decompressobj()
-        elif coding not in ("", "identity"):
-            self.readable = False  # an encoding we cannot undo: the reservation stands
+        self.readable = coding in ("", "identity")
         self._buffer = bytearray()
         self._event: list[bytes] = []
 
     def feed(self, chunk: bytes) -> None:
         if not self.readable or not self.ticket._open:
             return
-        try:
-            data = self._decoder.decompress(chunk) if self._decoder is not None else chunk
-        except zlib.error:
-            self.readable = False
-            return
-        self._buffer += data
+        self._buffer += chunk
         if len(self._buffer) > _MAX_METERED_BYTES:
             self.readable = False
         elif self.sse:
@@ -779,7 +775,7 @@ def _answered(response: httpx2.Response, ticket: _Ticket | None) -> None:
 
 
 @contextlib.contextmanager
-def _settled_on_failure(ticket: Any) -> Iterator[None]:
+def _settled_on_failure(ticket: _Ticket | None) -> Iterator[None]:
     """A request that never left frees its reservation; one lost after sending bills it."""
     try:
         yield
@@ -793,50 +789,46 @@ def _settled_on_failure(ticket: Any) -> Iterator[None]:
         raise
 
 
-class _GuardedTransport(httpx2.BaseTransport):
-    """A transport that asks the guard before sending and meters what comes back."""
+class GuardTransport(httpx2.BaseTransport):
+    """An httpx2 transport that asks the spend guard before sending and meters the answer.
+
+    ``course_utils.sdk.make_client`` puts it around the client's real transport (the network's,
+    or an in-process simulator's), so it sees every request the SDK sends -- each retry, and
+    each connection that fails -- and the answer's bytes as the SDK reads them.
+    """
 
     def __init__(self, inner: httpx2.BaseTransport, guard: SpendGuard) -> None:
-        self._inner: httpx2.BaseTransport = (
-            inner._inner if isinstance(inner, _GuardedTransport) else inner
-        )
-        self._guard = guard
+        self.inner, self.guard = inner, guard
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        endpoint = self._guard.route(request)
-        ticket = None if endpoint is None else self._guard.admit(request, endpoint, request.read())
+        endpoint = self.guard.route(request)
+        ticket = None if endpoint is None else self.guard.admit(request, endpoint, request.read())
         with _settled_on_failure(ticket):
-            response = self._inner.handle_request(request)
+            response = self.inner.handle_request(request)
         _answered(response, ticket)
         return response
 
     def close(self) -> None:
-        self._inner.close()
+        self.inner.close()
 
 
-class _GuardedAsyncTransport(httpx2.AsyncBaseTransport):
-    """The same for an async client."""
+class AsyncGuardTransport(httpx2.AsyncBaseTransport):
+    """``GuardTransport`` for an async client (the runner's)."""
 
     def __init__(self, inner: httpx2.AsyncBaseTransport, guard: SpendGuard) -> None:
-        self._inner: httpx2.AsyncBaseTransport = (
-            inner._inner if isinstance(inner, _GuardedAsyncTransport) else inner
-        )
-        self._guard = guard
+        self.inner, self.guard = inner, guard
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        endpoint = self._guard.route(request)
-        ticket = (
-            None
-            if endpoint is None
-            else self._guard.admit(request, endpoint, await request.aread())
-        )
+        endpoint = self.guard.route(request)
+        content = await request.aread() if endpoint is not None else b""
+        ticket = None if endpoint is None else self.guard.admit(request, endpoint, content)
         with _settled_on_failure(ticket):
-            response = await self._inner.handle_async_request(request)
+            response = await self.inner.handle_async_request(request)
         _answered(response, ticket)
         return response
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        await self.inner.aclose()
 
 
 # --- the process's guard and the learner-facing helpers -------------------------------------------

@@ -88,7 +88,10 @@ VIOLATIONS: dict[str, tuple[list[tuple[str, str]], str]] = {
         "Layers",
     ),
     "simulator imports a module that does not exist yet": (
-        [("spend.py", "import json"), ("simulator/limits.py", "from course_utils import spend")],
+        [
+            ("ratelimit.py", "import json"),
+            ("simulator/limits.py", "from course_utils import ratelimit"),
+        ],
         "Layers",
     ),
     "client imports simulator internals": (

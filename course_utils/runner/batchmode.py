@@ -47,9 +47,10 @@ from ..batch import (
     submit,
     wait_for_batches,
 )
-from ..client import get_client
-from ..pricing import DEFAULT_MODEL, estimate_cost, model_or_default
+from ..client import get_client, make_client
+from ..pricing import DEFAULT_MODEL, model_or_default
 from ..results import Result
+from ..sdk import guard_of
 from ..spend import BudgetExceeded, spend_guard
 from ..tokens import count_request_input, truncate_to_tokens
 from .engine import DEFAULT_MAX_OUTPUT_TOKENS, prepare
@@ -89,7 +90,7 @@ class _BatchProgress:
 
 
 def _is_live(client: openai.OpenAI) -> bool:
-    return str(client.base_url).rstrip("/") == config.live_base_url().rstrip("/")
+    return guard_of(client) is not None
 
 
 def _request(
@@ -135,43 +136,34 @@ def _reserve(client: openai.OpenAI, requests: list[BatchRequest]) -> float:
     uploads, whose cost it cannot see; the batch path bounds the whole batch instead, holds it
     while the batch runs and settles it at the answers' actual cost when it is collected.
     """
-    if not requests or not _is_live(client):
+    guard = guard_of(client)
+    if not requests or guard is None:
         return 0.0
-    worst = 0.0
-    for r in requests:
-        model = str(r.body["model"])
-        priced = model_or_default(model).id
-        tokens = count_request_input(r.body, model)
-        cap = int(r.body.get("max_output_tokens") or model_or_default(model).max_output)
-        worst += estimate_cost(priced, tokens, cap, batch=True)
-    guard = spend_guard()
-    what = f"a batch of {len(requests):,} requests at batch prices, input + output cap"
-    guard.ledger.reserve(worst, guard.budget_usd, what)
-    return worst
+    return guard.reserve_batch(
+        (
+            str(r.body["model"]),
+            count_request_input(r.body, str(r.body["model"])),
+            r.body.get("max_output_tokens"),
+        )
+        for r in requests
+    )
 
 
 def _batch_client(client: openai.OpenAI | None) -> tuple[openai.OpenAI, bool]:
     """The client for the Batch API's own endpoints, and whether this run closes it.
 
-    Offline it is the course's client. Live, it is a plain SDK client with the same base URL and
-    key: the spend guard's transport refuses uploads and batch creation (it cannot price them),
-    and the batch path reserves and settles each batch's cost in the ledger itself
-    (``_reserve``). Nothing but files and batches is sent through it.
+    Offline it is the course's client. Live, it is built by the client factory with the spend
+    guard's batch variant, which lets uploads and batch calls through because the batch path
+    reserves and settles each batch's cost in the ledger itself (``_reserve``).
     """
     if client is None:
         if config.backend() == "simulator":
             return get_client(), True
-        if not config.api_key_set():
-            raise InputError(
-                "COURSE_BACKEND=openai needs an API key, and OPENAI_API_KEY is not set. Set it, "
-                "or unset COURSE_BACKEND to run against the offline simulator."
-            )
-        return openai.OpenAI(base_url=config.live_base_url()), True
-    if _is_live(client):
-        plain = openai.OpenAI(
-            base_url=str(client.base_url), api_key=client.api_key, max_retries=client.max_retries
-        )
-        return plain, True
+        return make_client(guard=spend_guard().for_batches()), True
+    guard = guard_of(client)
+    if guard is not None:
+        batches = guard.for_batches()
+        return make_client(like=client, guard=batches, max_retries=client.max_retries), True
     return client, False
 
 

@@ -21,15 +21,14 @@ from typing import Any
 
 import openai
 
-from .. import config
 from ..backoff import RetryPolicy, exponential, full_jitter, parse_retry_after
-from ..client import get_simulator
+from ..client import get_async_client, make_client
 from ..errors import CourseError, classify
 from ..logs import get_logger
 from ..pricing import DEFAULT_MODEL, model_or_default
 from ..ratelimit import RateLimiter, ScaledClock
 from ..results import Result, usage_dict
-from ..spend import BudgetExceeded, spend_guard
+from ..spend import BudgetExceeded
 from ..tokens import (
     chunk_text,
     count_request_input,
@@ -589,8 +588,8 @@ def _async_client(client: Any, timeout_s: float) -> tuple[openai.AsyncOpenAI, bo
 
     ``None`` means the course's backend (``COURSE_BACKEND``): the shared simulator, or the live
     API under the course's spend cap. A synchronous ``openai.OpenAI`` (``get_client()``,
-    ``sim.client()``) is converted: same base URL and key, no SDK retries (the runner retries).
-    Requests to the live endpoint always carry the spend guard, however the client was made.
+    ``sim.client()``) is converted by the client factory: same base URL, key and spend guard,
+    no SDK retries (the runner retries). A client built by hand has no guard.
     """
     if isinstance(client, openai.AsyncOpenAI):
         return client, False
@@ -599,39 +598,9 @@ def _async_client(client: Any, timeout_s: float) -> tuple[openai.AsyncOpenAI, bo
             f"client must be an openai.OpenAI or openai.AsyncOpenAI (or None for the course's "
             f"backend), got {type(client).__name__}"
         )
-    live = config.backend() == "openai"
-    kwargs: dict[str, Any] = {"max_retries": 0, "timeout": timeout_s}
-    if client is None and not live:
-        client = get_simulator().client()  # read its URL and key, then let it go
-        client.close()
-    if client is not None:
-        kwargs.update(base_url=str(client.base_url), api_key=client.api_key)
-    elif not config.api_key_set():
-        raise InputError(
-            "COURSE_BACKEND=openai needs an API key, and OPENAI_API_KEY is not set. Set it, or "
-            "unset COURSE_BACKEND to run against the offline simulator."
-        )
-    base = str(kwargs.get("base_url") or config.live_base_url()).rstrip("/")
-    if live and base == config.live_base_url().rstrip("/"):
-        kwargs["http_client"] = _guarded_async_http_client()
-    return openai.AsyncOpenAI(**kwargs), True
-
-
-def _guarded_async_http_client() -> Any:
-    """The live spend guard (``spend.SpendGuard``) as hooks on an async HTTP client."""
-    guard = spend_guard()
-
-    async def check(request: Any) -> None:
-        guard.check(request)
-
-    async def track(response: Any) -> None:
-        if response.status_code == 200 and "json" in response.headers.get("content-type", ""):
-            await response.aread()
-        guard.track(response)
-
-    http = openai.DefaultAsyncHttpxClient()
-    http.event_hooks = {"request": [check], "response": [track]}
-    return http
+    if client is None:
+        return get_async_client(max_retries=0, timeout=timeout_s), True
+    return make_client(asynchronous=True, like=client, max_retries=0, timeout=timeout_s), True
 
 
 # --- entry points -------------------------------------------------------------------------------
