@@ -718,3 +718,80 @@ def test_a_compressed_request_body_is_refused_not_sent_unreserved(paid) -> None:
             options={"headers": {"Content-Encoding": "gzip", "Content-Type": "application/json"}},
         )
     assert paid.arrivals == []
+
+
+# --- the batch path: each line priced at its own model, every line of a batch counted once ------
+
+BATCH_POLL = {"min_poll_s": 0.005, "max_poll_s": 0.05, "progress": False, "log": None}
+
+
+@pytest.fixture
+def live_batches(make_sim, monkeypatch):
+    """A live backend whose server is a simulator with a fast Batch API; cap $5."""
+    sim = make_sim(batch_time_scale=1e6)  # a batch day passes in a blink
+    monkeypatch.setenv("COURSE_BACKEND", "openai")
+    monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sim-course-key")
+    monkeypatch.setenv("COURSE_BUDGET_USD", "5")
+    spend.reset_spend()
+    return sim
+
+
+def _batch_cost(records) -> float:  # type: ignore[no-untyped-def]
+    return sum(
+        estimate_cost(
+            model,
+            r.usage["input_tokens"],
+            r.usage["output_tokens"],
+            min(r.usage["cached_tokens"], r.usage["input_tokens"]),
+            batch=True,
+        )
+        for r, model in records
+        if r.usage
+    )
+
+
+def test_a_live_batch_is_settled_at_each_lines_own_model(live_batches, tmp_path) -> None:
+    """gpt-5.4 lines under --model gpt-5-nano were settled at nano prices ($0.0098 in the
+    ledger for $0.369 billed)."""
+    from course_utils.runner import read_results, run_batch
+
+    prompts = [{"id": f"p{i}", "prompt": "Explain tokens.", "model": LARGE} for i in range(3)]
+    out = tmp_path / "o.jsonl"
+    summary = run_batch(prompts, out, model="gpt-5-nano", **BATCH_POLL)
+    assert summary.line().startswith("3 succeeded")
+    expected = _batch_cost((r, LARGE) for r in read_results(out))
+    total = _ledger()
+    assert total.spent_usd == pytest.approx(expected) and total.reserved_usd == pytest.approx(0)
+
+
+def test_a_batch_resumed_after_its_collection_crashed_is_counted_whole(
+    live_batches, tmp_path, monkeypatch
+) -> None:
+    """The disk filled up while the answers were being written; ``--resume`` then settled only
+    the lines it still had to write ($0.0783 settled, $0.0922 true)."""
+    import errno
+
+    from course_utils.runner import outputs, read_results, run_batch
+
+    write = outputs.Sink.write
+    written = []
+
+    def fills_up(self, result):  # type: ignore[no-untyped-def]
+        if len(written) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(result)
+        write(self, result)
+
+    monkeypatch.setattr(outputs.Sink, "write", fills_up)
+    prompts = [f"Explain {t} in one sentence." for t in ("tokens", "limits", "retries", "jitter")]
+    out = tmp_path / "o.jsonl"
+    with pytest.raises(OSError, match="No space"):
+        run_batch(prompts, out, **BATCH_POLL)
+    monkeypatch.setattr(outputs.Sink, "write", write)
+    run_batch(prompts, out, resume=True, **BATCH_POLL)
+    records = read_results(out)
+    assert len(records) == 4
+    total = _ledger()
+    assert total.spent_usd == pytest.approx(_batch_cost((r, DEFAULT_MODEL) for r in records))
+    assert total.reserved_usd == pytest.approx(0)
