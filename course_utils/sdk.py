@@ -109,8 +109,8 @@ def make_client(
                 "in-process client (the client is built around that transport)"
             )
         sdk_options["http_client"] = _http_client(asynchronous, base_url, transport, guard)
-    sdk_class = openai.AsyncOpenAI if asynchronous else openai.OpenAI
-    client = sdk_class(base_url=base_url, api_key=api_key, **sdk_options)
+    sdk_options.update(base_url=base_url, api_key=api_key)
+    client = openai.AsyncOpenAI(**sdk_options) if asynchronous else openai.OpenAI(**sdk_options)
     _made[client] = _Made(guard, transport)
     return client
 
