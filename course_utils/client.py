@@ -105,10 +105,7 @@ def _show_banner_once() -> None:
 def get_client(**overrides: Any) -> openai.OpenAI:
     """An ``openai.OpenAI`` for the chosen backend; ``overrides`` go to the SDK's constructor
     (``max_retries``, ``timeout``, ...). Live, it sends through the course's spend guard."""
-    if config.backend() == "simulator":
-        client = get_simulator().client(**overrides)
-    else:
-        client = make_client(guard=spend_guard(), **overrides)
+    client: openai.OpenAI = _backend_client(False, overrides)
     _show_banner_once()
     return client
 
@@ -116,7 +113,11 @@ def get_client(**overrides: Any) -> openai.OpenAI:
 def get_async_client(**overrides: Any) -> openai.AsyncOpenAI:
     """``get_client``'s ``openai.AsyncOpenAI`` twin: same backend, same spend guard (no banner:
     it serves code such as the runner, whose command line says where it sends)."""
+    client: openai.AsyncOpenAI = _backend_client(True, overrides)
+    return client
+
+
+def _backend_client(asynchronous: bool, overrides: dict[str, Any]) -> Any:
     if config.backend() == "simulator":
-        client: openai.AsyncOpenAI = get_simulator().client(asynchronous=True, **overrides)
-        return client
-    return make_client(asynchronous=True, guard=spend_guard(), **overrides)
+        return get_simulator().client(asynchronous=asynchronous, **overrides)
+    return make_client(asynchronous=asynchronous, guard=spend_guard(), **overrides)

@@ -70,6 +70,19 @@ def make_client(
 ) -> openai.AsyncOpenAI: ...
 
 
+@overload
+def make_client(
+    *,
+    asynchronous: bool,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    transport: Any = None,
+    guard: SpendGuard | None = None,
+    like: Client | None = None,
+    **sdk_options: Any,
+) -> Client: ...
+
+
 def make_client(
     *,
     asynchronous: bool = False,
