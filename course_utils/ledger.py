@@ -25,11 +25,16 @@ from filelock import FileLock
 
 from . import config
 
-__all__ = ["BudgetExceeded", "LiveRequestRefused", "SpendLedger", "SpendTotal"]
+__all__ = ["BudgetExceeded", "LedgerUnusable", "LiveRequestRefused", "SpendLedger", "SpendTotal"]
 
 
 class LiveRequestRefused(openai.OpenAIError):
     """A live request the course's spend guard refused to send (nothing left the machine)."""
+
+
+class LedgerUnusable(config.ConfigError, LiveRequestRefused):
+    """The spend ledger is damaged, or vanished after it was written: live requests are refused
+    until it is fixed or ``reset_spend()`` is called (a setting's problem, and a refusal)."""
 
 
 class BudgetExceeded(LiveRequestRefused):
@@ -205,8 +210,8 @@ class SpendLedger:
             self._write(new)
         return new
 
-    def _damaged(self, why: str) -> config.ConfigError:
-        return config.ConfigError(
+    def _damaged(self, why: str) -> LedgerUnusable:
+        return LedgerUnusable(
             f"The course's spend ledger {self.path} {why}. It keeps your live spend "
             "across notebooks, so live requests stop until it is fixed. Look at your usage on "
             "the provider's dashboard, then call course_utils.reset_spend() to start the count "

@@ -696,6 +696,7 @@ def test_a_vanished_ledger_stops_live_requests_until_reset(paid) -> None:
     config.spend_ledger_path().unlink()  # deleted by hand: the count must not restart at $0
     with pytest.raises(config.ConfigError, match="vanished") as info:
         client.responses.create(model=MINI, input="hi", max_output_tokens=50)
+    assert isinstance(info.value, spend.LiveRequestRefused)  # the runner records a refusal
     assert str(config.spend_ledger_path()) in str(info.value)
     assert "reset_spend()" in str(info.value)
     assert len(paid.arrivals) == 1
