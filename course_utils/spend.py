@@ -533,14 +533,19 @@ _NEVER_SENT = (
 )
 
 
-def _answered(response: httpx2.Response, ticket: _Ticket | None) -> None:
+def _answered(response: httpx2.Response, ticket: _Ticket | None, asynchronous: bool) -> None:
+    """Meter the answer's body as the client reads it (an in-process answer's stream may be
+    both kinds: the client's kind decides), or at once if it came already read."""
     if ticket is None:
         return
     if response.status_code >= 300:  # an error answer: the service bills nothing
         ticket.release()
         return
     meter = _Meter(response, ticket)
-    if isinstance(response.stream, httpx2.AsyncByteStream):
+    if response.is_stream_consumed:  # built whole (an in-process app): its body is here already
+        meter.feed(response.content)
+        meter.finish()
+    elif asynchronous:
         response.stream = _MeteredAsyncStream(response.stream, meter)
     else:
         response.stream = _MeteredStream(response.stream, meter)
@@ -577,7 +582,7 @@ class GuardTransport(httpx2.BaseTransport):
         ticket = None if endpoint is None else self.guard.admit(request, endpoint, request.read())
         with _settled_on_failure(ticket):
             response = self.inner.handle_request(request)
-        _answered(response, ticket)
+        _answered(response, ticket, asynchronous=False)
         return response
 
     def close(self) -> None:
@@ -596,7 +601,7 @@ class AsyncGuardTransport(httpx2.AsyncBaseTransport):
         ticket = None if endpoint is None else self.guard.admit(request, endpoint, content)
         with _settled_on_failure(ticket):
             response = await self.inner.handle_async_request(request)
-        _answered(response, ticket)
+        _answered(response, ticket, asynchronous=True)
         return response
 
     async def aclose(self) -> None:

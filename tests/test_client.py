@@ -196,3 +196,37 @@ def test_only_the_factory_calls_the_sdk_constructors() -> None:
                 if name in ("OpenAI", "AsyncOpenAI"):
                     builders.append(path.relative_to(root).as_posix())
     assert sorted(set(builders)) == ["sdk.py"]
+
+
+class _Buffered(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
+    """Answers with the whole body read at once, as an in-process app transport does (its
+    stream is both a sync and an async byte stream)."""
+
+    def __init__(self) -> None:
+        self.network = httpx2.HTTPTransport()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        got = self.network.handle_request(request)
+        return httpx2.Response(got.status_code, headers=got.headers, content=got.read())
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return self.handle_request(request)
+
+
+def test_a_guarded_client_meters_answers_from_an_in_process_transport(live_env) -> None:
+    sync = make_client(transport=_Buffered(), guard=spend_guard(), max_retries=0)
+    aio = make_client(asynchronous=True, like=sync)
+    first = sync.responses.create(model=DEFAULT_MODEL, input="hi", max_output_tokens=20)
+
+    async def run() -> openai.types.responses.Response:
+        try:
+            return await aio.responses.create(model=DEFAULT_MODEL, input="hi", max_output_tokens=20)
+        finally:
+            await aio.close()
+
+    second = asyncio.run(run())
+    expected = sum(
+        estimate_cost(DEFAULT_MODEL, r.usage.input_tokens, r.usage.output_tokens)
+        for r in (first, second)
+    )
+    assert course_client.spent_usd() == pytest.approx(expected)
