@@ -132,3 +132,18 @@ def live_env(monkeypatch, sim):
     reset_spend()
     yield sim
     reset_spend()
+
+
+@pytest.fixture
+def paid(monkeypatch):
+    """COURSE_BACKEND=openai against a fake *paid* server (``tests/paid_server.py``) that
+    answers with the usage a test sets, and counts what arrives; cap $0.50."""
+    from paid_server import PaidServer  # a helper beside the tests
+
+    with PaidServer() as server:
+        monkeypatch.setenv("COURSE_BACKEND", "openai")
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+        monkeypatch.setenv("COURSE_BUDGET_USD", "0.50")
+        reset_spend()
+        yield server

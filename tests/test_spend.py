@@ -259,24 +259,10 @@ def test_the_ledger_file_is_where_config_says(live_env, tmp_path, monkeypatch) -
     assert json.loads(Path(path).read_text())["requests"] == 1
 
 
-# --- issue 16: the cap cannot be bypassed (against a fake *paid* server) --------------------------
-
-from paid_server import PaidServer  # noqa: E402  (a helper beside the tests)
+# --- issue 16: the cap cannot be bypassed (against a fake *paid* server: conftest's `paid`) ------
 
 MINI = "gpt-5.4-mini"  # $0.75 in / $4.50 out per 1M tokens
 LARGE = "gpt-5.4"  # $2.50 in / $15.00 out per 1M tokens
-
-
-@pytest.fixture
-def paid(monkeypatch):
-    """A live backend whose server answers with the usage a test sets; cap $0.50."""
-    with PaidServer() as server:
-        monkeypatch.setenv("COURSE_BACKEND", "openai")
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-        monkeypatch.setenv("COURSE_BUDGET_USD", "0.50")
-        spend.reset_spend()
-        yield server
 
 
 def _ledger() -> SpendTotal:
