@@ -97,7 +97,8 @@ def make_client(
 
     ``base_url`` / ``api_key``: as the SDK's (None: the SDK reads ``OPENAI_BASE_URL`` /
     ``OPENAI_API_KEY``). ``transport``: an httpx2 transport to send through instead of the
-    network. ``guard``: the live spend guard every request passes first. ``like``: a client
+    network (one that serves both kinds, if ``like=`` is to turn the client into the other
+    kind). ``guard``: the live spend guard every request passes first. ``like``: a client
     made here whose base URL, key, transport and guard the new one copies (the runner turns a
     learner's sync client into an async one this way). ``sdk_options`` go to the SDK
     (``max_retries``, ``timeout``, ...).
@@ -156,7 +157,8 @@ def _environment_proxy(url: str) -> str | None:
     used is looked up here (with the standard library's reading of them).
     """
     parts = urlsplit(url)
-    proxy = urllib.request.getproxies().get(parts.scheme)
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
     if proxy is None or urllib.request.proxy_bypass(parts.hostname or ""):
         return None
     return proxy
