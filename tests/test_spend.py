@@ -13,7 +13,7 @@ from pathlib import Path
 
 import openai
 import pytest
-from conftest import TEST_KEY  # the live_env fixture sets it as OPENAI_API_KEY
+from conftest import TEST_KEY, go_live  # live_env and paid set TEST_KEY as OPENAI_API_KEY
 
 from course_utils import client as course_client
 from course_utils import config, spend
@@ -496,14 +496,14 @@ def test_a_request_sent_and_never_answered_is_billed_at_its_reservation(paid, mo
     assert "3 never answered" in spend.spend_summary()
 
 
-def test_a_request_that_never_left_is_not_billed(monkeypatch) -> None:
+def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]  # nothing listens here once the socket closes
-    monkeypatch.setenv("COURSE_BACKEND", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{closed}/v1")
-    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-    spend.reset_spend()
+        return s.getsockname()[1]  # nothing listens here once the socket closes
+
+
+def test_a_request_that_never_left_is_not_billed(monkeypatch) -> None:
+    go_live(monkeypatch, f"http://127.0.0.1:{_closed_port()}/v1")
     with pytest.raises(openai.APIConnectionError):
         get_client(max_retries=1).responses.create(model=MINI, input="hi", max_output_tokens=50)
     total = _ledger()
@@ -616,12 +616,6 @@ def test_streams_from_the_course_simulator_are_settled_from_their_usage(live_env
 # --- issue 29 A: every path gets its client from the one factory, guarded by its transport -------
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]  # nothing listens here once the socket closes
-
-
 @pytest.mark.parametrize("spelling", ["http://LOCALHOST:{port}/v1", "http://localhost:{port}/v1/"])
 def test_the_runner_keeps_the_guard_of_get_client_however_the_url_is_spelled(
     paid, monkeypatch, spelling
@@ -656,10 +650,7 @@ def test_the_runner_releases_what_it_reserved_for_requests_that_never_left(monke
     reservation ($0.48 held after 16) and every later live request was refused."""
     from course_utils.runner import run_prompts
 
-    monkeypatch.setenv("COURSE_BACKEND", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{_closed_port()}/v1")
-    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-    spend.reset_spend()
+    go_live(monkeypatch, f"http://127.0.0.1:{_closed_port()}/v1")
     summary = run_prompts(["one", "two", "three"], max_retries=1, progress=False)
     assert summary.results is not None and not any(r.ok for r in summary.results)
     total = _ledger()
@@ -716,11 +707,8 @@ BATCH_POLL = {"min_poll_s": 0.005, "max_poll_s": 0.05, "progress": False, "log":
 def live_batches(make_sim, monkeypatch):
     """A live backend whose server is a simulator with a fast Batch API; cap $5."""
     sim = make_sim(batch_time_scale=1e6)  # a batch day passes in a blink
-    monkeypatch.setenv("COURSE_BACKEND", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sim-course-key")
+    go_live(monkeypatch, sim.base_url, "sim-course-key")
     monkeypatch.setenv("COURSE_BUDGET_USD", "5")
-    spend.reset_spend()
     return sim
 
 
