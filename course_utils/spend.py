@@ -191,7 +191,7 @@ class SpendGuard:
 
     def for_batches(self) -> SpendGuard:
         """A guard on the same ledger that also lets the Batch API's uploads and batch calls
-        through: for the batch path only, which reserves each whole batch (``reserve_lines``)
+        through: for the batch path only, which reserves each whole batch (``reserve_batch``)
         before uploading it and settles it when collected."""
         return SpendGuard(self._budget_usd, self.ledger, batches=True)
 
