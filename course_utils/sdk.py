@@ -2,15 +2,16 @@
 
 Notebooks (``get_client``), the runner, the batch path, the checks and the simulator all get
 their ``openai.OpenAI`` / ``openai.AsyncOpenAI`` here, so what a client talks through is decided
-once: an optional innermost ``transport`` (an in-process simulator, say), wrapped by the live
-spend guard when a ``guard`` is given. Both go in through the SDK's public ``http_client``
-argument; nothing inside the SDK or its HTTP client is patched.
+once: an optional innermost ``transport`` (an in-process simulator, say), wrapped by a ``guard``
+when one is given (the live spend guard, ``spend.SpendGuard``). Both go in through the SDK's
+public ``http_client`` argument; nothing inside the SDK or its HTTP client is patched.
 
 A client built by hand (``openai.OpenAI()``) has no guard: the spend cap covers the clients
 built here.
 
-This module sits below the simulator in the layers (the simulator's ``client()`` calls it) and
-never imports it; choosing between simulator and live API is ``client.get_client``'s job.
+The factory knows nothing about money (a guard is anything that wraps a transport), so it sits
+on the foundation: the simulator's ``client()`` calls it without importing the live code.
+Choosing between simulator and live API is ``client.get_client``'s job.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 import urllib.request
 import weakref
 from dataclasses import dataclass
-from typing import Any, Literal, overload
+from typing import Any, Literal, Protocol, overload
 from urllib.parse import urlsplit
 
 import httpx2
@@ -26,18 +27,23 @@ import openai
 from openai import _constants as _sdk
 
 from . import config
-from .spend import AsyncGuardTransport, GuardTransport, SpendGuard
 
-__all__ = ["guard_of", "make_client"]
+__all__ = ["TransportGuard", "guard_of", "make_client"]
 
 Client = openai.OpenAI | openai.AsyncOpenAI
+
+
+class TransportGuard(Protocol):
+    """What ``make_client`` needs of a guard: a transport that asks it first, around ``inner``."""
+
+    def wrap(self, inner: Any, *, asynchronous: bool) -> Any: ...
 
 
 @dataclass(frozen=True)
 class _Made:
     """How a client was built, so ``like=`` can build its twin the same way."""
 
-    guard: SpendGuard | None
+    guard: TransportGuard | None
     transport: Any
 
 
@@ -51,7 +57,7 @@ def make_client(
     base_url: str | None = None,
     api_key: str | None = None,
     transport: Any = None,
-    guard: SpendGuard | None = None,
+    guard: TransportGuard | None = None,
     like: Client | None = None,
     **sdk_options: Any,
 ) -> openai.OpenAI: ...
@@ -64,7 +70,7 @@ def make_client(
     base_url: str | None = None,
     api_key: str | None = None,
     transport: Any = None,
-    guard: SpendGuard | None = None,
+    guard: TransportGuard | None = None,
     like: Client | None = None,
     **sdk_options: Any,
 ) -> openai.AsyncOpenAI: ...
@@ -77,7 +83,7 @@ def make_client(
     base_url: str | None = None,
     api_key: str | None = None,
     transport: Any = None,
-    guard: SpendGuard | None = None,
+    guard: TransportGuard | None = None,
     like: Client | None = None,
     **sdk_options: Any,
 ) -> Client: ...
@@ -89,7 +95,7 @@ def make_client(
     base_url: str | None = None,
     api_key: str | None = None,
     transport: Any = None,
-    guard: SpendGuard | None = None,
+    guard: TransportGuard | None = None,
     like: Client | None = None,
     **sdk_options: Any,
 ) -> Client:
@@ -98,7 +104,7 @@ def make_client(
     ``base_url`` / ``api_key``: as the SDK's (None: the SDK reads ``OPENAI_BASE_URL`` /
     ``OPENAI_API_KEY``). ``transport``: an httpx2 transport to send through instead of the
     network (one that serves both kinds, if ``like=`` is to turn the client into the other
-    kind). ``guard``: the live spend guard every request passes first. ``like``: a client
+    kind). ``guard``: what every request passes first (the live spend guard). ``like``: a client
     made here whose base URL, key, transport and guard the new one copies (the runner turns a
     learner's sync client into an async one this way). ``sdk_options`` go to the SDK
     (``max_retries``, ``timeout``, ...).
@@ -129,24 +135,23 @@ def make_client(
     return client
 
 
-def guard_of(client: Client) -> SpendGuard | None:
-    """The spend guard a client made here sends through (None: unguarded, or built by hand)."""
+def guard_of(client: Client) -> TransportGuard | None:
+    """The guard a client made here sends through (None: unguarded, or built by hand)."""
     made = _made.get(client)
     return made.guard if made is not None else None
 
 
 def _http_client(
-    asynchronous: bool, base_url: str | None, transport: Any, guard: SpendGuard | None
+    asynchronous: bool, base_url: str | None, transport: Any, guard: TransportGuard | None
 ) -> httpx2.Client | httpx2.AsyncClient:
     """The SDK's default HTTP client around ``transport`` (the network's by default), guarded."""
     if transport is None:
         kind = httpx2.AsyncHTTPTransport if asynchronous else httpx2.HTTPTransport
         proxy = _environment_proxy(base_url or config.live_base_url())
         transport = kind(limits=_sdk.DEFAULT_CONNECTION_LIMITS, proxy=proxy)
+    outer = transport if guard is None else guard.wrap(transport, asynchronous=asynchronous)
     if asynchronous:
-        outer = transport if guard is None else AsyncGuardTransport(transport, guard)
         return openai.DefaultAsyncHttpxClient(transport=outer)
-    outer = transport if guard is None else GuardTransport(transport, guard)
     return openai.DefaultHttpxClient(transport=outer)
 
 

@@ -62,7 +62,7 @@ from typing import Any
 
 import httpx2
 
-from . import config
+from . import config, sdk
 from .ledger import BudgetExceeded, LiveRequestRefused, SpendLedger, SpendTotal, is_count
 from .pricing import ModelInfo, UnknownModelError, estimate_cost, get_model, list_models
 from .tokens import count_request_input, requested_output_cap
@@ -76,6 +76,7 @@ __all__ = [
     "SpendLedger",
     "SpendTotal",
     "batch_line_cost",
+    "guard_of",
     "remaining_usd",
     "reset_spend",
     "spend_guard",
@@ -188,6 +189,10 @@ class SpendGuard:
         self.ledger = ledger if ledger is not None else SpendLedger(config.spend_ledger_path())
         self.held_usd = 0.0  # reservations of this process's requests still in flight
         self._lock = threading.Lock()
+
+    def wrap(self, inner: Any, *, asynchronous: bool) -> GuardTransport | AsyncGuardTransport:
+        """The transport ``sdk.make_client`` puts in front of a client's real one."""
+        return AsyncGuardTransport(inner, self) if asynchronous else GuardTransport(inner, self)
 
     def for_batches(self) -> SpendGuard:
         """A guard on the same ledger that also lets the Batch API's uploads and batch calls
@@ -612,6 +617,13 @@ class AsyncGuardTransport(httpx2.AsyncBaseTransport):
 
 _lock = threading.Lock()
 _guard: SpendGuard | None = None
+
+
+def guard_of(client: sdk.Client) -> SpendGuard | None:
+    """The spend guard a client built by ``sdk.make_client`` sends through (None: unguarded,
+    or built by hand)."""
+    guard = sdk.guard_of(client)
+    return guard if isinstance(guard, SpendGuard) else None
 
 
 def spend_guard() -> SpendGuard:

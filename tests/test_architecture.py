@@ -88,10 +88,7 @@ VIOLATIONS: dict[str, tuple[list[tuple[str, str]], str]] = {
         "Layers",
     ),
     "simulator imports a module that does not exist yet": (
-        [
-            ("ratelimit.py", "import json"),
-            ("simulator/limits.py", "from course_utils import ratelimit"),
-        ],
+        [("spend.py", "import json"), ("simulator/limits.py", "from course_utils import spend")],
         "Layers",
     ),
     "client imports simulator internals": (

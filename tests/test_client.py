@@ -25,8 +25,7 @@ from course_utils.client import (
 )
 from course_utils.config import ConfigError
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost
-from course_utils.sdk import guard_of
-from course_utils.spend import LiveRequestRefused, spend_guard
+from course_utils.spend import LiveRequestRefused, guard_of, spend_guard
 
 
 def test_simulator_is_the_default_even_with_a_key(monkeypatch) -> None:

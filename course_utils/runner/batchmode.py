@@ -50,8 +50,7 @@ from ..batch import (
 from ..client import get_client, make_client
 from ..pricing import DEFAULT_MODEL, model_or_default
 from ..results import Result
-from ..sdk import guard_of
-from ..spend import BudgetExceeded, spend_guard
+from ..spend import BudgetExceeded, guard_of, spend_guard
 from ..tokens import count_request_input, truncate_to_tokens
 from .engine import DEFAULT_MAX_OUTPUT_TOKENS, prepare
 from .inputs import InputError, PromptItem
