@@ -770,3 +770,15 @@ def test_a_batch_resumed_after_its_collection_crashed_is_counted_whole(
     total = _ledger()
     assert total.spent_usd == pytest.approx(_batch_cost((r, DEFAULT_MODEL) for r in records))
     assert total.reserved_usd == pytest.approx(0)
+
+
+def test_the_batch_paths_guard_lets_only_the_batch_api_through(paid) -> None:
+    """The batch path reserves each whole batch itself; its client may upload and create
+    batches, and is still refused everything else the guard cannot price."""
+    client = make_client(guard=spend.spend_guard().for_batches(), max_retries=0)
+    client.files.create(file=("a.jsonl", b"{}"), purpose="batch")
+    client.batches.create(input_file_id="f", endpoint="/v1/responses", completion_window="24h")
+    with pytest.raises(spend.LiveRequestRefused, match="embeddings"):
+        client.embeddings.create(model="text-embedding-3-small", input="hi")
+    assert [a.path for a in paid.arrivals] == ["/v1/files", "/v1/batches"]
+    assert _ledger().reserved_usd == 0 and _ledger().spent_usd == 0
