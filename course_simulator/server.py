@@ -29,7 +29,7 @@ import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT, BatchService
@@ -50,9 +50,6 @@ from .http import MAX_BODY_BYTES, MAX_CONNECTIONS, READ_TIMEOUT_S, Server
 from .limits import MAX_KEYS, RateLimiter, format_duration
 from .model import profile
 from .protocol import Call, Endpoint, Reply, RequestRecord, SideRoute, StreamCut
-
-if TYPE_CHECKING:
-    import openai
 
 __all__ = [
     "DEFAULT_CLIENT_KEY",
@@ -325,13 +322,14 @@ class Simulator:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/v1"
 
-    def client(self, **kwargs: Any) -> openai.OpenAI:
-        """An SDK client pointed at this simulator (kwargs go to ``openai.OpenAI``)."""
-        import openai  # here, so that the CLI server starts without importing the SDK
+    def client(self, **kwargs: Any) -> Any:
+        """An SDK client pointed at this simulator (kwargs go to ``course_utils.sdk.make_client``;
+        ``asynchronous=True`` gives an ``openai.AsyncOpenAI``)."""
+        from course_utils.sdk import make_client  # here: the CLI server starts without the SDK
 
         kwargs.setdefault("api_key", DEFAULT_CLIENT_KEY)
         kwargs.setdefault("base_url", self.base_url)
-        return openai.OpenAI(**kwargs)
+        return make_client(**kwargs)
 
     def queue_faults(self, faults: Iterable[str | None], *, replace: bool = False) -> None:
         """Script the next generating requests: each a fault kind, or None to serve normally.

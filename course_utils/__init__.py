@@ -31,6 +31,7 @@ _EXPORTS = {
     "budget_usd": "config",
     # client
     "get_client": "client",
+    "get_async_client": "client",
     "get_simulator": "client",
     "backend_banner": "client",
     "BudgetExceeded": "client",

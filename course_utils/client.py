@@ -1,9 +1,11 @@
-"""``get_client()``: the one way notebooks get an ``openai.OpenAI`` client, offline or live.
+"""``get_client()``: the one way notebooks get an SDK client, offline or live.
 
 ``COURSE_BACKEND=simulator`` (the default) starts one shared in-process course simulator and
 points the SDK at it. ``COURSE_BACKEND=openai`` builds a live client from the SDK's own
 ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL`` and guards it with the course's spend cap
-(``COURSE_BUDGET_USD``, one total per learner; see ``spend``). Live code never loads the
+(``COURSE_BUDGET_USD``, one total per learner; see ``spend``). ``get_async_client()`` is the
+same for ``openai.AsyncOpenAI``. Both are built by ``sdk.make_client``, the one client factory
+(a client built by hand, ``openai.OpenAI()``, has no spend guard). Live code never loads the
 simulator: ``get_simulator()`` imports it when it is first called.
 """
 
@@ -18,6 +20,7 @@ import openai
 
 from . import config
 from .config import DEFAULT_SIM_LATENCY_SCALE
+from .sdk import make_client
 from .spend import BudgetExceeded, SpendGuard, reset_spend, spend_guard, spend_summary, spent_usd
 
 if TYPE_CHECKING:  # live code never imports the simulator; get_simulator() does, when called
@@ -28,8 +31,10 @@ __all__ = [
     "BudgetExceeded",
     "SpendGuard",
     "backend_banner",
+    "get_async_client",
     "get_client",
     "get_simulator",
+    "make_client",
     "reset_spend",
     "shown_url",
     "spent_usd",
@@ -98,18 +103,21 @@ def _show_banner_once() -> None:
 
 
 def get_client(**overrides: Any) -> openai.OpenAI:
-    """An ``openai.OpenAI`` for the chosen backend; ``overrides`` go to ``openai.OpenAI``."""
-    if config.backend() == "simulator":
-        client = get_simulator().client(**overrides)
-        _show_banner_once()
-        return client
-    if not (overrides.get("api_key") or config.api_key_set()):
-        raise config.ConfigError(
-            "COURSE_BACKEND=openai needs an API key, and OPENAI_API_KEY is not set. Set it in the "
-            "environment before starting Jupyter (export OPENAI_API_KEY=...), or unset "
-            "COURSE_BACKEND to use the offline simulator. See notebooks/00_start_here.ipynb."
-        )
-    overrides["http_client"] = spend_guard().http_client(overrides.get("http_client"))
-    client = openai.OpenAI(**overrides)
+    """An ``openai.OpenAI`` for the chosen backend; ``overrides`` go to the SDK's constructor
+    (``max_retries``, ``timeout``, ...). Live, it sends through the course's spend guard."""
+    client: openai.OpenAI = _backend_client(False, overrides)
     _show_banner_once()
     return client
+
+
+def get_async_client(**overrides: Any) -> openai.AsyncOpenAI:
+    """``get_client``'s ``openai.AsyncOpenAI`` twin: same backend, same spend guard (no banner:
+    it serves code such as the runner, whose command line says where it sends)."""
+    client: openai.AsyncOpenAI = _backend_client(True, overrides)
+    return client
+
+
+def _backend_client(asynchronous: bool, overrides: dict[str, Any]) -> Any:
+    if config.backend() == "simulator":
+        return get_simulator().client(asynchronous=asynchronous, **overrides)
+    return make_client(asynchronous=asynchronous, guard=spend_guard(), **overrides)

@@ -41,42 +41,41 @@ interpreter, image generation, ...); ``previous_response_id``, ``conversation`` 
 "priority"`` (not in the catalogue's prices); a Chat stream without ``include_usage``. GET and
 DELETE requests (listing models, retrieving, deleting) cost nothing and pass.
 
-The guard is a wrapper around the transports of the SDK's own HTTP client (``http_client()``,
-``async_http_client()``), so the SDK itself is used exactly as shipped and sees a refusal as an
-``openai.OpenAIError`` it raises at once, without retrying. The ledger is safe under concurrent
-kernels: every update takes an exclusive file lock (``fcntl.flock``; ``msvcrt`` on Windows) and
-replaces the file atomically.
+The guard is an httpx2 transport (``GuardTransport``, ``AsyncGuardTransport``) that
+``course_utils.sdk.make_client`` puts around the client's real one, through the SDK's public
+``http_client`` argument: the SDK is used exactly as shipped, sees a refusal as an
+``openai.OpenAIError`` it raises at once without retrying, and every request it sends -- each
+retry, each connection that fails -- passes the guard. A client built by hand
+(``openai.OpenAI()``) has no guard. The ledger itself (file lock, atomic writes, a deleted
+ledger noticed) is ``course_utils.ledger``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
-import os
 import re
-import sys
 import threading
-import zlib
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-import openai
 
-from . import config
+from . import config, sdk
+from .ledger import BudgetExceeded, LiveRequestRefused, SpendLedger, SpendTotal, is_count
 from .pricing import ModelInfo, UnknownModelError, estimate_cost, get_model, list_models
 from .tokens import count_request_input, requested_output_cap
 
 __all__ = [
+    "AsyncGuardTransport",
     "BudgetExceeded",
+    "GuardTransport",
     "LiveRequestRefused",
     "SpendGuard",
     "SpendLedger",
     "SpendTotal",
+    "guard_of",
     "remaining_usd",
     "reset_spend",
     "spend_guard",
@@ -97,42 +96,7 @@ _UNSEEN_INPUT = ("previous_response_id", "conversation", "prompt")
 _EXTRA_INPUT_FIELDS = ("tools", "tool_choice", "text", "response_format", "functions", "prediction")
 _DATED = re.compile(r"-\d{4}-\d{2}-\d{2}$")
 _MAX_METERED_BYTES = 64 * 1024 * 1024
-_TICKET = "course_spend_ticket"  # request.extensions key (the compat hooks)
-
-
-class LiveRequestRefused(openai.OpenAIError):
-    """A live request the course's spend guard refused to send (nothing left the machine)."""
-
-
-class BudgetExceeded(LiveRequestRefused):
-    """A live request would pass the course's spend cap, so it was not sent."""
-
-    def __init__(
-        self,
-        estimate_usd: float,
-        spent_usd: float,
-        budget_usd: float,
-        what: str,
-        reserved_usd: float = 0.0,
-    ) -> None:
-        self.estimate_usd, self.spent_usd, self.budget_usd = estimate_usd, spent_usd, budget_usd
-        self.reserved_usd = reserved_usd
-        held = (
-            f" and ${reserved_usd:.4f} reserved by requests in flight" if reserved_usd > 0 else ""
-        )
-        uncapped = "no output cap" in what
-        super().__init__(
-            f"Not sent: this request could cost up to ${estimate_usd:.4f} ({what}); with "
-            f"${spent_usd:.4f} already spent{held} it would pass the course's spend cap of "
-            f"${budget_usd:.2f} (COURSE_BUDGET_USD, one total across notebooks). "
-            + (
-                "It sets no output cap, so it is priced at the model's maximum output: set "
-                "max_output_tokens (Chat: max_completion_tokens). "
-                if uncapped
-                else "Lower max_output_tokens, "
-            )
-            + "Shorten the input, pick a cheaper model, or raise COURSE_BUDGET_USD deliberately."
-        )
+_BATCH_API = re.compile(r"/(files|batches)(/[^/]+/cancel)?$")
 
 
 def _refused(what: str, why: str, instead: str) -> LiveRequestRefused:
@@ -141,195 +105,6 @@ def _refused(what: str, why: str, instead: str) -> LiveRequestRefused:
         f"mode (COURSE_BACKEND=openai). {instead} (See the spend cap in "
         "notebooks/00_start_here.ipynb.)"
     )
-
-
-# --- the ledger ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SpendTotal:
-    """What the ledger holds: dollars spent (settled, and billed for requests never answered),
-    dollars reserved by requests in flight, the counts, and since when (UTC, ISO)."""
-
-    spent_usd: float = 0.0
-    requests: int = 0
-    since: str = ""
-    reserved_usd: float = 0.0
-    unanswered: int = 0
-
-    @property
-    def committed_usd(self) -> float:
-        """Spent + reserved: what the cap is checked against."""
-        return self.spent_usd + self.reserved_usd
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _amount(value: object) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, int | float)
-        and math.isfinite(value)
-        and value >= 0
-    )
-
-
-def _count(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int) and value >= 0
-
-
-class SpendLedger:
-    """The spend total in one small JSON file, safe to update from several processes at once."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._lock_path = self.path.with_name(self.path.name + ".lock")
-        self._thread_lock = threading.Lock()  # flock is per process: threads queue here first
-
-    def __repr__(self) -> str:
-        return f"<SpendLedger {self.path}>"
-
-    def read(self) -> SpendTotal:
-        """The current total ($0 when the file does not exist yet).
-
-        Readers need no lock: writers replace the file atomically, so a read sees one whole
-        version. A damaged file is an error, never a silent $0: the cap must not reset itself.
-        """
-        try:
-            text = self.path.read_text("utf-8")
-        except FileNotFoundError:
-            return SpendTotal()
-        except OSError as err:
-            raise self._damaged(f"it cannot be read: {err.strerror}") from None
-        try:
-            data = json.loads(text)
-            spent, requests = data["spent_usd"], data["requests"]
-            reserved, unanswered = data.get("reserved_usd", 0.0), data.get("unanswered", 0)
-            since = str(data.get("since", ""))
-        except (ValueError, TypeError, KeyError, AttributeError):
-            raise self._damaged("it is not the course's JSON ledger") from None
-        if not (_amount(spent) and _amount(reserved) and _count(requests) and _count(unanswered)):
-            raise self._damaged("its amounts or counts are not valid")
-        return SpendTotal(float(spent), requests, since, float(reserved), unanswered)
-
-    def add(self, usd: float) -> SpendTotal:
-        """Add one answered request's cost; returns the new total."""
-        _check_usd(usd)
-        return self._update(
-            lambda t: replace(t, spent_usd=t.spent_usd + usd, requests=t.requests + 1)
-        )
-
-    def reserve(self, usd: float, budget_usd: float, what: str) -> SpendTotal:
-        """Reserve ``usd`` for a request about to be sent, or raise ``BudgetExceeded`` if spent +
-        reserved + ``usd`` would pass ``budget_usd`` (checked and written under the lock)."""
-        _check_usd(usd)
-
-        def change(t: SpendTotal) -> SpendTotal:
-            if t.committed_usd + usd > budget_usd:
-                raise BudgetExceeded(usd, t.spent_usd, budget_usd, what, t.reserved_usd)
-            return replace(t, reserved_usd=t.reserved_usd + usd)
-
-        return self._update(change)
-
-    def settle(self, reserved_usd: float, actual_usd: float) -> SpendTotal:
-        """An answered request: its reservation goes, its actual cost is added."""
-        _check_usd(actual_usd)
-        return self._update(
-            lambda t: replace(
-                t,
-                reserved_usd=max(0.0, t.reserved_usd - reserved_usd),
-                spent_usd=t.spent_usd + actual_usd,
-                requests=t.requests + 1,
-            )
-        )
-
-    def bill_unanswered(self, reserved_usd: float) -> SpendTotal:
-        """A request sent and never answered: billed at its reservation (the service may have)."""
-        return self._update(
-            lambda t: replace(
-                t,
-                reserved_usd=max(0.0, t.reserved_usd - reserved_usd),
-                spent_usd=t.spent_usd + reserved_usd,
-                requests=t.requests + 1,
-                unanswered=t.unanswered + 1,
-            )
-        )
-
-    def release(self, reserved_usd: float) -> SpendTotal:
-        """A request that costs nothing after all (never sent, or an error answer)."""
-        return self._update(
-            lambda t: replace(t, reserved_usd=max(0.0, t.reserved_usd - reserved_usd))
-        )
-
-    def reset(self) -> None:
-        """Start again at $0 (the only way the total ever goes down)."""
-        with self._locked():
-            self._write(SpendTotal(since=_now()))
-
-    def _update(self, change: Any) -> SpendTotal:
-        with self._locked():
-            old = self.read()
-            new = change(old)
-            if not new.since:
-                new = replace(new, since=_now())
-            self._write(new)
-        return new
-
-    def _damaged(self, why: str) -> config.ConfigError:
-        return config.ConfigError(
-            f"The course's spend ledger {self.path} is damaged: {why}. It keeps your live spend "
-            "across notebooks, so live requests stop until it is fixed. Look at your usage on "
-            "the provider's dashboard, then call course_utils.reset_spend() to start the count "
-            "at $0 (or set COURSE_SPEND_LEDGER to another file)."
-        )
-
-    @contextlib.contextmanager
-    def _locked(self) -> Iterator[None]:
-        """Hold the ledger's exclusive lock (threads of this process, then other processes)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._thread_lock, open(self._lock_path, "a+b") as lock:
-            if sys.platform == "win32":
-                import msvcrt
-
-                lock.seek(0)
-                msvcrt.locking(lock.fileno(), msvcrt.LK_LOCK, 1)
-                try:
-                    yield
-                finally:
-                    lock.seek(0)
-                    msvcrt.locking(lock.fileno(), msvcrt.LK_UNLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
-
-    def _write(self, total: SpendTotal) -> None:
-        """Write ``total`` atomically: a temporary file in the same folder, then a rename."""
-        data = {
-            "spent_usd": total.spent_usd,
-            "requests": total.requests,
-            "reserved_usd": total.reserved_usd,
-            "unanswered": total.unanswered,
-            "since": total.since,
-            "about": "Live API spend of the course (course_utils.spend); reset_spend() zeroes it.",
-        }
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-
-
-def _check_usd(usd: object) -> None:
-    if not _amount(usd):
-        raise ValueError(f"a cost must be a number of dollars >= 0, got {usd!r}")
 
 
 # --- what a request may cost ---------------------------------------------------------------------
@@ -401,11 +176,28 @@ class SpendGuard:
     running kernel takes effect at once.
     """
 
-    def __init__(self, budget_usd: float | None = None, ledger: SpendLedger | None = None) -> None:
+    def __init__(
+        self,
+        budget_usd: float | None = None,
+        ledger: SpendLedger | None = None,
+        *,
+        batches: bool = False,
+    ) -> None:
         self._budget_usd = budget_usd
+        self.batches = batches  # let the Batch API's own calls through (see for_batches)
         self.ledger = ledger if ledger is not None else SpendLedger(config.spend_ledger_path())
         self.held_usd = 0.0  # reservations of this process's requests still in flight
         self._lock = threading.Lock()
+
+    def wrap(self, inner: Any, *, asynchronous: bool) -> GuardTransport | AsyncGuardTransport:
+        """The transport ``sdk.make_client`` puts in front of a client's real one."""
+        return AsyncGuardTransport(inner, self) if asynchronous else GuardTransport(inner, self)
+
+    def for_batches(self) -> SpendGuard:
+        """A guard on the same ledger that also lets the Batch API's uploads and batch calls
+        through: for the batch path only, which reserves each whole batch (``reserve_batch``)
+        before uploading it and settles it when collected."""
+        return SpendGuard(self._budget_usd, self.ledger, batches=True)
 
     @property
     def budget_usd(self) -> float:
@@ -512,6 +304,8 @@ class SpendGuard:
         method, path = request.method.upper(), request.url.path.rstrip("/")
         if method in _FREE_METHODS or path.endswith(_FREE_POST_PATHS):
             return None
+        if self.batches and _BATCH_API.search(path):
+            return None  # the batch path reserved the whole batch before uploading it
         endpoint = _endpoint(method, path)
         if endpoint is None:
             raise _refused(
@@ -522,12 +316,23 @@ class SpendGuard:
                 "Use client.responses.create or client.chat.completions.create in live mode, "
                 "or work offline with the simulator.",
             )
+        coding = request.headers.get("content-encoding", "identity").strip().lower()
+        if coding != "identity":
+            raise _refused(
+                f"a {method} {path} body sent with Content-Encoding: {coding}",
+                "the guard reads the request as it is sent and does not undo compression",
+                "Send the body uncompressed (the SDK does unless told otherwise).",
+            )
         return endpoint
 
     def admit(self, request: httpx2.Request, endpoint: str, content: bytes) -> _Ticket | None:
         """Reserve the worst case of a generating request (None: not a JSON object, which the
         service answers with a free 400), or raise ``BudgetExceeded`` / ``LiveRequestRefused``
-        before anything is sent."""
+        before anything is sent.
+
+        The answer is asked for uncompressed, so the bytes the guard reads as they pass are
+        the ones the SDK parses (no second decoder here).
+        """
         try:
             body = json.loads(content or b"{}")
         except ValueError:
@@ -538,61 +343,29 @@ class SpendGuard:
         self.ledger.reserve(found.usd, self.budget_usd, found.what)
         with self._lock:
             self.held_usd += found.usd
-        if found.stream:  # read the events as sent (no compression to undo)
-            request.headers["Accept-Encoding"] = "identity"
+        request.headers["Accept-Encoding"] = "identity"
         return _Ticket(self, found)
+
+    def reserve_batch(self, lines: Iterable[tuple[str, int, int | None]]) -> float:
+        """Reserve a Batch API batch's worst case before it is uploaded; returns the USD held.
+
+        Each line is ``(model, input tokens, output cap)``, priced at batch prices at *its own*
+        model (one the catalogue does not price: at the dearest row); a line without a cap at
+        its model's maximum output. ``BudgetExceeded`` if the whole batch would pass the cap.
+        """
+        usd, count = 0.0, 0
+        for model, input_tokens, cap in lines:
+            row = _price_model(model)
+            out = cap if cap is not None else get_model(row).max_output
+            usd += estimate_cost(row, input_tokens, out, batch=True)
+            count += 1
+        what = f"a batch of {count:,} requests at batch prices, input + output cap of each line"
+        self.ledger.reserve(usd, self.budget_usd, what)
+        return usd
 
     def _done(self, usd: float) -> None:
         with self._lock:
             self.held_usd = max(0.0, self.held_usd - usd)
-
-    # --- clients ---------------------------------------------------------------------------
-
-    def http_client(self, client: httpx2.Client | None = None) -> httpx2.Client:
-        """An HTTP client for ``openai.OpenAI(http_client=...)`` whose every transport (the
-        default one and any proxy mounts) goes through this guard."""
-        client = client if client is not None else openai.DefaultHttpxClient()
-        client._transport = _GuardedTransport(client._transport, self)
-        client._mounts = {
-            pattern: None if t is None else _GuardedTransport(t, self)
-            for pattern, t in client._mounts.items()
-        }
-        return client
-
-    def async_http_client(self, client: httpx2.AsyncClient | None = None) -> httpx2.AsyncClient:
-        """The same for ``openai.AsyncOpenAI(http_client=...)``."""
-        client = client if client is not None else openai.DefaultAsyncHttpxClient()
-        client._transport = _GuardedAsyncTransport(client._transport, self)
-        client._mounts = {
-            pattern: None if t is None else _GuardedAsyncTransport(t, self)
-            for pattern, t in client._mounts.items()
-        }
-        return client
-
-    # --- event hooks (kept for code that installs them itself) ------------------------------
-
-    def check(self, request: httpx2.Request) -> None:
-        """httpx request hook: reserve, or refuse before sending. Prefer ``http_client()``:
-        hooks never see a timeout, so such a request keeps its reservation (it stays counted)."""
-        endpoint = self.route(request)
-        if endpoint is not None:
-            ticket = self.admit(request, endpoint, request.content)
-            if ticket is not None:
-                request.extensions[_TICKET] = ticket
-
-    def track(self, response: httpx2.Response) -> None:
-        """httpx response hook: settle from a read JSON answer; anything else it cannot read
-        (a stream, an unread body) is billed at its reservation."""
-        ticket = response.request.extensions.pop(_TICKET, None)
-        if not isinstance(ticket, _Ticket):
-            return
-        if response.status_code >= 300:
-            ticket.release()
-            return
-        try:
-            ticket.settle_from_usage(response.json().get("usage"))
-        except Exception:  # not read, not JSON: the reservation stands
-            ticket.bill_reservation()
 
 
 class _Ticket:
@@ -627,53 +400,42 @@ class _Ticket:
             self.guard.ledger.settle(self.found.usd, usd)
 
 
-def _usage_cost(model: str, usage: object) -> float | None:
+def _usage_cost(model: str, usage: object, *, batch: bool = False) -> float | None:
     """USD of a Responses or Chat ``usage`` object (None if it is not one)."""
     if not isinstance(usage, dict):
         return None
     inp = usage.get("input_tokens", usage.get("prompt_tokens"))
     out = usage.get("output_tokens", usage.get("completion_tokens"))
-    if not (_count(inp) and _count(out)):
+    if not (is_count(inp) and is_count(out)):
         return None
     details = usage.get("input_tokens_details") or usage.get("prompt_tokens_details") or {}
     cached = details.get("cached_tokens") if isinstance(details, dict) else 0
-    cached = min(cached if _count(cached) else 0, inp)  # type: ignore[type-var]
-    return estimate_cost(model, inp, out, cached)  # type: ignore[arg-type]
+    cached = min(cached if is_count(cached) else 0, inp)  # type: ignore[type-var]
+    return estimate_cost(model, inp, out, cached, batch=batch)  # type: ignore[arg-type]
 
 
 # --- metering the answer as it passes through -----------------------------------------------------
 
 
 class _Meter:
-    """Reads an answer's bytes as they pass: a JSON body's ``usage``, or a stream's final usage
-    event. Settles the ticket once it knows; ``finish`` settles what is left (at the
-    reservation when no usage was seen)."""
+    """Reads an answer's bytes once, as they pass to the SDK: a JSON body's ``usage``, or a
+    stream's final usage event. Settles the ticket once it knows; ``finish`` settles what is
+    left (at the reservation when no usage was seen)."""
 
     def __init__(self, response: httpx2.Response, ticket: _Ticket) -> None:
         self.ticket = ticket
-        ctype = response.headers.get("content-type", "")
-        self.sse = "event-stream" in ctype
-        self.readable = True
-        self._decoder: Any = None
+        self.sse = "event-stream" in response.headers.get("content-type", "")
+        # The guard asked for the answer uncompressed; one compressed anyway is not read here
+        # (its reservation stands) rather than decoded a second time.
         coding = response.headers.get("content-encoding", "identity").strip().lower()
-        if coding == "gzip":
-            self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif coding == "deflate":
-            self._decoder = zlib.decompressobj()
-        elif coding not in ("", "identity"):
-            self.readable = False  # an encoding we cannot undo: the reservation stands
+        self.readable = coding in ("", "identity")
         self._buffer = bytearray()
         self._event: list[bytes] = []
 
     def feed(self, chunk: bytes) -> None:
         if not self.readable or not self.ticket._open:
             return
-        try:
-            data = self._decoder.decompress(chunk) if self._decoder is not None else chunk
-        except zlib.error:
-            self.readable = False
-            return
-        self._buffer += data
+        self._buffer += chunk
         if len(self._buffer) > _MAX_METERED_BYTES:
             self.readable = False
         elif self.sse:
@@ -765,21 +527,26 @@ _NEVER_SENT = (
 )
 
 
-def _answered(response: httpx2.Response, ticket: _Ticket | None) -> None:
+def _answered(response: httpx2.Response, ticket: _Ticket | None, asynchronous: bool) -> None:
+    """Meter the answer's body as the client reads it (an in-process answer's stream may be
+    both kinds: the client's kind decides), or at once if it came already read."""
     if ticket is None:
         return
     if response.status_code >= 300:  # an error answer: the service bills nothing
         ticket.release()
         return
     meter = _Meter(response, ticket)
-    if isinstance(response.stream, httpx2.AsyncByteStream):
+    if response.is_stream_consumed:  # built whole (an in-process app): its body is here already
+        meter.feed(response.content)
+        meter.finish()
+    elif asynchronous:
         response.stream = _MeteredAsyncStream(response.stream, meter)
     else:
         response.stream = _MeteredStream(response.stream, meter)
 
 
 @contextlib.contextmanager
-def _settled_on_failure(ticket: Any) -> Iterator[None]:
+def _settled_on_failure(ticket: _Ticket | None) -> Iterator[None]:
     """A request that never left frees its reservation; one lost after sending bills it."""
     try:
         yield
@@ -793,56 +560,59 @@ def _settled_on_failure(ticket: Any) -> Iterator[None]:
         raise
 
 
-class _GuardedTransport(httpx2.BaseTransport):
-    """A transport that asks the guard before sending and meters what comes back."""
+class GuardTransport(httpx2.BaseTransport):
+    """An httpx2 transport that asks the spend guard before sending and meters the answer.
+
+    ``course_utils.sdk.make_client`` puts it around the client's real transport (the network's,
+    or an in-process simulator's), so it sees every request the SDK sends -- each retry, and
+    each connection that fails -- and the answer's bytes as the SDK reads them.
+    """
 
     def __init__(self, inner: httpx2.BaseTransport, guard: SpendGuard) -> None:
-        self._inner: httpx2.BaseTransport = (
-            inner._inner if isinstance(inner, _GuardedTransport) else inner
-        )
-        self._guard = guard
+        self.inner, self.guard = inner, guard
 
     def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        endpoint = self._guard.route(request)
-        ticket = None if endpoint is None else self._guard.admit(request, endpoint, request.read())
+        endpoint = self.guard.route(request)
+        ticket = None if endpoint is None else self.guard.admit(request, endpoint, request.read())
         with _settled_on_failure(ticket):
-            response = self._inner.handle_request(request)
-        _answered(response, ticket)
+            response = self.inner.handle_request(request)
+        _answered(response, ticket, asynchronous=False)
         return response
 
     def close(self) -> None:
-        self._inner.close()
+        self.inner.close()
 
 
-class _GuardedAsyncTransport(httpx2.AsyncBaseTransport):
-    """The same for an async client."""
+class AsyncGuardTransport(httpx2.AsyncBaseTransport):
+    """``GuardTransport`` for an async client (the runner's)."""
 
     def __init__(self, inner: httpx2.AsyncBaseTransport, guard: SpendGuard) -> None:
-        self._inner: httpx2.AsyncBaseTransport = (
-            inner._inner if isinstance(inner, _GuardedAsyncTransport) else inner
-        )
-        self._guard = guard
+        self.inner, self.guard = inner, guard
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        endpoint = self._guard.route(request)
-        ticket = (
-            None
-            if endpoint is None
-            else self._guard.admit(request, endpoint, await request.aread())
-        )
+        endpoint = self.guard.route(request)
+        content = await request.aread() if endpoint is not None else b""
+        ticket = None if endpoint is None else self.guard.admit(request, endpoint, content)
         with _settled_on_failure(ticket):
-            response = await self._inner.handle_async_request(request)
-        _answered(response, ticket)
+            response = await self.inner.handle_async_request(request)
+        _answered(response, ticket, asynchronous=True)
         return response
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        await self.inner.aclose()
 
 
 # --- the process's guard and the learner-facing helpers -------------------------------------------
 
 _lock = threading.Lock()
 _guard: SpendGuard | None = None
+
+
+def guard_of(client: sdk.Client) -> SpendGuard | None:
+    """The spend guard a client built by ``sdk.make_client`` sends through (None: unguarded,
+    or built by hand)."""
+    guard = sdk.guard_of(client)
+    return guard if isinstance(guard, SpendGuard) else None
 
 
 def spend_guard() -> SpendGuard:

@@ -122,13 +122,30 @@ def solution_from_notebook(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, st
 TEST_KEY = "sk-test-not-a-real-key-123456"  # fake, and never printed: tests assert it
 
 
-@pytest.fixture
-def live_env(monkeypatch, sim):
-    """COURSE_BACKEND=openai with the SDK's env vars pointing at a simulator."""
+def go_live(monkeypatch: pytest.MonkeyPatch, base_url: str, key: str = TEST_KEY) -> None:
+    """COURSE_BACKEND=openai with the SDK's variables pointing at ``base_url``; cap $0.50, and
+    the (test's own) ledger started again at $0."""
     monkeypatch.setenv("COURSE_BACKEND", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", sim.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", key)
     monkeypatch.setenv("COURSE_BUDGET_USD", "0.50")
     reset_spend()
+
+
+@pytest.fixture
+def live_env(monkeypatch, sim):
+    """Live mode against a simulator."""
+    go_live(monkeypatch, sim.base_url)
     yield sim
     reset_spend()
+
+
+@pytest.fixture
+def paid(monkeypatch):
+    """Live mode against a fake *paid* server (``tests/paid_server.py``) that answers with the
+    usage a test sets, and counts what arrives."""
+    from paid_server import PaidServer  # a helper beside the tests
+
+    with PaidServer() as server:
+        go_live(monkeypatch, server.base_url)
+        yield server

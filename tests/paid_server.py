@@ -1,7 +1,8 @@
 """A fake *paid* OpenAI-compatible server for the spend-guard tests: it answers on loopback with
 the usage a test chooses, as JSON or as the service's server-sent events (Responses'
 ``response.completed`` carrying usage; Chat's last chunk when ``stream_options.include_usage``
-asks), and can hang, drop the connection, gzip its answer or fail with a 500 on demand. It
+asks), and can hang, drop the connection, gzip its answer (as asked, or regardless) or fail with
+a 500 on demand. It
 counts what arrives, so a test can assert that a refused request never left the machine.
 
 Not the course simulator on purpose: the guard must be proven against the shapes the real
@@ -35,7 +36,8 @@ class PaidServer:
     output_tokens: int = 20
     delay_s: float = 0.0  # before answering (so that requests overlap)
     usage_delay_s: float = 0.0  # in a stream: between the first delta and the usage event
-    modes: deque[str] = field(default_factory=deque)  # next requests: hang, drop, 500, gzip
+    # next requests: hang, drop, 500, gzip (when the request accepts it), gzip-anyway
+    modes: deque[str] = field(default_factory=deque)
     arrivals: list[Arrival] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -177,7 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream(chat, model, body)
             return
         answer = (_chat if chat else _response)(model, self.paid.usage(chat))
-        self._json(200, answer, gzipped=mode == "gzip")
+        accepts_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        self._json(200, answer, gzipped=mode == "gzip-anyway" or (mode == "gzip" and accepts_gzip))
 
     def _json(self, status: int, body: dict, gzipped: bool = False) -> None:
         data = json.dumps(body).encode()

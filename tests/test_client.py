@@ -1,18 +1,31 @@
-"""get_client(): the offline default, the live path (pointed at a simulator) and its spend cap."""
+"""get_client() and make_client(): the offline default, the live path (pointed at a simulator),
+its spend cap, and the one factory every SDK client comes from."""
 
 from __future__ import annotations
 
+import ast
+import asyncio
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import httpx2
+import openai
 import pytest
 from conftest import TEST_KEY  # the live_env fixture sets it as OPENAI_API_KEY
 
 from course_utils import client as course_client
-from course_utils.client import backend_banner, get_client, get_simulator
+from course_utils.client import (
+    backend_banner,
+    get_async_client,
+    get_client,
+    get_simulator,
+    make_client,
+)
 from course_utils.config import ConfigError
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost
+from course_utils.spend import LiveRequestRefused, guard_of, spend_guard
 
 
 def test_simulator_is_the_default_even_with_a_key(monkeypatch) -> None:
@@ -104,3 +117,115 @@ def test_live_banner_masks_credentials_in_the_base_url(
     if secret is not None:
         assert secret not in banner and "alice" not in banner
     assert TEST_KEY not in banner
+
+
+# --- make_client: the one factory ---------------------------------------------------------------
+
+
+class _Counting(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
+    """A real network transport that counts what reaches it (the innermost one)."""
+
+    def __init__(self) -> None:
+        self.sync, self.aio = httpx2.HTTPTransport(), httpx2.AsyncHTTPTransport()
+        self.seen: list[str] = []
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.seen.append(request.url.path)
+        return self.sync.handle_request(request)
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        self.seen.append(request.url.path)
+        return await self.aio.handle_async_request(request)
+
+
+def test_make_client_builds_both_kinds_around_the_transport_it_is_given(sim) -> None:
+    inner = _Counting()
+    sync = make_client(base_url=sim.base_url, api_key="k", transport=inner, max_retries=0)
+    aio = make_client(asynchronous=True, like=sync)
+    assert isinstance(sync, openai.OpenAI) and isinstance(aio, openai.AsyncOpenAI)
+    assert (aio.base_url, aio.api_key) == (sync.base_url, sync.api_key)
+    sync.responses.create(model=DEFAULT_MODEL, input="hi", max_output_tokens=20)
+
+    async def run() -> None:
+        await aio.responses.create(model=DEFAULT_MODEL, input="hi", max_output_tokens=20)
+        await aio.close()
+
+    asyncio.run(run())
+    assert inner.seen == ["/v1/responses", "/v1/responses"]
+    assert len(sim.requests) == 2
+
+
+def test_the_guard_sits_in_front_of_the_transport_and_like_keeps_it(live_env) -> None:
+    inner = _Counting()
+    guarded = make_client(transport=inner, guard=spend_guard(), max_retries=0)
+    twin = make_client(asynchronous=True, like=guarded)
+    assert guard_of(guarded) is guard_of(twin) is spend_guard()
+    assert guard_of(get_client()) is spend_guard() and guard_of(openai.OpenAI()) is None
+    with pytest.raises(LiveRequestRefused):
+        guarded.embeddings.create(model="text-embedding-3-small", input="hi")
+    assert inner.seen == []  # refused before the transport
+
+
+def test_a_guarded_client_refuses_an_http_client_it_cannot_guard(live_env) -> None:
+    with pytest.raises(TypeError, match="transport="):
+        make_client(guard=spend_guard(), http_client=openai.DefaultHttpxClient())
+
+
+def test_every_path_without_a_key_gets_the_one_message(monkeypatch) -> None:
+    from course_utils.runner import run_prompts
+
+    monkeypatch.setenv("COURSE_BACKEND", "openai")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    messages = set()
+    for build in (get_client, get_async_client, lambda: run_prompts(["hi"], progress=False)):
+        with pytest.raises(ConfigError, match="OPENAI_API_KEY is not set") as info:
+            build()
+        messages.add(str(info.value))
+    assert len(messages) == 1
+
+
+def test_only_the_factory_calls_the_sdk_constructors() -> None:
+    """Three modules built SDK clients, each with its own idea of the guard and the key."""
+    root = Path(course_client.__file__).parent
+    builders = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                if name in ("OpenAI", "AsyncOpenAI"):
+                    builders.append(path.relative_to(root).as_posix())
+    assert sorted(set(builders)) == ["sdk.py"]
+
+
+class _Buffered(httpx2.BaseTransport, httpx2.AsyncBaseTransport):
+    """Answers with the whole body read at once, as an in-process app transport does (its
+    stream is both a sync and an async byte stream)."""
+
+    def __init__(self) -> None:
+        self.network = httpx2.HTTPTransport()
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        got = self.network.handle_request(request)
+        return httpx2.Response(got.status_code, headers=got.headers, content=got.read())
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return self.handle_request(request)
+
+
+def test_a_guarded_client_meters_answers_from_an_in_process_transport(live_env) -> None:
+    sync = make_client(transport=_Buffered(), guard=spend_guard(), max_retries=0)
+    aio = make_client(asynchronous=True, like=sync)
+    first = sync.responses.create(model=DEFAULT_MODEL, input="hi", max_output_tokens=20)
+
+    async def run() -> openai.types.responses.Response:
+        try:
+            return await aio.responses.create(model=DEFAULT_MODEL, input="hi", max_output_tokens=20)
+        finally:
+            await aio.close()
+
+    second = asyncio.run(run())
+    expected = sum(
+        estimate_cost(DEFAULT_MODEL, r.usage.input_tokens, r.usage.output_tokens)
+        for r in (first, second)
+    )
+    assert course_client.spent_usd() == pytest.approx(expected)

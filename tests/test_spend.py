@@ -13,11 +13,11 @@ from pathlib import Path
 
 import openai
 import pytest
-from conftest import TEST_KEY  # the live_env fixture sets it as OPENAI_API_KEY
+from conftest import TEST_KEY, go_live  # live_env and paid set TEST_KEY as OPENAI_API_KEY
 
 from course_utils import client as course_client
 from course_utils import config, spend
-from course_utils.client import BudgetExceeded, backend_banner, get_client
+from course_utils.client import BudgetExceeded, backend_banner, get_client, make_client
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost
 from course_utils.spend import SpendGuard, SpendLedger, SpendTotal
 from course_utils.tokens import count_message_tokens
@@ -233,9 +233,7 @@ def test_concurrent_requests_cannot_pass_the_cap_together(make_sim, monkeypatch)
     body = {"model": DEFAULT_MODEL, "input": "Say hi.", "max_output_tokens": 400}
     one, _ = SpendGuard(budget_usd=1.0).estimate(body, "/v1/responses")
     guard = SpendGuard(budget_usd=one * 2.5, ledger=SpendLedger(config.spend_ledger_path()))
-    client = openai.OpenAI(
-        base_url=sim.base_url, api_key=TEST_KEY, max_retries=0, http_client=guard.http_client()
-    )
+    client = make_client(base_url=sim.base_url, api_key=TEST_KEY, max_retries=0, guard=guard)
     outcomes = _race(client, body, 4)
     assert sorted(outcomes) == ["refused", "refused", "sent", "sent"]
     assert len(sim.requests) == 2
@@ -261,24 +259,10 @@ def test_the_ledger_file_is_where_config_says(live_env, tmp_path, monkeypatch) -
     assert json.loads(Path(path).read_text())["requests"] == 1
 
 
-# --- issue 16: the cap cannot be bypassed (against a fake *paid* server) --------------------------
-
-from paid_server import PaidServer  # noqa: E402  (a helper beside the tests)
+# --- issue 16: the cap cannot be bypassed (against a fake *paid* server: conftest's `paid`) ------
 
 MINI = "gpt-5.4-mini"  # $0.75 in / $4.50 out per 1M tokens
 LARGE = "gpt-5.4"  # $2.50 in / $15.00 out per 1M tokens
-
-
-@pytest.fixture
-def paid(monkeypatch):
-    """A live backend whose server answers with the usage a test sets; cap $0.50."""
-    with PaidServer() as server:
-        monkeypatch.setenv("COURSE_BACKEND", "openai")
-        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-        monkeypatch.setenv("COURSE_BUDGET_USD", "0.50")
-        spend.reset_spend()
-        yield server
 
 
 def _ledger() -> SpendTotal:
@@ -512,14 +496,14 @@ def test_a_request_sent_and_never_answered_is_billed_at_its_reservation(paid, mo
     assert "3 never answered" in spend.spend_summary()
 
 
-def test_a_request_that_never_left_is_not_billed(monkeypatch) -> None:
+def _closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        closed = s.getsockname()[1]  # nothing listens here once the socket closes
-    monkeypatch.setenv("COURSE_BACKEND", "openai")
-    monkeypatch.setenv("OPENAI_BASE_URL", f"http://127.0.0.1:{closed}/v1")
-    monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
-    spend.reset_spend()
+        return s.getsockname()[1]  # nothing listens here once the socket closes
+
+
+def test_a_request_that_never_left_is_not_billed(monkeypatch) -> None:
+    go_live(monkeypatch, f"http://127.0.0.1:{_closed_port()}/v1")
     with pytest.raises(openai.APIConnectionError):
         get_client(max_retries=1).responses.create(model=MINI, input="hi", max_output_tokens=50)
     total = _ledger()
@@ -533,22 +517,32 @@ def test_error_answers_are_not_billed(paid) -> None:
     assert _ledger().spent_usd == 0 and _ledger().reserved_usd == 0
 
 
-def test_a_gzipped_answer_is_settled_from_its_usage(paid) -> None:
+def test_answers_are_asked_for_uncompressed_and_settled_from_their_usage(paid) -> None:
+    """The guard reads the bytes the SDK parses, once: it asks for them uncompressed (a server
+    that compresses when asked to gzips this answer otherwise) instead of decoding twice."""
     paid.modes.append("gzip")
     r = get_client(max_retries=0).responses.create(model=MINI, input="hi", max_output_tokens=50)
     assert r.usage.output_tokens == 20
     assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 20))
 
 
+def test_an_answer_compressed_against_the_request_is_billed_at_its_reservation(paid) -> None:
+    paid.modes.append("gzip-anyway")
+    body = {"model": MINI, "input": "hi", "max_output_tokens": 50}
+    reserved, _ = spend.spend_guard().estimate(body, "/v1/responses")
+    r = get_client(max_retries=0).responses.create(**body)
+    assert r.usage.output_tokens == 20  # the SDK reads it as ever
+    total = _ledger()
+    assert total.spent_usd == pytest.approx(reserved) and total.reserved_usd == pytest.approx(0)
+
+
 def test_the_async_client_is_guarded_the_same_way(paid) -> None:
     import asyncio
 
+    from course_utils.client import get_async_client
+
     paid.output_tokens = 100_000
-    guard = spend.spend_guard()
-    client = openai.AsyncOpenAI(
-        base_url=paid.base_url, api_key=TEST_KEY, max_retries=0,
-        http_client=guard.async_http_client(),
-    )  # fmt: skip
+    client = get_async_client(max_retries=0)
 
     async def run() -> list[str]:
         outcomes = []
@@ -571,18 +565,21 @@ def test_the_async_client_is_guarded_the_same_way(paid) -> None:
     assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 100_000))
 
 
-def test_the_guard_covers_proxy_mounts_too(paid) -> None:
-    """A client built with a proxy mount for the host (as env proxies make) is still guarded."""
-    import httpx2
-
-    http = openai.DefaultHttpxClient(mounts={"http://127.0.0.1": httpx2.HTTPTransport()})
-    client = openai.OpenAI(
-        base_url=paid.base_url, api_key=TEST_KEY, max_retries=0,
-        http_client=spend.spend_guard().http_client(http),
-    )  # fmt: skip
+def test_an_environment_proxy_is_used_and_still_guarded(paid, monkeypatch) -> None:
+    """The client is built around its own transport, which makes httpx ignore HTTP_PROXY: the
+    factory reads the environment's proxy itself, and the guard sits in front of it."""
+    proxy = paid.base_url.removesuffix("/v1")  # the paid server, asked as a proxy
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("http_proxy", proxy)
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://api.example.invalid/v1")
+    client = get_client(max_retries=0)
+    client.responses.create(model=MINI, input="hi", max_output_tokens=50)
     with pytest.raises(spend.LiveRequestRefused):
         client.embeddings.create(model="text-embedding-3-small", input="hi")
-    assert paid.arrivals == []
+    assert [a.path for a in paid.arrivals] == ["http://api.example.invalid/v1/responses"]
+    assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 20))
 
 
 def test_a_reservation_left_by_a_dead_kernel_still_counts(paid) -> None:
@@ -591,37 +588,6 @@ def test_a_reservation_left_by_a_dead_kernel_still_counts(paid) -> None:
     assert "reserved by requests in flight" in spend.spend_summary()
     with pytest.raises(BudgetExceeded, match="reserved by requests in flight"):
         get_client(max_retries=0).responses.create(model=MINI, input="hi", max_output_tokens=20_000)
-
-
-def test_the_event_hooks_still_work_for_code_that_installs_them(paid) -> None:
-    """The runner installs check/track as hooks on its own async client: they still reserve
-    and settle, and refuse what cannot be estimated."""
-    import asyncio
-
-    guard = spend.spend_guard()
-
-    async def check(request):  # type: ignore[no-untyped-def]
-        guard.check(request)
-
-    async def track(response):  # type: ignore[no-untyped-def]
-        if response.status_code == 200:
-            await response.aread()
-        guard.track(response)
-
-    async def run() -> None:
-        http = openai.DefaultAsyncHttpxClient()
-        http.event_hooks = {"request": [check], "response": [track]}
-        client = openai.AsyncOpenAI(
-            base_url=paid.base_url, api_key=TEST_KEY, max_retries=0, http_client=http
-        )
-        await client.responses.create(model=MINI, input="hi", max_output_tokens=50)
-        with pytest.raises(spend.LiveRequestRefused):
-            await client.embeddings.create(model="text-embedding-3-small", input="hi")
-        await client.close()
-
-    asyncio.run(run())
-    assert spend.spent_usd() == pytest.approx(estimate_cost(MINI, 10, 20))
-    assert _ledger().reserved_usd == 0 and guard.held_usd == 0
 
 
 def test_streams_from_the_course_simulator_are_settled_from_their_usage(live_env) -> None:
@@ -645,3 +611,182 @@ def test_streams_from_the_course_simulator_are_settled_from_their_usage(live_env
     total = _ledger()
     assert total.spent_usd == pytest.approx(expected)
     assert (total.requests, total.unanswered, total.reserved_usd) == (2, 0, 0)
+
+
+# --- issue 29 A: every path gets its client from the one factory, guarded by its transport -------
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "http://LOCALHOST:{port}/v1",
+        "http://localhost:{port}/v1/",
+        "https://api.openai.com:443/v1",  # a default port (refused before anything leaves)
+    ],
+)
+def test_the_runner_keeps_the_guard_of_get_client_however_the_url_is_spelled(
+    paid, monkeypatch, spelling
+) -> None:
+    """The runner re-built the client and kept the guard only when ``str(client.base_url)``
+    equalled OPENAI_BASE_URL as written: an upper-case host sent every prompt past the cap."""
+    from course_utils.runner import run_prompts
+
+    port = paid.base_url.split(":")[2].split("/")[0]
+    monkeypatch.setenv("OPENAI_BASE_URL", spelling.format(port=port))
+    monkeypatch.setenv("COURSE_BUDGET_USD", "0.0002")  # one prompt's worst case is more
+    summary = run_prompts(["one", "two", "three"], client=get_client(), progress=False)
+    assert paid.arrivals == []
+    assert summary.results is not None
+    assert all("COURSE_BUDGET_USD" in (r.message or "") for r in summary.results)  # the cap
+    assert _ledger().spent_usd == 0 and _ledger().reserved_usd == 0
+
+
+def test_get_async_client_is_guarded_and_so_is_the_runner_with_it(paid, monkeypatch) -> None:
+    from course_utils.client import get_async_client
+    from course_utils.runner import run_prompts
+
+    client = get_async_client(max_retries=0)
+    assert isinstance(client, openai.AsyncOpenAI)
+    monkeypatch.setenv("COURSE_BUDGET_USD", "0.0002")
+    summary = run_prompts(["one", "two"], client=client, progress=False)
+    assert paid.arrivals == [] and summary.results is not None
+    assert not any(r.ok for r in summary.results)
+
+
+def test_the_runner_releases_what_it_reserved_for_requests_that_never_left(monkeypatch) -> None:
+    """Refused connections: the runner's event hooks never saw them, so each kept its
+    reservation ($0.48 held after 16) and every later live request was refused."""
+    from course_utils.runner import run_prompts
+
+    go_live(monkeypatch, f"http://127.0.0.1:{_closed_port()}/v1")
+    summary = run_prompts(["one", "two", "three"], max_retries=1, progress=False)
+    assert summary.results is not None and not any(r.ok for r in summary.results)
+    total = _ledger()
+    assert (total.spent_usd, total.reserved_usd, total.requests) == (0, 0, 0)
+
+
+def test_the_runner_bills_a_dropped_connection_once_per_attempt_and_holds_nothing(paid) -> None:
+    from course_utils.runner import run_prompts
+
+    paid.modes.extend(["drop"] * 2)
+    summary = run_prompts(["one"], client=get_client(), max_retries=1, progress=False)
+    assert summary.results is not None and not summary.results[0].ok
+    total = _ledger()
+    assert total.unanswered == 2 and total.reserved_usd == pytest.approx(0)
+
+
+def test_a_vanished_ledger_stops_live_requests_until_reset(paid) -> None:
+    client = get_client(max_retries=0)
+    client.responses.create(model=MINI, input="hi", max_output_tokens=50)
+    config.spend_ledger_path().unlink()  # deleted by hand: the count must not restart at $0
+    with pytest.raises(config.ConfigError, match="vanished") as info:
+        client.responses.create(model=MINI, input="hi", max_output_tokens=50)
+    assert isinstance(info.value, spend.LiveRequestRefused)  # the runner records a refusal
+    assert str(config.spend_ledger_path()) in str(info.value)
+    assert "reset_spend()" in str(info.value)
+    assert len(paid.arrivals) == 1
+    spend.reset_spend()
+    client.responses.create(model=MINI, input="hi", max_output_tokens=50)
+    assert len(paid.arrivals) == 2 and _ledger().requests == 1
+
+
+def test_a_compressed_request_body_is_refused_not_sent_unreserved(paid) -> None:
+    """The guard read a gzip body as 'not JSON' and let it through with nothing reserved."""
+    import gzip
+
+    body = json.dumps({"model": LARGE, "input": "hi", "max_output_tokens": 100_000}).encode()
+    client = get_client(max_retries=0)
+    with pytest.raises(spend.LiveRequestRefused, match="Content-Encoding: gzip"):
+        client.post(
+            "/responses",
+            cast_to=object,
+            content=gzip.compress(body),
+            options={"headers": {"Content-Encoding": "gzip", "Content-Type": "application/json"}},
+        )
+    assert paid.arrivals == []
+
+
+# --- the batch path: each line priced at its own model, every line of a batch counted once ------
+
+BATCH_POLL = {"min_poll_s": 0.005, "max_poll_s": 0.05, "progress": False, "log": None}
+
+
+@pytest.fixture
+def live_batches(make_sim, monkeypatch):
+    """A live backend whose server is a simulator with a fast Batch API; cap $5."""
+    sim = make_sim(batch_time_scale=1e6)  # a batch day passes in a blink
+    go_live(monkeypatch, sim.base_url, "sim-course-key")
+    monkeypatch.setenv("COURSE_BUDGET_USD", "5")
+    return sim
+
+
+def _batch_cost(records) -> float:  # type: ignore[no-untyped-def]
+    return sum(
+        estimate_cost(
+            model,
+            r.usage["input_tokens"],
+            r.usage["output_tokens"],
+            min(r.usage["cached_tokens"], r.usage["input_tokens"]),
+            batch=True,
+        )
+        for r, model in records
+        if r.usage
+    )
+
+
+def test_a_live_batch_is_settled_at_each_lines_own_model(live_batches, tmp_path) -> None:
+    """gpt-5.4 lines under --model gpt-5-nano were settled at nano prices ($0.0098 in the
+    ledger for $0.369 billed)."""
+    from course_utils.runner import read_results, run_batch
+
+    prompts = [{"id": f"p{i}", "prompt": "Explain tokens.", "model": LARGE} for i in range(3)]
+    out = tmp_path / "o.jsonl"
+    summary = run_batch(prompts, out, model="gpt-5-nano", **BATCH_POLL)
+    assert summary.line().startswith("3 succeeded")
+    expected = _batch_cost((r, LARGE) for r in read_results(out))
+    total = _ledger()
+    assert total.spent_usd == pytest.approx(expected) and total.reserved_usd == pytest.approx(0)
+
+
+def test_a_batch_resumed_after_its_collection_crashed_is_counted_whole(
+    live_batches, tmp_path, monkeypatch
+) -> None:
+    """The disk filled up while the answers were being written; ``--resume`` then settled only
+    the lines it still had to write ($0.0783 settled, $0.0922 true)."""
+    import errno
+
+    from course_utils.runner import outputs, read_results, run_batch
+
+    write = outputs.Sink.write
+    written = []
+
+    def fills_up(self, result):  # type: ignore[no-untyped-def]
+        if len(written) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written.append(result)
+        write(self, result)
+
+    monkeypatch.setattr(outputs.Sink, "write", fills_up)
+    prompts = [f"Explain {t} in one sentence." for t in ("tokens", "limits", "retries", "jitter")]
+    out = tmp_path / "o.jsonl"
+    with pytest.raises(OSError, match="No space"):
+        run_batch(prompts, out, **BATCH_POLL)
+    monkeypatch.setattr(outputs.Sink, "write", write)
+    run_batch(prompts, out, resume=True, **BATCH_POLL)
+    records = read_results(out)
+    assert len(records) == 4
+    total = _ledger()
+    assert total.spent_usd == pytest.approx(_batch_cost((r, DEFAULT_MODEL) for r in records))
+    assert total.reserved_usd == pytest.approx(0)
+
+
+def test_the_batch_paths_guard_lets_only_the_batch_api_through(paid) -> None:
+    """The batch path reserves each whole batch itself; its client may upload and create
+    batches, and is still refused everything else the guard cannot price."""
+    client = make_client(guard=spend.spend_guard().for_batches(), max_retries=0)
+    client.files.create(file=("a.jsonl", b"{}"), purpose="batch")
+    client.batches.create(input_file_id="f", endpoint="/v1/responses", completion_window="24h")
+    with pytest.raises(spend.LiveRequestRefused, match="embeddings"):
+        client.embeddings.create(model="text-embedding-3-small", input="hi")
+    assert [a.path for a in paid.arrivals] == ["/v1/files", "/v1/batches"]
+    assert _ledger().reserved_usd == 0 and _ledger().spent_usd == 0

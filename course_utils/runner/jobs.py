@@ -15,8 +15,9 @@ import filelock
 import openai
 
 from .. import config
-from ..client import get_client, get_simulator
-from ..spend import spend_guard
+from ..client import get_async_client, get_client, make_client
+from ..sdk import guard_of
+from ..spend import SpendGuard, spend_guard
 from .engine import Engine, Progress
 from .inputs import (
     InputError,
@@ -58,42 +59,36 @@ class Job:
 
 def open_client(given: Any, settings: RunSettings, *, sync: bool = False) -> tuple[Any, bool]:
     """The SDK client for a run (async for the runner, ``sync=True`` for the batch path), and
-    whether the run owns it (and closes it). The only place the runner and batch build one.
+    whether the run owns it (and closes it). The only place the runner and batch get one, always
+    from the course's client factory, so a guarded client stays guarded whatever it is given.
 
     ``None`` means the course's backend (``COURSE_BACKEND``): the shared simulator, or the live
-    API through the spend guard. A client of the other kind is converted with its base URL and
-    key; the runner's own client does no SDK retries (the runner retries). The batch path's live
-    client has no guard: the guard refuses uploads, and the batch path reserves and settles each
-    batch in the spend ledger itself.
+    API through the spend guard. A client of the other kind is converted by the factory (same
+    base URL, key, transport and guard); the runner's own client does no SDK retries (the runner
+    retries). The batch path's live client carries the guard's batch variant, which lets uploads
+    and batch calls through: the batch path reserves and settles each whole batch itself.
     """
     wanted = openai.OpenAI if sync else openai.AsyncOpenAI
-    if isinstance(given, wanted):
-        return given, False
     if given is not None and not isinstance(given, openai.OpenAI | openai.AsyncOpenAI):
         raise InputError(
             f"client must be an openai.OpenAI or openai.AsyncOpenAI (or None for the course's "
             f"backend), got {type(given).__name__}"
         )
-    live = config.backend() == "openai"
-    if sync and given is None and not live:
-        return get_client(), True
-    kwargs: dict[str, Any] = {"timeout": settings.timeout_s}
+    options: dict[str, Any] = {"timeout": settings.timeout_s}
     if not sync:
-        kwargs["max_retries"] = 0
-    if given is None and not live:
-        given = get_simulator().client()  # read its URL and key, then let it go
-        given.close()
-    if given is not None:
-        kwargs.update(base_url=str(given.base_url), api_key=given.api_key)
-    elif not config.api_key_set():
-        raise InputError(
-            "COURSE_BACKEND=openai needs an API key, and OPENAI_API_KEY is not set. Set it, or "
-            "unset COURSE_BACKEND to run against the offline simulator."
-        )
-    base = str(kwargs.get("base_url") or config.live_base_url()).rstrip("/")
-    if live and not sync and base == config.live_base_url().rstrip("/"):
-        kwargs["http_client"] = spend_guard().async_http_client()
-    return wanted(**kwargs), True
+        options["max_retries"] = 0
+    if given is None:
+        if not sync:
+            return get_async_client(**options), True
+        if config.backend() == "simulator":
+            return get_client(**options), True
+        return make_client(guard=spend_guard().for_batches(), **options), True
+    guard = guard_of(given)
+    if sync and isinstance(guard, SpendGuard):
+        options["guard"] = guard.for_batches()
+    elif isinstance(given, wanted):
+        return given, False
+    return make_client(asynchronous=not sync, like=given, **options), True
 
 
 def prepare(
