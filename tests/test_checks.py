@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _forget(name: str) -> None:
-    authoring.EXERCISES.pop(name, None)
+    authoring._forget(name)
     _commands._revealed.pop(name, None)
     _commands._pointed.pop(name, None)
 
@@ -438,15 +438,23 @@ def test_the_whole_check_is_bounded_even_where_it_compares_learner_values(
 ) -> None:
     monkeypatch.setattr(authoring, "CHECK_TIME_LIMIT_S", 0.5)
 
-    class Stubborn(int):
+    @exercise("naive_compare", hints=("h",), solution="pass")
+    def _check(fn):  # type: ignore[no-untyped-def]
+        if run_learner(fn, 21).value != 42:  # a checker that lets a learner's __ne__ run
+            raise Incorrect("wrong")
+
+    class Stubborn:
         def __ne__(self, other: object) -> bool:
             while True:
                 pass
 
-    result = checks.assert_fails(toy, lambda x: Stubborn(5), status="too_slow")
+    try:
+        result = checks.assert_fails("naive_compare", lambda x: Stubborn(), status="too_slow")
+    finally:
+        _forget("naive_compare")
     assert "did not finish within 0.5 s in total" in str(result)
     assert "The check stopped it" in str(result)
-    assert _all_ended("check:toy_double")
+    assert _all_ended("check:naive_compare")
 
 
 def test_check_simulator_factory_uses_the_shared_settings() -> None:

@@ -37,14 +37,19 @@ from __future__ import annotations
 import logging
 import math
 import random
+import sysconfig
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
+from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ._bounded import active_threads, call_with_limit, stop_threads
+from ._guards import LearnerCalledExit, guarded
+from ._values import plain_copy
 
 if TYPE_CHECKING:
     import openai
@@ -104,6 +109,7 @@ FAULT_RETRY_AFTER_MS = 100  # the retry-after-ms a scripted 429 carries on a che
 MIN_FIRST_WAIT_S = 0.1
 MAX_FIRST_WAIT_S = 10.0
 MAX_WAIT_S = 120.0
+MAX_LOG_RECORDS = 10_000  # log records a check keeps from one learner call (it reads a few)
 _QUIET_LOGGERS = ("httpx", "httpcore", "httpx2", "openai", "course_utils.simulator")
 
 
@@ -189,7 +195,44 @@ class Exercise:
         return f"rule {rule}: {self.rules[rule - 1]}"
 
 
-EXERCISES: dict[str, Exercise] = {}
+_REGISTRY: dict[str, Exercise] = {}
+# What each exercise was when it was declared: its fields and its checker's code and defaults.
+# ``evaluate`` compares the registry with these seals and restores it, so learner code that
+# replaces an exercise or patches a checker in the same kernel cannot change a later verdict.
+_SEALS: dict[str, tuple[Exercise, tuple[Any, ...], tuple[Any, ...]]] = {}
+EXERCISES: MappingProxyType[str, Exercise] = MappingProxyType(_REGISTRY)
+"""Every declared exercise by name, read-only (declare one with ``@exercise``)."""
+
+
+def _fields(ex: Exercise) -> tuple[Any, ...]:
+    return tuple(getattr(ex, f) for f in Exercise.__dataclass_fields__)
+
+
+_CHECKER_ATTRS = ("__code__", "__defaults__", "__kwdefaults__")
+
+
+def _checker_state(checker: Callable[..., Any]) -> tuple[Any, ...]:
+    return tuple(getattr(checker, a, None) for a in _CHECKER_ATTRS)
+
+
+def _restore_seal(name: str) -> bool:
+    """Put exercise ``name`` back as it was declared; True if anything had been changed."""
+    ex, fields, checker_state = _SEALS[name]
+    changed = _REGISTRY.get(name) is not ex or _fields(ex) != fields
+    _REGISTRY[name] = ex
+    for attr, value in zip(Exercise.__dataclass_fields__, fields, strict=True):
+        object.__setattr__(ex, attr, value)
+    for attr, value in zip(_CHECKER_ATTRS, checker_state, strict=True):
+        if getattr(ex.checker, attr, None) is not value:
+            changed = True
+            setattr(ex.checker, attr, value)
+    return changed
+
+
+def _forget(name: str) -> None:
+    """Remove a declared exercise (for the checks' own tests, which declare toy exercises)."""
+    _REGISTRY.pop(name, None)
+    _SEALS.pop(name, None)
 
 
 def exercise(
@@ -214,11 +257,11 @@ def exercise(
         raise ValueError(f"exercise {name!r} needs solution_notebook= or solution=")
 
     def register(checker: Callable[[Callable[..., Any]], str | None]) -> Callable[..., Any]:
-        if name in EXERCISES and EXERCISES[name].checker is not checker:
+        if name in _REGISTRY and _REGISTRY[name].checker is not checker:
             raise ValueError(f"exercise {name!r} is declared twice")
-        EXERCISES[name] = Exercise(
-            name, tuple(hints), checker, solution_notebook, solution, tuple(rules)
-        )
+        ex = Exercise(name, tuple(hints), checker, solution_notebook, solution, tuple(rules))
+        _REGISTRY[name] = ex
+        _SEALS[name] = (ex, _fields(ex), _checker_state(checker))
         return checker
 
     return register
@@ -228,9 +271,9 @@ def get_exercise(name: object) -> Exercise:
     """The declared exercise called ``name``, or a ValueError listing the ones that exist."""
     if fn_name := _function_name(name):
         name = fn_name  # hint(generate_with_retry) works as well as the name
-    if isinstance(name, str) and name in EXERCISES:
-        return EXERCISES[name]
-    known = ", ".join(repr(n) for n in sorted(EXERCISES)) or "(none)"
+    if type(name) is str and name in _SEALS:
+        return _SEALS[name][0]
+    known = ", ".join(repr(n) for n in sorted(_SEALS)) or "(none)"
     raise ValueError(
         f"there is no exercise called {name!r}; the exercises are {known}. "
         "Pass the exercise function's own name as a string, e.g. "
@@ -242,7 +285,7 @@ def _function_name(obj: object) -> str | None:
     """A plain function's name (read without running learner code), else None."""
     if isinstance(obj, types.FunctionType):  # a plain function's __name__ runs no user code
         name = obj.__name__
-        return name if isinstance(name, str) and name in EXERCISES else None
+        return name if type(name) is str and name in _SEALS else None
     return None
 
 
@@ -331,13 +374,22 @@ def _call(
     )  # fmt: skip
     if not box.finished:
         raise _too_slow(name, box.stopped)
-    run = LearnerRun(name, box.value, box.error)
+    # A copy in exact built-in types: learner overrides (__eq__, str methods) never run in a
+    # check, and a thread the learner left running cannot change what the check reads.
+    run = LearnerRun(name, plain_copy(box.value), box.error)
     if isinstance(run.error, NotImplementedError):
         raise NotStarted()
-    if isinstance(run.error, TypeError) and "argument" in str(run.error):
+    if isinstance(run.error, LearnerCalledExit):
         raise Crashed(
-            f"`{name}` raised {describe_exception(run.error)}. Keep the parameters the task's "
-            "signature lists (the check calls it with them)."
+            f"`{name}` called {run.error}, which ends the whole kernel at once: every variable "
+            "is lost and the notebook shows no message. The check stopped it; return a value or "
+            "raise an exception instead."
+        )
+    said = describe_exception(run.error) if isinstance(run.error, TypeError) else ""
+    if "argument" in said:
+        raise Crashed(
+            f"`{name}` raised {said}. Keep the parameters the task's signature lists (the check "
+            "calls it with them)."
         )
     return run
 
@@ -425,8 +477,8 @@ def run_on_simulator(
         client.close()
         raise_server_errors(sim)
     return SimRun(
-        base.fn_name, base.value, base.error, sim.requests, list(delays), capture.records,
-        client.api_key,
+        base.fn_name, base.value, base.error, sim.requests, plain_copy(list(delays)),
+        capture.records, client.api_key,
     )  # fmt: skip
 
 
@@ -463,7 +515,8 @@ class _Capture(logging.Handler):
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not record.name.startswith(_QUIET_LOGGERS):
+        # Bounded: a learner logging in a tight loop cannot fill the kernel's memory.
+        if not record.name.startswith(_QUIET_LOGGERS) and len(self.records) < MAX_LOG_RECORDS:
             self.records.append(record)
 
 
@@ -613,11 +666,38 @@ def _judge(ex: Exercise, obj: Any) -> CheckResult:
         return CheckResult(name, False, "crashed", [f"❌ FAIL — {crash.message}"])
     except TooSlow as slow:
         return CheckResult(name, False, "too_slow", [f"❌ FAIL — {slow.message}"])
-    except Exception as exc:  # a fault in the checker itself, never the learner's
-        return _checker_bug(name, describe_exception(exc))
+    except Exception as exc:
+        if _raised_in_learner_code(exc, ex.checker):  # e.g. a str subclass whose .strip() raises
+            return CheckResult(
+                name, False, "crashed",
+                [f"❌ FAIL — a value `{fn_name}` returned raised {describe_exception(exc)} when "
+                 "the check read it (code of yours ran inside it, such as an overridden method)."
+                 " Return plain values: str, int, float, bool, None, list and dict."],
+            )  # fmt: skip
+        return _checker_bug(name, describe_exception(exc))  # a fault in the checker itself
     return CheckResult(
         name, True, "passed", [f"✅ PASS — `{fn_name}` passes. {praise or ''}".rstrip()]
     )
+
+
+_LIBRARY_DIRS = tuple(
+    {str(Path(p).resolve()) for k, p in sysconfig.get_paths().items() if "lib" in k}
+    | {str(Path(__file__).resolve().parents[1])}
+)
+
+
+def _raised_in_learner_code(exc: BaseException, checker: Callable[..., Any]) -> bool:
+    """True when a frame of the exception's traceback is neither the course's, a library's nor
+    the checker's own file: the learner's code (a notebook cell, their module) raised it."""
+    code = getattr(checker, "__code__", None)
+    own = (getattr(code, "co_filename", ""),)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename not in own and not str(Path(filename).resolve()).startswith(_LIBRARY_DIRS):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _checker_bug(name: str, what: str) -> CheckResult:
@@ -629,8 +709,26 @@ def _checker_bug(name: str, what: str) -> CheckResult:
 
 
 def evaluate(name: str, obj: Any) -> CheckResult:
-    """Run the ``name`` check on ``obj`` under ``CHECK_TIME_LIMIT_S``, without printing."""
+    """Run the ``name`` check on ``obj`` under ``CHECK_TIME_LIMIT_S``, without printing.
+
+    The exercise is restored as declared first; while it runs, the learner's printed output is
+    bounded and ``os._exit`` refused; the result names threads the learner's code left running.
+    """
     ex = get_exercise(name)
+    tampered = _restore_seal(ex.name)
+    with guarded() as seen:
+        result = _evaluate_bounded(ex, obj)
+    if tampered:
+        result.messages.append(
+            "⚠️ Code in this kernel had changed the checks' own state (the exercise registry or "
+            "a checker); it was restored before this check. Restart the kernel if it was not you."
+        )
+    result.messages += seen.report()
+    return result
+
+
+def _evaluate_bounded(ex: Exercise, obj: Any) -> CheckResult:
+    """The check of ``ex`` under ``CHECK_TIME_LIMIT_S``; stop whatever it started on overrun."""
     before = set(active_threads())
     stopped = [True]
 

@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from openai.types.responses import Response
+
 from ..pricing import DEFAULT_MODEL, estimate_cost
 from .authoring import (
     Incorrect,
@@ -113,7 +115,7 @@ def _report(run: LearnerRun) -> dict[str, Mapping[str, Any]]:
     """The learner's report, checked for shape: two entries of three numbers each."""
     run.raise_unexpected()
     value = run.value
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise Incorrect(
             f"`{run.fn_name}` returned {type(value).__name__} {shown(value)}; it should return "
             "a dict with a 'verbose' and a 'concise' entry.",
@@ -121,7 +123,7 @@ def _report(run: LearnerRun) -> dict[str, Mapping[str, Any]]:
         )
     for key in ("verbose", "concise"):
         entry = value.get(key)
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             raise Incorrect(
                 f"`{run.fn_name}`'s result has no {key!r} entry holding a dict (keys found: "
                 f"{shown(list(value)) if value else 'none'}).",
@@ -266,7 +268,7 @@ STYLE_ORDER = ("short", "medium", "long")
 def _style_response(run: LearnerRun, style: str) -> Any:
     run.raise_unexpected()
     response = run.value
-    if not hasattr(response, "max_output_tokens") or not hasattr(response, "usage"):
+    if type(response) is not Response:
         raise Incorrect(
             f"`{run.fn_name}(client, prompt, style={style!r})` returned "
             f"{type(response).__name__}; return the response from responses.create itself.",
@@ -296,7 +298,7 @@ def check_generate_in_style(fn: Callable[..., Any]) -> str:
                 )
         name = run.fn_name
         caps = {s: r.max_output_tokens for s, r in responses.items()}
-        if any(not isinstance(c, int) for c in caps.values()):
+        if any(type(c) is not int for c in caps.values()):
             raise Incorrect(
                 f"`{name}` sent these output caps: {caps}; every style needs a whole number "
                 "as its max_output_tokens.",
