@@ -28,6 +28,7 @@ def _forget(name: str) -> None:
     authoring._forget(name)
     _commands._revealed.pop(name, None)
     _commands._pointed.pop(name, None)
+    _commands._passed.discard(name)
 
 
 @pytest.fixture
@@ -233,11 +234,34 @@ def test_after_a_failed_check_hint_shows_the_hint_the_check_named(
     assert capsys.readouterr().out.startswith("💡 HINT 3/3")
 
 
-def test_a_pass_forgets_the_pointed_hint(toy: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_after_a_pass_the_hint_cell_pushes_no_hint(
+    toy: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     checks.check(toy, lambda x: x + 2)
     checks.check(toy, toy_double)
     checks.hint(toy)
-    assert capsys.readouterr().out.splitlines()[-1].startswith("💡 HINT 1/3")
+    out = capsys.readouterr().out.splitlines()[-1]
+    assert "passed its check: no hint needed" in out and "HINT" not in out
+    checks.hint(toy, 2)  # asked for by number: shown
+    assert capsys.readouterr().out.startswith("💡 HINT 2/3")
+    checks.check(toy, lambda x: x + 2)  # failing again: hints come back
+    checks.hint(toy)
+    assert capsys.readouterr().out.splitlines()[-1].startswith("💡 HINT 2/3")
+
+
+@pytest.mark.parametrize("env", [{"COURSE_CHECKS_RAISE": "1"}, {"NBGRADER_EXECUTION": "autograde"}])
+def test_a_grader_gets_an_assertion_error_with_the_same_message(
+    toy: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = str(checks.evaluate(toy, lambda x: x + 2))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(AssertionError) as raised:
+        checks.check(toy, lambda x: x + 2)
+    assert str(raised.value) == expected
+    with pytest.raises(AssertionError, match="NOT STARTED"):
+        checks.check(toy, None)
+    assert checks.check(toy, toy_double).passed  # a pass never raises
 
 
 @pytest.mark.parametrize("level", [0, 4, "2", True])
