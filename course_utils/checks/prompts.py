@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -72,7 +73,9 @@ COMPARE_HINTS = (
     "long.",
     "Write your own pair in MY_VERBOSE_PROMPT / MY_CONCISE_PROMPT and use them as the "
     "defaults of `verbose_prompt` / `concise_prompt`. The concise one should ask for a format "
-    "and a size ('3 bullet points, under 60 words'); the verbose one hedges about length.",
+    "and a size ('3 bullet points, 1 tiny code example, under 120 words'); the verbose one "
+    "hedges about length. Both must be about a subject the model answers (the course model "
+    "knows, among others, Python decorators, list comprehensions and HTTP status codes).",
 )
 
 STYLE_RULES = (
@@ -173,6 +176,33 @@ def _judge_costs(name: str, report: Mapping[str, Mapping[str, Any]], model: str)
             )
 
 
+# What a refusal starts with, live or on the simulator: an answer like this compares nothing.
+_REFUSAL = re.compile(
+    r"\bI(?: am|'m|’m)? (?:can't|can’t|cannot|unable to|not able to)\b|^I'm sorry\b|"
+    r"^Which subject should I explain\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+KNOWN_SUBJECTS = (
+    "Python decorators",
+    "list comprehensions",
+    "HTTP status codes",
+    "Python virtual environments",
+)
+
+
+def _judge_answered(report: Mapping[str, Mapping[str, Any]]) -> None:
+    """Rule 6: both prompts got a real answer, so the comparison measures the prompts."""
+    refused = [k for k, entry in report.items() if _REFUSAL.search(entry["text"][:300])]
+    if refused:
+        first = report[refused[0]]["text"].strip().splitlines()[0]
+        raise Incorrect(
+            f"The answer to your {' and '.join(refused)} prompt is a refusal "
+            f"({shown(first, 70)}): comparing refusals says nothing about your prompts. Pick a "
+            f"subject the model answers, such as {', '.join(KNOWN_SUBJECTS)}.",
+            rule=6,
+        )
+
+
 def _own_defaults(fn: Callable[..., Any], name: str) -> object:
     """The default output cap, after checking the defaults hold the learner's own prompt pair."""
     try:
@@ -244,6 +274,7 @@ def check_compare_prompts(fn: Callable[..., Any]) -> str:
         run, records = _call(sim, fn)
         report = _report(run)
         _judge_numbers(run.fn_name, report, records)
+        _judge_answered(report)
         totals = {k: report[k]["input_tokens"] + report[k]["output_tokens"] for k in report}
         if totals["concise"] >= totals["verbose"]:
             raise Incorrect(
