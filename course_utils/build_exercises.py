@@ -118,12 +118,10 @@ def add_header(nb: NotebookNode, source: str) -> NotebookNode:
     """
     here = "exercises/" + Path(source).name
     header = nbformat.v4.new_markdown_cell(
-        "**This notebook is yours to edit.** Fill in each `# TODO`, run the cells top to "
-        "bottom, and let the `check(...)` cells tell you when you are done; a hint is one "
-        "`hint(...)` away.\n\n"
+        "**This notebook is yours to edit:** fill in each `# TODO`, run the cells, and the "
+        "`check(...)` cells tell you when you are done.\n\n"
         f"{course_map.render('exercises', covers=False, here=here)}\n\n"
-        f"<small>For course authors: this file is built from `{source}` by `make "
-        "exercises`; change that file instead.</small>",
+        f"<small>(Authors: this file is built from `{source}` by `make exercises`.)</small>",
         id=HEADER_CELL_ID,
     )
     nb.cells.insert(0, header)

@@ -89,15 +89,22 @@ def _link(target: str, base: str) -> str:
 def render(base: str = "", *, covers: bool = True, here: str | None = None) -> str:
     """The map as a Markdown table for a document in folder ``base`` (links relative to it).
 
-    ``covers`` adds what each row covers; ``here`` (a path from the root) marks its rows.
+    ``covers``: the whole map with what each row covers (README, INSTRUCTOR.md). Without it,
+    the class's 45 minutes only, plus any later row ``here`` is on (lesson 00, the exercises):
+    what a learner reads in class stays short. ``here`` (a path from the root) marks its rows.
     """
-    rows = load()
+    rows = [
+        r
+        for r in load()
+        if covers or r.minutes != "after class" or here in (*r.lessons, r.exercise)
+    ]
     head = ["minutes", "topic", "lessons", *(["what it covers"] if covers else []), "exercise"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         mark = " **← you are here**" if here in (*row.lessons, row.exercise) else ""
         work = [f"in class: {row.in_class}" if row.in_class else ""]
-        work += [f"homework: {row.homework}" if row.homework else ""]
+        if covers or not row.in_class:  # the short map names only what is done in class
+            work += [f"homework: {row.homework}" if row.homework else ""]
         link = [_link(row.exercise, base)] if row.exercise else []
         exercise = " · ".join(link + [w for w in work if w])
         cells = [

@@ -118,7 +118,7 @@ def test_the_header_speaks_to_the_learner_and_shows_the_map_with_this_exercise_m
 ) -> None:
     header = nbformat.read(ROOT / "exercises" / path.name, as_version=4).cells[0].source
     first = header.splitlines()[0]
-    assert first.startswith("**This notebook is yours to edit.**")
+    assert first.startswith("**This notebook is yours to edit:**")
     assert "do not edit" not in header.lower() and not first.lower().startswith("generated")
     assert course_map.render("exercises", covers=False, here=f"exercises/{path.name}") in header
     marked = [line for line in header.splitlines() if "you are here" in line]
