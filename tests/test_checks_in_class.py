@@ -27,7 +27,8 @@ TYPING_CHARS_PER_MIN = 120  # about 24 words a minute: a learner typing code wit
 # The stubs the build leaves: in a function, a TODO and a raise (maybe wrapped); at top level, a
 # TODO and `name = ...` for each name the answer assigns.
 STUB = re.compile(
-    r"^(?P<indent>[ \t]*)# TODO: .*\n(?P=indent)raise NotImplementedError\((?:\n.*\n(?P=indent))?.*\)$"
+    r"^(?P<indent>[ \t]*)# TODO: .*\n"
+    r"(?P=indent)raise NotImplementedError\((?:\n.*\n(?P=indent))?.*\)$"
     r"|^(?P<top>)# TODO: .*(?:\n\w+ = \.\.\.)+$",
     re.M,
 )
