@@ -30,6 +30,16 @@ under ``CHECK_TIME_LIMIT_S``. ``run_on_simulator`` calls the learner's function 
 ``check_simulator()`` with scripted faults and records the requests that arrived, the waits
 passed to ``sleep=`` and the log lines, so a check judges behaviour and never waits real
 seconds. Prove each check both ways in a test with ``assert_passes`` / ``assert_fails``.
+
+What a check does not trust (``tests/test_checks_hardening.py``): a returned value is copied into
+exact built-in types before a checker reads it (``_values``), so an object whose ``==`` is always
+True, or a ``str`` subclass with odd methods, decides nothing; compare with ``same(value,
+expected)`` where a value is not type-checked first. ``EXERCISES`` is read-only and every
+exercise is restored as declared before it is checked. While a check runs, the learner's printed
+output is bounded and ``os._exit`` raises instead of ending the kernel; afterwards the result
+names threads the learner's code left running (``_guards``). Python cannot isolate code that
+goes looking: an ``os._exit`` taken before the check (``from os import _exit``), a signal to the
+kernel's own process or a crash in C code still ends the kernel, and no check can report it.
 """
 
 from __future__ import annotations
@@ -49,7 +59,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._bounded import active_threads, call_with_limit, stop_threads
 from ._guards import LearnerCalledExit, guarded
-from ._values import plain_copy
+from ._values import plain_copy, same
 
 if TYPE_CHECKING:
     import openai
@@ -89,6 +99,7 @@ __all__ = [
     "raise_server_errors",
     "run_learner",
     "run_on_simulator",
+    "same",
     "shown",
     "waits_grow",
 ]

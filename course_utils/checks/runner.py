@@ -17,7 +17,6 @@ from typing import Any
 from ..pricing import DEFAULT_MODEL
 from ..prompting import load_long_document
 from ..tokens import count_tokens
-from ._values import same
 from .authoring import (
     Incorrect,
     LearnerRun,
@@ -27,6 +26,7 @@ from .authoring import (
     exercise,
     run_learner,
     run_on_simulator,
+    same,
     shown,
 )
 
