@@ -90,6 +90,7 @@ __all__ = [
     "TooSlow",
     "assert_fails",
     "assert_passes",
+    "check_client",
     "check_simulator",
     "describe_exception",
     "evaluate",
@@ -477,7 +478,7 @@ def run_on_simulator(
     """
     sim.reset()
     sim.queue_faults(list(faults))
-    client = _check_client(sim, client_timeout_s, interrupt)
+    client = check_client(sim, timeout_s=client_timeout_s, interrupt=interrupt)
     delays: list[Any] = []
     if record_sleep:
         kwargs["sleep"] = delays.append
@@ -493,7 +494,12 @@ def run_on_simulator(
     )  # fmt: skip
 
 
-def _check_client(sim: Simulator, timeout_s: float, interrupt: bool) -> openai.OpenAI:
+def check_client(
+    sim: Simulator, *, timeout_s: float = CHECK_CLIENT_TIMEOUT_S, interrupt: bool = False
+) -> openai.OpenAI:
+    """The one place the checks build an SDK client: for ``sim``, with the SDK's own retries off
+    (``max_retries=0``: a check judges the learner's retries, never the SDK's). With
+    ``interrupt``, the first request raises KeyboardInterrupt before it is sent (Ctrl-C)."""
     if not interrupt:
         return sim.client(max_retries=0, timeout=timeout_s)
     import openai
