@@ -1,10 +1,11 @@
 """The course map, one source (``data/course_map.toml``) rendered wherever the course shows it.
 
 The README, INSTRUCTOR.md and lesson 00 each hold the map between two comment lines
-(``MAP_START`` … ``MAP_END``), invisible when rendered; ``sync`` rewrites only that block, so
-the rest of each file stays its authors'. The exercise headers are rendered by
-``build_exercises`` with ``render(here=...)``. ``python -m course_utils.course_map [--check]``
-writes the blocks, or lists those that differ from the data (``make exercises`` does both).
+(``<!-- course-map -->`` … ``<!-- /course-map -->``), invisible when rendered; ``sync``
+rewrites only that block, so the rest of each file stays its authors'. The exercise headers are
+rendered by ``build_exercises`` with ``render(here=...)``.
+``python -m course_utils.course_map [--check]`` writes the blocks, or lists those that differ
+from the data (``make exercises`` does both).
 """
 
 from __future__ import annotations
@@ -34,10 +35,8 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parent / "data" / "course_map.toml"
-MAP_START = (
-    "<!-- course-map: generated from course_utils/data/course_map.toml by `make exercises`; "
-    "edit it there -->"
-)
+# The block's edges: short (a lesson's reading is counted), and the data file says how to edit it.
+MAP_START = "<!-- course-map -->"
 MAP_END = "<!-- /course-map -->"
 CLASS_SLOTS = ("0–8", "8–18", "18–28", "28–38", "38–45")  # the session plan's order
 # Documents that show the map: path from the root -> whether it shows the "covers" column.
@@ -98,13 +97,16 @@ def render(base: str = "", *, covers: bool = True, here: str | None = None) -> s
         for r in load()
         if covers or r.minutes != "after class" or here in (*r.lessons, r.exercise)
     ]
-    head = ["minutes", "topic", "lessons", *(["what it covers"] if covers else []), "exercise"]
+    last = "exercise" if covers else "exercise in class"
+    head = ["minutes", "topic", "lessons", *(["what it covers"] if covers else []), last]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         mark = " **← you are here**" if here in (*row.lessons, row.exercise) else ""
-        work = [f"in class: {row.in_class}" if row.in_class else ""]
-        if covers or not row.in_class:  # the short map names only what is done in class
+        if covers:
+            work = [f"in class: {row.in_class}" if row.in_class else ""]
             work += [f"homework: {row.homework}" if row.homework else ""]
+        else:  # the short map: what is done in class, every word counted in a lesson's time
+            work = [row.in_class or ("(homework)" if row.homework else "")]
         link = [_link(row.exercise, base)] if row.exercise else []
         exercise = " · ".join(link + [w for w in work if w])
         cells = [
@@ -120,9 +122,8 @@ def render(base: str = "", *, covers: bool = True, here: str | None = None) -> s
 
 def _block(target: str) -> str:
     base = posixpath.dirname(target)
-    here = target if target.endswith(".ipynb") else None
     # Blank lines around the table: a line right after a table would be read as one more row.
-    return f"{MAP_START}\n\n{render(base, covers=TARGETS[target], here=here)}\n\n{MAP_END}"
+    return f"{MAP_START}\n\n{render(base, covers=TARGETS[target])}\n\n{MAP_END}"
 
 
 def _replace(text: str, block: str, where: str) -> str:

@@ -264,6 +264,16 @@ def test_a_grader_gets_an_assertion_error_with_the_same_message(
     assert checks.check(toy, toy_double).passed  # a pass never raises
 
 
+def test_a_raise_setting_the_course_cannot_read_is_named(
+    toy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from course_utils.config import ConfigError
+
+    monkeypatch.setenv("COURSE_CHECKS_RAISE", "yes")
+    with pytest.raises(ConfigError, match="COURSE_CHECKS_RAISE='yes': set it to 1"):
+        checks.check(toy, lambda x: x + 2)
+
+
 @pytest.mark.parametrize("level", [0, 4, "2", True])
 def test_hint_level_out_of_range_is_a_clear_error(toy: str, level: object) -> None:
     with pytest.raises(ValueError, match="has hints 1 to 3"):
