@@ -47,6 +47,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import sys
 import sysconfig
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -698,9 +699,16 @@ def _judge(ex: Exercise, obj: Any) -> CheckResult:
 
 
 _LIBRARY_DIRS = tuple(
-    {str(Path(p).resolve()) for k, p in sysconfig.get_paths().items() if "lib" in k}
-    | {str(Path(__file__).resolve().parents[1])}
+    str(Path(p).resolve()) for k, p in sysconfig.get_paths().items() if "lib" in k
 )
+# The course's own packages, wherever they are installed (found by name, so a package that moves
+# still counts as the course's): their frames are never the learner's code.
+_COURSE_PACKAGES = ("course_utils", "course_checks", "course_simulator")
+
+
+def _course_dirs() -> tuple[str, ...]:
+    files = [getattr(sys.modules.get(name), "__file__", None) for name in _COURSE_PACKAGES]
+    return tuple(str(Path(f).resolve().parent) for f in files if f)
 
 
 def _raised_in_learner_code(exc: BaseException, checker: Callable[..., Any]) -> bool:
@@ -708,10 +716,11 @@ def _raised_in_learner_code(exc: BaseException, checker: Callable[..., Any]) -> 
     the checker's own file: the learner's code (a notebook cell, their module) raised it."""
     code = getattr(checker, "__code__", None)
     own = (getattr(code, "co_filename", ""),)
+    known = _LIBRARY_DIRS + _course_dirs()
     tb = exc.__traceback__
     while tb is not None:
         filename = tb.tb_frame.f_code.co_filename
-        if filename not in own and not str(Path(filename).resolve()).startswith(_LIBRARY_DIRS):
+        if filename not in own and not str(Path(filename).resolve()).startswith(known):
             return True
         tb = tb.tb_next
     return False
