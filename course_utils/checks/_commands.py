@@ -10,7 +10,11 @@ from .authoring import CheckResult, evaluate, get_exercise
 
 __all__ = ["SOLUTIONS_DIR", "check", "hint", "solution"]
 
-SOLUTIONS_DIR = Path(__file__).resolve().parents[2] / "solutions"
+# The course's solutions/ folder: the nearest one above this package (wherever the package sits).
+SOLUTIONS_DIR = next(
+    (p / "solutions" for p in Path(__file__).resolve().parents if (p / "solutions").is_dir()),
+    Path("solutions"),
+)
 
 _revealed: dict[str, int] = {}  # the highest hint shown per exercise
 _pointed: dict[str, int] = {}  # the hint the last failed check named, shown by the next hint()
