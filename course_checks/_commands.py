@@ -5,14 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from course_utils.config import checks_raise
+
 from .authoring import CheckResult, evaluate, get_exercise
 
 __all__ = ["SOLUTIONS_DIR", "check", "hint", "solution"]
 
-SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "solutions"  # course_checks/ sits at the root
+# The course's solutions/ folder: the nearest one above this package (wherever the package sits).
+SOLUTIONS_DIR = next(
+    (p / "solutions" for p in Path(__file__).resolve().parents if (p / "solutions").is_dir()),
+    Path("solutions"),
+)
 
 _revealed: dict[str, int] = {}  # the highest hint shown per exercise
 _pointed: dict[str, int] = {}  # the hint the last failed check named, shown by the next hint()
+_passed: set[str] = set()  # exercises whose last check passed: hint() then pushes no hint
 
 
 def _render(result: CheckResult) -> None:
@@ -21,21 +28,38 @@ def _render(result: CheckResult) -> None:
 
 
 def check(name: str, obj: Any) -> CheckResult:
-    """Run the exercise's checks on ``obj``; print ✅ PASS or ❌ FAIL with the rule and hint."""
+    """Run the exercise's checks on ``obj``; print ✅ PASS or ❌ FAIL with the rule and hint.
+
+    For a grader (``COURSE_CHECKS_RAISE=1``, or under nbgrader's autograder) anything but a
+    pass raises ``AssertionError`` with the same message instead, so a test cell loses its marks.
+    """
     result = evaluate(name, obj)
     if result.hint_level is not None:
         _pointed[result.name] = result.hint_level
     else:
         _pointed.pop(result.name, None)
+    if result.passed:
+        _passed.add(result.name)
+    else:
+        _passed.discard(result.name)
+        if checks_raise():
+            raise AssertionError(str(result))
     _render(result)
     return result
 
 
 def hint(name: str, level: int | None = None) -> None:
     """Show a hint for ``name``: ``level`` when given; else the one the last failed check
-    named; else the next one (one more each call)."""
+    named; else the next one (one more each call). After a pass, only a hint asked for by
+    number is shown."""
     ex = get_exercise(name)
     name, count = ex.name, len(ex.hints)
+    if level is None and name in _passed:
+        print(
+            f"✅ `{name}` passed its check: no hint needed. To read one anyway, ask for it by "
+            f'number: hint("{name}", 1) to hint("{name}", {count}).'
+        )
+        return
     if level is None:
         pointed = _pointed.pop(name, None)
         level = pointed if pointed is not None else min(_revealed.get(name, 0) + 1, count)

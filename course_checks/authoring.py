@@ -30,6 +30,16 @@ under ``CHECK_TIME_LIMIT_S``. ``run_on_simulator`` calls the learner's function 
 ``check_simulator()`` with scripted faults and records the requests that arrived, the waits
 passed to ``sleep=`` and the log lines, so a check judges behaviour and never waits real
 seconds. Prove each check both ways in a test with ``assert_passes`` / ``assert_fails``.
+
+What a check does not trust (``tests/test_checks_hardening.py``): a returned value is copied into
+exact built-in types before a checker reads it (``_values``), so an object whose ``==`` is always
+True, or a ``str`` subclass with odd methods, decides nothing; compare with ``same(value,
+expected)`` where a value is not type-checked first. ``EXERCISES`` is read-only and every
+exercise is restored as declared before it is checked. While a check runs, the learner's printed
+output is bounded and ``os._exit`` raises instead of ending the kernel; afterwards the result
+names threads the learner's code left running (``_guards``). Python cannot isolate code that
+goes looking: an ``os._exit`` taken before the check (``from os import _exit``), a signal to the
+kernel's own process or a crash in C code still ends the kernel, and no check can report it.
 """
 
 from __future__ import annotations
@@ -37,14 +47,20 @@ from __future__ import annotations
 import logging
 import math
 import random
+import sys
+import sysconfig
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
+from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from ._bounded import active_threads, call_with_limit, stop_threads
+from ._guards import LearnerCalledExit, guarded
+from ._values import plain_copy, same
 
 if TYPE_CHECKING:
     import openai
@@ -75,6 +91,7 @@ __all__ = [
     "TooSlow",
     "assert_fails",
     "assert_passes",
+    "check_client",
     "check_simulator",
     "describe_exception",
     "evaluate",
@@ -84,6 +101,7 @@ __all__ = [
     "raise_server_errors",
     "run_learner",
     "run_on_simulator",
+    "same",
     "shown",
     "waits_grow",
 ]
@@ -104,6 +122,7 @@ FAULT_RETRY_AFTER_MS = 100  # the retry-after-ms a scripted 429 carries on a che
 MIN_FIRST_WAIT_S = 0.1
 MAX_FIRST_WAIT_S = 10.0
 MAX_WAIT_S = 120.0
+MAX_LOG_RECORDS = 10_000  # log records a check keeps from one learner call (it reads a few)
 _QUIET_LOGGERS = ("httpx", "httpcore", "httpx2", "openai", "course_simulator")
 
 
@@ -189,7 +208,44 @@ class Exercise:
         return f"rule {rule}: {self.rules[rule - 1]}"
 
 
-EXERCISES: dict[str, Exercise] = {}
+_REGISTRY: dict[str, Exercise] = {}
+# What each exercise was when it was declared: its fields and its checker's code and defaults.
+# ``evaluate`` compares the registry with these seals and restores it, so learner code that
+# replaces an exercise or patches a checker in the same kernel cannot change a later verdict.
+_SEALS: dict[str, tuple[Exercise, tuple[Any, ...], tuple[Any, ...]]] = {}
+EXERCISES: MappingProxyType[str, Exercise] = MappingProxyType(_REGISTRY)
+"""Every declared exercise by name, read-only (declare one with ``@exercise``)."""
+
+
+def _fields(ex: Exercise) -> tuple[Any, ...]:
+    return tuple(getattr(ex, f) for f in Exercise.__dataclass_fields__)
+
+
+_CHECKER_ATTRS = ("__code__", "__defaults__", "__kwdefaults__")
+
+
+def _checker_state(checker: Callable[..., Any]) -> tuple[Any, ...]:
+    return tuple(getattr(checker, a, None) for a in _CHECKER_ATTRS)
+
+
+def _restore_seal(name: str) -> bool:
+    """Put exercise ``name`` back as it was declared; True if anything had been changed."""
+    ex, fields, checker_state = _SEALS[name]
+    changed = _REGISTRY.get(name) is not ex or _fields(ex) != fields
+    _REGISTRY[name] = ex
+    for attr, value in zip(Exercise.__dataclass_fields__, fields, strict=True):
+        object.__setattr__(ex, attr, value)
+    for attr, value in zip(_CHECKER_ATTRS, checker_state, strict=True):
+        if getattr(ex.checker, attr, None) is not value:
+            changed = True
+            setattr(ex.checker, attr, value)
+    return changed
+
+
+def _forget(name: str) -> None:
+    """Remove a declared exercise (for the checks' own tests, which declare toy exercises)."""
+    _REGISTRY.pop(name, None)
+    _SEALS.pop(name, None)
 
 
 def exercise(
@@ -214,11 +270,11 @@ def exercise(
         raise ValueError(f"exercise {name!r} needs solution_notebook= or solution=")
 
     def register(checker: Callable[[Callable[..., Any]], str | None]) -> Callable[..., Any]:
-        if name in EXERCISES and EXERCISES[name].checker is not checker:
+        if name in _REGISTRY and _REGISTRY[name].checker is not checker:
             raise ValueError(f"exercise {name!r} is declared twice")
-        EXERCISES[name] = Exercise(
-            name, tuple(hints), checker, solution_notebook, solution, tuple(rules)
-        )
+        ex = Exercise(name, tuple(hints), checker, solution_notebook, solution, tuple(rules))
+        _REGISTRY[name] = ex
+        _SEALS[name] = (ex, _fields(ex), _checker_state(checker))
         return checker
 
     return register
@@ -228,9 +284,9 @@ def get_exercise(name: object) -> Exercise:
     """The declared exercise called ``name``, or a ValueError listing the ones that exist."""
     if fn_name := _function_name(name):
         name = fn_name  # hint(generate_with_retry) works as well as the name
-    if isinstance(name, str) and name in EXERCISES:
-        return EXERCISES[name]
-    known = ", ".join(repr(n) for n in sorted(EXERCISES)) or "(none)"
+    if type(name) is str and name in _SEALS:
+        return _SEALS[name][0]
+    known = ", ".join(repr(n) for n in sorted(_SEALS)) or "(none)"
     raise ValueError(
         f"there is no exercise called {name!r}; the exercises are {known}. "
         "Pass the exercise function's own name as a string, e.g. "
@@ -242,7 +298,7 @@ def _function_name(obj: object) -> str | None:
     """A plain function's name (read without running learner code), else None."""
     if isinstance(obj, types.FunctionType):  # a plain function's __name__ runs no user code
         name = obj.__name__
-        return name if isinstance(name, str) and name in EXERCISES else None
+        return name if type(name) is str and name in _SEALS else None
     return None
 
 
@@ -331,13 +387,22 @@ def _call(
     )  # fmt: skip
     if not box.finished:
         raise _too_slow(name, box.stopped)
-    run = LearnerRun(name, box.value, box.error)
+    # A copy in exact built-in types: learner overrides (__eq__, str methods) never run in a
+    # check, and a thread the learner left running cannot change what the check reads.
+    run = LearnerRun(name, plain_copy(box.value), box.error)
     if isinstance(run.error, NotImplementedError):
         raise NotStarted()
-    if isinstance(run.error, TypeError) and "argument" in str(run.error):
+    if isinstance(run.error, LearnerCalledExit):
         raise Crashed(
-            f"`{name}` raised {describe_exception(run.error)}. Keep the parameters the task's "
-            "signature lists (the check calls it with them)."
+            f"`{name}` called {run.error}, which ends the whole kernel at once: every variable "
+            "is lost and the notebook shows no message. The check stopped it; return a value or "
+            "raise an exception instead."
+        )
+    said = describe_exception(run.error) if isinstance(run.error, TypeError) else ""
+    if "argument" in said:
+        raise Crashed(
+            f"`{name}` raised {said}. Keep the parameters the task's signature lists (the check "
+            "calls it with them)."
         )
     return run
 
@@ -414,7 +479,7 @@ def run_on_simulator(
     """
     sim.reset()
     sim.queue_faults(list(faults))
-    client = _check_client(sim, client_timeout_s, interrupt)
+    client = check_client(sim, timeout_s=client_timeout_s, interrupt=interrupt)
     delays: list[Any] = []
     if record_sleep:
         kwargs["sleep"] = delays.append
@@ -425,12 +490,17 @@ def run_on_simulator(
         client.close()
         raise_server_errors(sim)
     return SimRun(
-        base.fn_name, base.value, base.error, sim.requests, list(delays), capture.records,
-        client.api_key,
+        base.fn_name, base.value, base.error, sim.requests, plain_copy(list(delays)),
+        capture.records, client.api_key,
     )  # fmt: skip
 
 
-def _check_client(sim: Simulator, timeout_s: float, interrupt: bool) -> openai.OpenAI:
+def check_client(
+    sim: Simulator, *, timeout_s: float = CHECK_CLIENT_TIMEOUT_S, interrupt: bool = False
+) -> openai.OpenAI:
+    """The one place the checks build an SDK client: for ``sim``, with the SDK's own retries off
+    (``max_retries=0``: a check judges the learner's retries, never the SDK's). With
+    ``interrupt``, the first request raises KeyboardInterrupt before it is sent (Ctrl-C)."""
     if not interrupt:
         return sim.client(max_retries=0, timeout=timeout_s)
     import openai
@@ -463,7 +533,8 @@ class _Capture(logging.Handler):
         self.records: list[logging.LogRecord] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not record.name.startswith(_QUIET_LOGGERS):
+        # Bounded: a learner logging in a tight loop cannot fill the kernel's memory.
+        if not record.name.startswith(_QUIET_LOGGERS) and len(self.records) < MAX_LOG_RECORDS:
             self.records.append(record)
 
 
@@ -613,11 +684,46 @@ def _judge(ex: Exercise, obj: Any) -> CheckResult:
         return CheckResult(name, False, "crashed", [f"❌ FAIL — {crash.message}"])
     except TooSlow as slow:
         return CheckResult(name, False, "too_slow", [f"❌ FAIL — {slow.message}"])
-    except Exception as exc:  # a fault in the checker itself, never the learner's
-        return _checker_bug(name, describe_exception(exc))
+    except Exception as exc:
+        if _raised_in_learner_code(exc, ex.checker):  # e.g. a str subclass whose .strip() raises
+            return CheckResult(
+                name, False, "crashed",
+                [f"❌ FAIL — a value `{fn_name}` returned raised {describe_exception(exc)} when "
+                 "the check read it (code of yours ran inside it, such as an overridden method)."
+                 " Return plain values: str, int, float, bool, None, list and dict."],
+            )  # fmt: skip
+        return _checker_bug(name, describe_exception(exc))  # a fault in the checker itself
     return CheckResult(
         name, True, "passed", [f"✅ PASS — `{fn_name}` passes. {praise or ''}".rstrip()]
     )
+
+
+_LIBRARY_DIRS = tuple(
+    str(Path(p).resolve()) for k, p in sysconfig.get_paths().items() if "lib" in k
+)
+# The course's own packages, wherever they are installed (found by name, so a package that moves
+# still counts as the course's): their frames are never the learner's code.
+_COURSE_PACKAGES = ("course_utils", "course_checks", "course_simulator")
+
+
+def _course_dirs() -> tuple[str, ...]:
+    files = [getattr(sys.modules.get(name), "__file__", None) for name in _COURSE_PACKAGES]
+    return tuple(str(Path(f).resolve().parent) for f in files if f)
+
+
+def _raised_in_learner_code(exc: BaseException, checker: Callable[..., Any]) -> bool:
+    """True when a frame of the exception's traceback is neither the course's, a library's nor
+    the checker's own file: the learner's code (a notebook cell, their module) raised it."""
+    code = getattr(checker, "__code__", None)
+    own = (getattr(code, "co_filename", ""),)
+    known = _LIBRARY_DIRS + _course_dirs()
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename not in own and not str(Path(filename).resolve()).startswith(known):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _checker_bug(name: str, what: str) -> CheckResult:
@@ -629,8 +735,26 @@ def _checker_bug(name: str, what: str) -> CheckResult:
 
 
 def evaluate(name: str, obj: Any) -> CheckResult:
-    """Run the ``name`` check on ``obj`` under ``CHECK_TIME_LIMIT_S``, without printing."""
+    """Run the ``name`` check on ``obj`` under ``CHECK_TIME_LIMIT_S``, without printing.
+
+    The exercise is restored as declared first; while it runs, the learner's printed output is
+    bounded and ``os._exit`` refused; the result names threads the learner's code left running.
+    """
     ex = get_exercise(name)
+    tampered = _restore_seal(ex.name)
+    with guarded() as seen:
+        result = _evaluate_bounded(ex, obj)
+    if tampered:
+        result.messages.append(
+            "⚠️ Code in this kernel had changed the checks' own state (the exercise registry or "
+            "a checker); it was restored before this check. Restart the kernel if it was not you."
+        )
+    result.messages += seen.report()
+    return result
+
+
+def _evaluate_bounded(ex: Exercise, obj: Any) -> CheckResult:
+    """The check of ``ex`` under ``CHECK_TIME_LIMIT_S``; stop whatever it started on overrun."""
     before = set(active_threads())
     stopped = [True]
 

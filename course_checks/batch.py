@@ -13,7 +13,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .authoring import CourseBug, Incorrect, check_simulator, exercise, run_learner, shown
+from .authoring import (
+    CourseBug,
+    Incorrect,
+    check_client,
+    check_simulator,
+    exercise,
+    run_learner,
+    shown,
+)
 
 __all__ = ["HINTS", "RULES", "check_build_batch_input"]
 
@@ -146,7 +154,7 @@ def _bodies(rows: list[dict[str, Any]]) -> None:
 def _run_batch(text: str) -> dict[str, Any]:
     """Upload the text to a fresh simulator, run a batch over it; the ended batch as a dict."""
     with check_simulator(batch_time_scale=BATCH_TIME_SCALE) as sim:
-        client = sim.client(max_retries=0)
+        client = check_client(sim)
         try:
             upload = client.files.create(
                 file=("requests.jsonl", io.BytesIO(text.encode("utf-8"))), purpose="batch"

@@ -16,7 +16,15 @@ import openai
 from course_utils.pricing import DEFAULT_MODEL
 from course_utils.tokens import content_text, count_tokens
 
-from .authoring import Incorrect, LearnerRun, check_simulator, exercise, run_learner, shown
+from .authoring import (
+    Incorrect,
+    LearnerRun,
+    check_client,
+    check_simulator,
+    exercise,
+    run_learner,
+    shown,
+)
 
 __all__ = ["CHECK_CONTEXT", "CHECK_QUESTIONS", "HINTS", "RULES", "check_build_input"]
 
@@ -140,7 +148,7 @@ def check_build_input(fn: Any) -> str:
     """Two questions through the learner's layout; the second must be served from the cache."""
     values = [_built(run_learner(fn, CHECK_CONTEXT, q), q) for q in CHECK_QUESTIONS]
     with check_simulator() as sim:
-        client = sim.client(max_retries=0)
+        client = check_client(sim)
         try:
             second = [_send(client, v) for v in values][-1]  # the first one fills the cache
         finally:

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
+
+from openai.types.responses import Response
 
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost
 
@@ -71,7 +74,9 @@ COMPARE_HINTS = (
     "long.",
     "Write your own pair in MY_VERBOSE_PROMPT / MY_CONCISE_PROMPT and use them as the "
     "defaults of `verbose_prompt` / `concise_prompt`. The concise one should ask for a format "
-    "and a size ('3 bullet points, under 60 words'); the verbose one hedges about length.",
+    "and a size ('3 bullet points, 1 tiny code example, under 120 words'); the verbose one "
+    "hedges about length. Both must be about a subject the model answers (the course model "
+    "knows, among others, Python decorators, list comprehensions and HTTP status codes).",
 )
 
 STYLE_RULES = (
@@ -114,7 +119,7 @@ def _report(run: LearnerRun) -> dict[str, Mapping[str, Any]]:
     """The learner's report, checked for shape: two entries of three numbers each."""
     run.raise_unexpected()
     value = run.value
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise Incorrect(
             f"`{run.fn_name}` returned {type(value).__name__} {shown(value)}; it should return "
             "a dict with a 'verbose' and a 'concise' entry.",
@@ -122,7 +127,7 @@ def _report(run: LearnerRun) -> dict[str, Mapping[str, Any]]:
         )
     for key in ("verbose", "concise"):
         entry = value.get(key)
-        if not isinstance(entry, Mapping):
+        if not isinstance(entry, dict):
             raise Incorrect(
                 f"`{run.fn_name}`'s result has no {key!r} entry holding a dict (keys found: "
                 f"{shown(list(value)) if value else 'none'}).",
@@ -170,6 +175,33 @@ def _judge_costs(name: str, report: Mapping[str, Mapping[str, Any]], model: str)
                 f"on {model}; that is not the catalogue price of those tokens.",
                 rule=4,
             )
+
+
+# What a refusal starts with, live or on the simulator: an answer like this compares nothing.
+_REFUSAL = re.compile(
+    r"\bI(?: am|'m|’m)? (?:can't|can’t|cannot|unable to|not able to)\b|^I'm sorry\b|"
+    r"^Which subject should I explain\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+KNOWN_SUBJECTS = (
+    "Python decorators",
+    "list comprehensions",
+    "HTTP status codes",
+    "Python virtual environments",
+)
+
+
+def _judge_answered(report: Mapping[str, Mapping[str, Any]]) -> None:
+    """Rule 6: both prompts got a real answer, so the comparison measures the prompts."""
+    refused = [k for k, entry in report.items() if _REFUSAL.search(entry["text"][:300])]
+    if refused:
+        first = report[refused[0]]["text"].strip().splitlines()[0]
+        raise Incorrect(
+            f"The answer to your {' and '.join(refused)} prompt is a refusal "
+            f"({shown(first, 70)}): comparing refusals says nothing about your prompts. Pick a "
+            f"subject the model answers, such as {', '.join(KNOWN_SUBJECTS)}.",
+            rule=6,
+        )
 
 
 def _own_defaults(fn: Callable[..., Any], name: str) -> object:
@@ -243,6 +275,7 @@ def check_compare_prompts(fn: Callable[..., Any]) -> str:
         run, records = _call(sim, fn)
         report = _report(run)
         _judge_numbers(run.fn_name, report, records)
+        _judge_answered(report)
         totals = {k: report[k]["input_tokens"] + report[k]["output_tokens"] for k in report}
         if totals["concise"] >= totals["verbose"]:
             raise Incorrect(
@@ -267,7 +300,7 @@ STYLE_ORDER = ("short", "medium", "long")
 def _style_response(run: LearnerRun, style: str) -> Any:
     run.raise_unexpected()
     response = run.value
-    if not hasattr(response, "max_output_tokens") or not hasattr(response, "usage"):
+    if type(response) is not Response:
         raise Incorrect(
             f"`{run.fn_name}(client, prompt, style={style!r})` returned "
             f"{type(response).__name__}; return the response from responses.create itself.",
@@ -297,7 +330,7 @@ def check_generate_in_style(fn: Callable[..., Any]) -> str:
                 )
         name = run.fn_name
         caps = {s: r.max_output_tokens for s, r in responses.items()}
-        if any(not isinstance(c, int) for c in caps.values()):
+        if any(type(c) is not int for c in caps.values()):
             raise Incorrect(
                 f"`{name}` sent these output caps: {caps}; every style needs a whole number "
                 "as its max_output_tokens.",

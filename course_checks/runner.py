@@ -27,6 +27,7 @@ from .authoring import (
     exercise,
     run_learner,
     run_on_simulator,
+    same,
     shown,
 )
 
@@ -194,7 +195,7 @@ def check_fit_prompt(fn: Callable[..., Any]) -> str:
         run = run_on_simulator(sim, fn, short, max_input_tokens=FIT_BUDGET)
         run.raise_unexpected()
         name = run.fn_name
-        if run.value != short:
+        if not same(run.value, short):
             raise Incorrect(
                 f"`{name}` changed a {count_tokens(short)}-token prompt that fits the "
                 f"{FIT_BUDGET}-token budget into {shown(run.value)}.",
@@ -396,13 +397,13 @@ def check_run_prompt_file(fn: Callable[..., Any]) -> str:
                 "number of seconds above 0, before the retry.",
                 rule=3,
             )
-        if run.value != 1:
+        if not same(run.value, 1):
             raise Incorrect(
                 f"`{name}` returned {shown(run.value)} when one prompt failed; return 1.", rule=4
             )
         run, out = _file_run(sim, fn, folder, FILE_LINES, [])
         run.raise_unexpected()
-        if run.value != 0:
+        if not same(run.value, 0):
             raise Incorrect(
                 f"`{name}` returned {shown(run.value)} when every prompt succeeded; return 0.",
                 rule=4,
@@ -416,7 +417,7 @@ def check_run_prompt_file(fn: Callable[..., Any]) -> str:
                     "instead, so a script can tell bad input from failed prompts.",
                     rule=4,
                 )
-            if run.value != 2 or out.exists() or run.attempts:
+            if not same(run.value, 2) or out.exists() or run.attempts:
                 raise Incorrect(
                     f"For {label} `{name}` returned {shown(run.value)}"
                     f"{', created the output' if out.exists() else ''}"

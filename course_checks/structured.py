@@ -9,7 +9,7 @@ exercise 3's output as they read their own. The check judges the outcome fields 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import openai
@@ -96,7 +96,7 @@ def _shape(run: SimRun, faults: list[str | None]) -> dict[str, Any]:
         "error_type": r["error_type"] is None or isinstance(r["error_type"], str),
         "message": r["message"] is None or isinstance(r["message"], str),
         "attempts": isinstance(r["attempts"], int) and not isinstance(r["attempts"], bool),
-        "usage": r["usage"] is None or isinstance(r["usage"], Mapping),
+        "usage": r["usage"] is None or isinstance(r["usage"], dict),
         "latency_s": _number(r["latency_s"]) and r["latency_s"] >= 0,
     }
     bad = [k for k, fine in wrong.items() if not fine]

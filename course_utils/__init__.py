@@ -135,6 +135,7 @@ _EXPORTS = {
     # notebook demo helpers
     "scripted_faults": "demo",
     "side_by_side": "demo",
+    "try_it": "demo",
 }
 
 __all__ = sorted(_EXPORTS)

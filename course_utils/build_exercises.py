@@ -2,12 +2,15 @@
 
 ``python -m course_utils.build_exercises [--check]``. Each notebook goes through a short ordered
 pipeline of one-job steps (``PIPELINE``): drop cells tagged ``solution-only``, replace every
-``### BEGIN SOLUTION`` … ``### END SOLUTION`` region with a stub, clear outputs, and add a
-"generated — do not edit" first cell. A stub keeps the region's indentation; inside a function
+``### BEGIN SOLUTION`` … ``### END SOLUTION`` region with a stub, clear outputs, give solution
+and check cells nbgrader's metadata, and open with a word to the learner and the course map.
+The solution notebooks get the same nbgrader metadata (they are nbgrader's source notebooks),
+and the course map's blocks in the README, INSTRUCTOR.md and lesson 00 are re-rendered.
+A stub keeps the region's indentation; inside a function
 it raises ``NotImplementedError`` (which ``check()`` reports as "not started yet"), at top level
 it assigns ``...`` to the names the region assigned, so an untouched exercise runs top to bottom.
 An optional ``### TODO: <text>`` line right after BEGIN says what the learner should write.
-``--check`` writes nothing and exits 1 listing the exercise files that are stale.
+``--check`` writes nothing and exits 1 listing the files that are stale.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+
+from . import course_map
 
 __all__ = [
     "BEGIN",
@@ -47,6 +52,8 @@ HEADER_CELL_ID = "generated-notice"
 GENERIC_FUNCTION_TODO = "write the body of this function"
 GENERIC_TOPLEVEL_TODO = "write your code here"
 LINE_LENGTH = 100  # the project's ruff line length
+CHECK_POINTS = 1  # what one check cell is worth under nbgrader
+STUB_MARK = "# TODO:"  # the first line of every stub the build leaves (a solution cell's mark)
 
 
 class MarkerError(ValueError):
@@ -104,15 +111,67 @@ def clear_outputs(nb: NotebookNode, source: str) -> NotebookNode:
 
 
 def add_header(nb: NotebookNode, source: str) -> NotebookNode:
-    """Put the "generated — do not edit" notice first, as d2l and learntools do."""
+    """Open with a word to the learner and the course map, this exercise's row marked.
+
+    (The note for authors, that the file is built from its solution, comes last and small: the
+    learner is the one who opens this file.)
+    """
+    here = "exercises/" + Path(source).name
     header = nbformat.v4.new_markdown_cell(
-        f"Generated from {source} by `make exercises` — do not edit", id=HEADER_CELL_ID
+        "**This notebook is yours to edit:** fill in each `# TODO`, run the cells, and the "
+        "`check(...)` cells tell you when you are done.\n\n"
+        f"{course_map.render('exercises', covers=False, here=here)}\n\n"
+        f"<small>(Authors: this file is built from `{source}` by `make exercises`.)</small>",
+        id=HEADER_CELL_ID,
     )
     nb.cells.insert(0, header)
     return nb
 
 
-PIPELINE: tuple[Step, ...] = (drop_solution_only, clear_solutions, clear_outputs, add_header)
+def mark_for_nbgrader(nb: NotebookNode, source: str) -> NotebookNode:
+    """Give solution and check cells nbgrader's metadata, so nbgrader can grade the exercise.
+
+    A cell with a solution region is a solution cell (nbgrader's ClearSolutions refuses a region
+    anywhere else); a cell that calls ``check(...)`` is a locked autograder test cell worth
+    ``CHECK_POINTS`` (under nbgrader, a check that does not pass raises, so the cell loses them).
+    """
+    for cell in nb.cells:
+        kind = _nbgrader_kind(cell)
+        if kind is None:
+            cell.metadata.pop("nbgrader", None)
+            continue
+        meta = {
+            "grade": kind == "check",
+            "grade_id": cell.get("id") or f"cell-{nb.cells.index(cell)}",
+            "locked": kind == "check",
+            "schema_version": 3,
+            "solution": kind == "solution",
+            "task": False,
+        }
+        if kind == "check":
+            meta["points"] = CHECK_POINTS
+        cell.metadata["nbgrader"] = meta
+    return nb
+
+
+def _nbgrader_kind(cell: NotebookNode) -> str | None:
+    if cell.cell_type != "code":
+        return None
+    lines = [line.strip() for line in cell.source.splitlines()]
+    if BEGIN in lines or any(line.startswith(STUB_MARK) for line in lines):
+        return "solution"
+    if any(line.startswith("check(") for line in lines):
+        return "check"
+    return None
+
+
+PIPELINE: tuple[Step, ...] = (
+    drop_solution_only,
+    clear_solutions,
+    clear_outputs,
+    mark_for_nbgrader,
+    add_header,
+)
 
 
 # --- markers and stubs ------------------------------------------------------------------------
@@ -204,8 +263,20 @@ def render(solution_path: Path) -> str:
     return text if text.endswith("\n") else text + "\n"
 
 
+def marked_source(solution_path: Path) -> str:
+    """The solution notebook's own text with nbgrader's metadata on its solution and check
+    cells (nbgrader's source notebook), otherwise unchanged."""
+    nb = nbformat.read(solution_path, as_version=4)
+    text = nbformat.writes(mark_for_nbgrader(nb, f"solutions/{solution_path.name}"))
+    return text if text.endswith("\n") else text + "\n"
+
+
 def _plan(solutions: Path, exercises: Path) -> dict[Path, str]:
-    return {exercises / p.name: render(p) for p in sorted(solutions.glob("*.ipynb"))}
+    plan = {}
+    for path in sorted(solutions.glob("*.ipynb")):
+        plan[path] = marked_source(path)
+        plan[exercises / path.name] = render(path)
+    return plan
 
 
 def stale_files(solutions: Path, exercises: Path) -> list[Path]:
@@ -217,6 +288,8 @@ def stale_files(solutions: Path, exercises: Path) -> list[Path]:
         if not path.is_file() or path.read_text(encoding="utf-8") != text
     ]
     stale += [p for p in sorted(exercises.glob("*.ipynb")) if p not in plan]
+    if solutions.resolve() == (ROOT / "solutions").resolve():  # the course's own documents
+        stale += [ROOT / t for t in course_map.stale_targets(ROOT)]
     return stale
 
 
@@ -228,6 +301,8 @@ def write_all(solutions: Path, exercises: Path) -> list[Path]:
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")
             changed.append(path)
+    if solutions.resolve() == (ROOT / "solutions").resolve():
+        changed += [ROOT / t for t in course_map.sync(ROOT)]
     return changed
 
 
@@ -235,7 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build (default) or ``--check`` for staleness."""
     parser = argparse.ArgumentParser(
         prog="python -m course_utils.build_exercises",
-        description="Write exercises/*.ipynb from solutions/*.ipynb (never edit exercises/).",
+        description="Write exercises/*.ipynb from solutions/*.ipynb (never edit exercises/), "
+        "nbgrader's metadata into both, and the course map into the documents that show it.",
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if exercises/ is stale")
     parser.add_argument("--solutions", type=Path, default=ROOT / "solutions")
@@ -255,7 +331,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("exercises/ is up to date")
             return 0
         changed = write_all(args.solutions, args.exercises)
-    except MarkerError as err:
+    except (MarkerError, course_map.MapError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     orphans = [

@@ -7,6 +7,8 @@
   simulator adds.
 - ``COURSE_SIM_API_KEY`` (unset): the one key ``python -m course_simulator`` accepts (a
   way to set it that ``ps`` does not show, unlike ``--api-key``).
+- ``COURSE_CHECKS_RAISE`` (``0``): ``1`` makes a check that does not pass raise
+  ``AssertionError`` (for graders); nbgrader's autograder (``NBGRADER_EXECUTION``) does too.
 - ``OPENAI_API_KEY`` / ``OPENAI_BASE_URL``: the SDK reads them; here they are only checked for
   presence and shown (the key never).
 
@@ -43,6 +45,7 @@ __all__ = [
     "api_key_set",
     "backend",
     "budget_usd",
+    "checks_raise",
     "live_base_url",
     "sim_api_key",
     "sim_latency_scale",
@@ -137,6 +140,21 @@ def sim_latency_scale() -> float:
             "0 = no simulated model latency, 1 = the catalogue's full latency "
             f"(default {DEFAULT_SIM_LATENCY_SCALE})",
         ),
+    )
+
+
+def _flag(raw: str) -> bool:
+    if raw not in ("0", "1"):
+        raise ValueError("set it to 1 (on) or 0 (off)")
+    return raw == "1"
+
+
+def checks_raise() -> bool:
+    """True when a check that does not pass should raise ``AssertionError``: with
+    ``COURSE_CHECKS_RAISE=1``, or while nbgrader executes a notebook to grade or validate it
+    (it sets ``NBGRADER_EXECUTION``), so an autograder test cell loses its marks."""
+    return _setting("COURSE_CHECKS_RAISE", False, _flag) or bool(
+        os.environ.get("NBGRADER_EXECUTION", "").strip()
     )
 
 

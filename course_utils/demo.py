@@ -1,4 +1,5 @@
-"""Small helpers for notebook demo cells: scripted faults, and two answers shown side by side.
+"""Small helpers for notebook demo cells: scripted faults, two answers side by side, and a
+guard that turns a mistake in an exercise's demo into one line pointing to its check.
 
 ``scripted_faults`` replaces the pattern every demo cell used to repeat::
 
@@ -24,7 +25,7 @@ from . import config
 if TYPE_CHECKING:
     from course_simulator import Simulator
 
-__all__ = ["SideBySide", "scripted_faults", "side_by_side"]
+__all__ = ["SideBySide", "scripted_faults", "side_by_side", "try_it"]
 
 
 @contextmanager
@@ -110,3 +111,23 @@ def side_by_side(width: int = 48, **columns: str) -> SideBySide:
     """Show texts next to each other (``side_by_side(verbose=a, concise=b)``), as the last line
     of a cell: readable text in columns, so two answers can be compared at a glance."""
     return SideBySide(columns, width)
+
+
+@contextmanager
+def try_it(name: str) -> Iterator[None]:
+    """Run an exercise's demo of ``name``; a mistake ends the demo with one line, not a traceback.
+
+    The demo is for looking, the check is for judging: an unwritten function (NotImplementedError)
+    or one that returns the wrong shape must not stop *Run All* before the ``check(...)`` cell,
+    which names the rule that was broken. KeyboardInterrupt still stops the cell.
+    """
+    try:
+        yield
+    except NotImplementedError:
+        print(f"`{name}` is not written yet: fill in its TODO, run that cell, then this one.")
+    except Exception as err:
+        what = f"{type(err).__name__}: {str(err).strip()[:160]}".rstrip(": ")
+        print(
+            f"The demo of `{name}` stopped ({what}). Run the check cell below: it says which "
+            "rule of the task to look at."
+        )

@@ -12,6 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_utils import build_exercises as bx
+from course_utils import course_map
 from course_utils.build_exercises import BEGIN, END, MarkerError, build_notebook, find_regions
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,9 +110,93 @@ def test_solution_only_cells_dropped_outputs_cleared_header_first() -> None:
     assert nb.cells[1].outputs == [] and nb.cells[1].execution_count is None
     header = nb.cells[0]
     assert header.cell_type == "markdown" and header.id == bx.HEADER_CELL_ID
-    assert header.source == (
-        "Generated from solutions/demo.ipynb by `make exercises` — do not edit"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_the_header_speaks_to_the_learner_and_shows_the_map_with_this_exercise_marked(
+    path: Path,
+) -> None:
+    header = nbformat.read(ROOT / "exercises" / path.name, as_version=4).cells[0].source
+    first = header.splitlines()[0]
+    assert first.startswith("**This notebook is yours to edit:**")
+    assert "do not edit" not in header.lower() and not first.lower().startswith("generated")
+    assert course_map.render("exercises", covers=False, here=f"exercises/{path.name}") in header
+    marked = [line for line in header.splitlines() if "you are here" in line]
+    assert marked and all(f"({path.name})" in line for line in marked)
+
+
+# --- nbgrader ---------------------------------------------------------------------------------
+
+
+def _kinds(path: Path) -> dict[str, list[str]]:
+    cells = nbformat.read(path, as_version=4).cells
+    found: dict[str, list[str]] = {"solution": [], "check": [], "other": []}
+    for cell in cells:
+        meta = cell.metadata.get("nbgrader")
+        kind = "other" if meta is None else "solution" if meta["solution"] else "check"
+        found[kind].append(cell.source)
+        if meta is not None:
+            assert meta["grade_id"] == cell.id and meta["schema_version"] == 3
+            assert meta["locked"] == meta["grade"] == (kind == "check")
+    return found
+
+
+@pytest.mark.parametrize("folder", ["solutions", "exercises"])
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_solution_and_check_cells_carry_nbgrader_metadata(folder: str, path: Path) -> None:
+    kinds = _kinds(ROOT / folder / path.name)
+    assert kinds["solution"] and kinds["check"]
+    marker = BEGIN if folder == "solutions" else bx.STUB_MARK
+    assert all(marker in source for source in kinds["solution"])
+    assert all("check(" in source for source in kinds["check"])
+    assert not any(marker in s or s.startswith("check(") for s in kinds["other"])
+
+
+def test_nbgrader_clears_the_solutions_only_with_the_metadata() -> None:
+    clear = pytest.importorskip("nbgrader.preprocessors").ClearSolutions
+    source = nbformat.read(ROOT / "solutions" / "08_batch_input.ipynb", as_version=4)
+    cleared, _ = clear().preprocess(nbformat.from_dict(source), {})
+    code = "\n".join(c.source for c in cleared.cells if c.cell_type == "code")
+    assert BEGIN not in code and "raise NotImplementedError" in code
+    for cell in source.cells:  # as before the build wrote the metadata
+        cell.metadata.pop("nbgrader", None)
+    with pytest.raises(RuntimeError, match="Solution region detected in a non-solution cell"):
+        clear().preprocess(source, {})
+
+
+def test_under_nbgrader_a_wrong_answer_loses_its_marks_and_a_right_one_keeps_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    preprocessors = pytest.importorskip("nbgrader.preprocessors")
+    from nbgrader.utils import determine_grade
+
+    monkeypatch.setenv("COURSE_BACKEND", "simulator")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")  # as nbgrader's autograder sets it
+    exercise = nbformat.read(ROOT / "exercises" / "08_batch_input.ipynb", as_version=4)
+    setup = next(c for c in exercise.cells if c.cell_type == "code")
+    check_cell = next(c for c in exercise.cells if c.metadata.get("nbgrader", {}).get("grade"))
+    wrong = "def build_batch_input(prompts, **kwargs):\n    return '\\n'.join(prompts)"
+    right = (
+        "def build_batch_input(prompts, *, model=DEFAULT_MODEL, max_output_tokens=100):\n"
+        "    return ''.join(json.dumps({'custom_id': f'p{i}', 'method': 'POST', "
+        "'url': '/v1/responses', 'body': {'model': model, 'input': p, "
+        "'max_output_tokens': max_output_tokens}}) + '\\n' for i, p in enumerate(prompts))"
     )
+    graded = []
+    for number in range(2):  # one check cell after each answer
+        cell = nbformat.from_dict(check_cell)
+        cell.metadata.nbgrader["grade_id"] = cell.id = f"check-{number}"
+        graded.append(cell)
+    nb = _nb(setup, new_code_cell(wrong), graded[0], new_code_cell(right), graded[1])
+    executed, _ = preprocessors.Execute(timeout=120).preprocess(nb, {})
+    scores = [
+        determine_grade(c, None)
+        for c in executed.cells
+        if c.metadata.get("nbgrader", {}).get("grade")
+    ]
+    assert scores == [(0, 1), (1, 1)], [c.outputs for c in executed.cells]
+    failure = next(o for o in executed.cells[2].outputs if o.output_type == "error")
+    assert failure.ename == "AssertionError" and "❌ FAIL (rule 1" in failure.evalue
 
 
 @pytest.mark.parametrize(

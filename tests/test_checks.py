@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _forget(name: str) -> None:
-    authoring.EXERCISES.pop(name, None)
+    authoring._forget(name)
     _commands._revealed.pop(name, None)
     _commands._pointed.pop(name, None)
+    _commands._passed.discard(name)
 
 
 @pytest.fixture
@@ -233,11 +234,44 @@ def test_after_a_failed_check_hint_shows_the_hint_the_check_named(
     assert capsys.readouterr().out.startswith("💡 HINT 3/3")
 
 
-def test_a_pass_forgets_the_pointed_hint(toy: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_after_a_pass_the_hint_cell_pushes_no_hint(
+    toy: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     checks.check(toy, lambda x: x + 2)
     checks.check(toy, toy_double)
     checks.hint(toy)
-    assert capsys.readouterr().out.splitlines()[-1].startswith("💡 HINT 1/3")
+    out = capsys.readouterr().out.splitlines()[-1]
+    assert "passed its check: no hint needed" in out and "HINT" not in out
+    checks.hint(toy, 2)  # asked for by number: shown
+    assert capsys.readouterr().out.startswith("💡 HINT 2/3")
+    checks.check(toy, lambda x: x + 2)  # failing again: hints come back
+    checks.hint(toy)
+    assert capsys.readouterr().out.splitlines()[-1].startswith("💡 HINT 2/3")
+
+
+@pytest.mark.parametrize("env", [{"COURSE_CHECKS_RAISE": "1"}, {"NBGRADER_EXECUTION": "autograde"}])
+def test_a_grader_gets_an_assertion_error_with_the_same_message(
+    toy: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = str(checks.evaluate(toy, lambda x: x + 2))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(AssertionError) as raised:
+        checks.check(toy, lambda x: x + 2)
+    assert str(raised.value) == expected
+    with pytest.raises(AssertionError, match="NOT STARTED"):
+        checks.check(toy, None)
+    assert checks.check(toy, toy_double).passed  # a pass never raises
+
+
+def test_a_raise_setting_the_course_cannot_read_is_named(
+    toy: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from course_utils.config import ConfigError
+
+    monkeypatch.setenv("COURSE_CHECKS_RAISE", "yes")
+    with pytest.raises(ConfigError, match="COURSE_CHECKS_RAISE='yes': set it to 1"):
+        checks.check(toy, lambda x: x + 2)
 
 
 @pytest.mark.parametrize("level", [0, 4, "2", True])
@@ -437,15 +471,23 @@ def test_the_whole_check_is_bounded_even_where_it_compares_learner_values(
 ) -> None:
     monkeypatch.setattr(authoring, "CHECK_TIME_LIMIT_S", 0.5)
 
-    class Stubborn(int):
+    @exercise("naive_compare", hints=("h",), solution="pass")
+    def _check(fn):  # type: ignore[no-untyped-def]
+        if run_learner(fn, 21).value != 42:  # a checker that lets a learner's __ne__ run
+            raise Incorrect("wrong")
+
+    class Stubborn:
         def __ne__(self, other: object) -> bool:
             while True:
                 pass
 
-    result = checks.assert_fails(toy, lambda x: Stubborn(5), status="too_slow")
+    try:
+        result = checks.assert_fails("naive_compare", lambda x: Stubborn(), status="too_slow")
+    finally:
+        _forget("naive_compare")
     assert "did not finish within 0.5 s in total" in str(result)
     assert "The check stopped it" in str(result)
-    assert _all_ended("check:toy_double")
+    assert _all_ended("check:naive_compare")
 
 
 def test_check_simulator_factory_uses_the_shared_settings() -> None:

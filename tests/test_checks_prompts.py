@@ -201,3 +201,28 @@ def test_missing_answer_text():
 
 def test_cap_default_below_the_api_minimum():
     assert_fails("compare_prompts", make_compare(cap_default=8), rule=5, contains="at least 16")
+
+
+REFUSAL = "I can't tell you about git branches: I am the course's simulated model."
+
+
+@pytest.mark.parametrize("refused", ["verbose", "concise"])
+def test_a_comparison_of_refusals_fails_saying_why(refused):
+    def refuses(report):
+        report[refused]["text"] = REFUSAL + "\n- I only know this course's subjects."
+        return report
+
+    result = assert_fails(
+        "compare_prompts", make_compare(result=refuses), rule=6, contains="refusal"
+    )
+    assert "Python decorators" in str(result)  # it suggests subjects the model answers
+
+
+def test_an_answer_that_only_mentions_cannot_later_is_not_a_refusal():
+    def explains(report):
+        report["concise"]["text"] = (
+            "- A decorator wraps a function.\n" + "x " * 200 + "\n- You cannot skip `@`."
+        )
+        return report
+
+    assert_passes("compare_prompts", make_compare(result=explains))
