@@ -185,7 +185,11 @@ def sweet_spot(scores: Sequence[ModelScore], min_accuracy: float = 0.9) -> Model
 
 
 def scores_markdown(scores: Sequence[ModelScore]) -> str:
-    """The scores as a Markdown table (for ``display(Markdown(...))``)."""
+    """The scores as a Markdown table (for ``display(Markdown(...))``).
+
+    Dollar signs are escaped (``\\$``): JupyterLab pairs bare ``$`` signs, across rows too, and
+    typesets the text between them as math, which swallows whole rows of the table.
+    """
     head = (
         "| model | accuracy | latency p50 / p95 | tokens in / out (reasoning) | "
         "cost per 1,000 items |\n|---|---|---|---|---|\n"
@@ -194,7 +198,7 @@ def scores_markdown(scores: Sequence[ModelScore]) -> str:
         f"| `{s.model}` | {s.accuracy:.0%}{f' ({s.failed} failed)' if s.failed else ''} | "
         f"{s.latency_median_s * 1000:.0f} / {s.latency_p95_s * 1000:.0f} ms | "
         f"{s.input_tokens:.0f} / {s.output_tokens:.0f} ({s.reasoning_tokens:.0f}) | "
-        f"${s.cost_per_1000_usd:.4f} |"
+        f"\\${s.cost_per_1000_usd:.4f} |"
         for s in scores
     ]
     return head + "\n".join(rows)

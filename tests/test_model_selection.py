@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from course_utils import Simulator
@@ -84,6 +86,8 @@ def test_benchmark_runs_each_model_through_the_runner_on_the_simulator() -> None
         assert s.failed == 0 and s.items == 12 and 0 < s.accuracy <= 1 and s.input_tokens > 0
     table = scores_markdown(scores)
     assert "`gpt-5.4-nano`" in table and "cost per 1,000 items" in table
+    # every dollar escaped, so JupyterLab shows it as text instead of pairing it into math
+    assert table.count("\\$") == len(scores) and not re.search(r"(?<!\\)\$", table)
     fig = model_selection_figure(scores, chosen="gpt-5.4", min_accuracy=0.9)
     assert "ringed: gpt-5.4" in fig.axes[0].get_title()
 
