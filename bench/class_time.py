@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["CORE_END", "WORDS_PER_MINUTE", "SECONDS_PER_CODE_CELL", "core_cells", "core_minutes"]
+__all__ = ["CORE_END", "SECONDS_PER_CODE_CELL", "WORDS_PER_MINUTE", "core_cells", "core_minutes"]
 
 ROOT = Path(__file__).resolve().parents[1]
 WORDS_PER_MINUTE = 180

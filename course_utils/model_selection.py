@@ -19,11 +19,14 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .pricing import estimate_cost, get_model
 from .prompting import lowest_effort
 from .results import Result
+
+if TYPE_CHECKING:
+    from .ratelimit import ScaledClock
 
 __all__ = [
     "SENTIMENT_INSTRUCTIONS",
@@ -136,12 +139,16 @@ def benchmark_models(
     client: Any = None,
     max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
     concurrency: int = 8,
+    clock: ScaledClock | None = None,
 ) -> list[ModelScore]:
     """Run the labelled task on each model (through the runner) and score each one.
 
     Reasoning models run at their lowest effort, so a short label is not lost to hidden
     reasoning. Bring your own task with ``items`` (``LabelledItem``s), ``instructions`` and
-    ``labels``; the defaults are the course's review data set.
+    ``labels``; the defaults are the course's review data set. ``clock`` (a ``ScaledClock``)
+    measures latency in simulated seconds: pair ``speed=4`` with a simulator at
+    ``latency_scale=0.25`` and the benchmark runs 4 times faster yet reports the models'
+    full simulated latency.
     """
     from .runner import run_prompts
 
@@ -169,6 +176,7 @@ def benchmark_models(
             concurrency=concurrency,
             max_output_tokens=max_output_tokens,
             progress=False,
+            clock=clock,
         )
         scores.append(score_model(model, items, summary.results or [], labels))
     return scores

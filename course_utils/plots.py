@@ -19,10 +19,10 @@ from matplotlib.figure import Figure
 from .pricing import estimate_cost, get_model, list_models
 
 __all__ = [
+    "CourseFigure",
     "batch_decision_figure",
     "cache_layouts_figure",
     "chunk_sizes_figure",
-    "CourseFigure",
     "comparer_figure",
     "cost_per_1000_figure",
     "figure_png",
