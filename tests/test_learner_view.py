@@ -150,6 +150,7 @@ def relative(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
+@pytest.mark.timeout(600)  # two Run Alls of a whole lesson
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_a_lesson_shows_what_it_says_and_tells_the_same_story_when_run_again(path: Path) -> None:
     name = relative(path)
@@ -169,6 +170,7 @@ def test_a_lesson_shows_what_it_says_and_tells_the_same_story_when_run_again(pat
     )
 
 
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
 def test_a_solution_shows_what_it_says(path: Path) -> None:
     name = relative(path)

@@ -24,10 +24,11 @@ GROUPS = {
     "class": ["00_start_here", "01_tokens", "02_prompt_efficiency"],
     "after-class": ["06_model_selection", "07_wrap_up", "08_batch_at_scale"],
 }
-REFUSED = ("BudgetExceeded", "LiveRequestRefused", "spend cap")
+REFUSED = ("BudgetExceeded", "LiveRequestRefused", "Not sent:")  # the spend guard's words
 DEFAULT_CAP_USD = 0.50
 
 
+@pytest.mark.timeout(600)  # three lessons, one after another
 @pytest.mark.parametrize("group", GROUPS, ids=str)
 def test_lessons_run_live_at_the_default_cap(group: str, tmp_path: Path) -> None:
     ledger = tmp_path / "spend.json"

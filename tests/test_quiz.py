@@ -99,6 +99,12 @@ def test_the_nudge_names_the_idea_that_is_missing() -> None:
     assert "the problem" in only_how and "how:" in only_problem
 
 
+def test_lesson_07_counts_the_questions_it_shows() -> None:
+    words = {10: "Ten", 11: "Eleven", 12: "Twelve"}
+    text = (ROOT / "notebooks" / "07_wrap_up.ipynb").read_text("utf-8")
+    assert f"{words[len(QUESTIONS)]} questions" in text
+
+
 def test_every_question_has_a_wrong_answer_case_and_a_lesson_that_exists() -> None:
     assert set(WRONG) == {q.id for q in QUESTIONS}
     lessons = {q.lesson for q in QUESTIONS} | {i.lesson for i in CHECKLIST}
