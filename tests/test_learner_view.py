@@ -150,16 +150,20 @@ def relative(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
+def assert_learner_sees_it_right(name: str, cells: list[nbformat.NotebookNode]) -> None:
+    problems = problems_seen(name, cells) + claim_failures(name, cells)
+    assert not problems, "\n".join(problems)
+
+
 @pytest.mark.timeout(600)  # two Run Alls of a whole lesson
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_a_lesson_shows_what_it_says_and_tells_the_same_story_when_run_again(path: Path) -> None:
     name = relative(path)
     with running_kernel(path, kernel_env(**ENV)) as client:
         first = run_cells(client)
-        problems = problems_seen(name, first) + claim_failures(name, first)
-        assert not problems, "\n".join(problems)
+        assert_learner_sees_it_right(name, first)
         second = run_cells(client)
-    assert not problems_seen(name, second), "\n".join(problems_seen(name, second))
+    assert_learner_sees_it_right(name, second)
     changed = [
         "\n".join(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm=""))
         for before, after in zip(steady_text(name, first), steady_text(name, second), strict=True)
@@ -176,8 +180,7 @@ def test_a_solution_shows_what_it_says(path: Path) -> None:
     name = relative(path)
     with running_kernel(path, kernel_env(**ENV)) as client:
         cells = run_cells(client)
-    problems = problems_seen(name, cells) + claim_failures(name, cells)
-    assert not problems, "\n".join(problems)
+    assert_learner_sees_it_right(name, cells)
 
 
 def test_every_claim_points_at_a_notebook_and_a_cell_that_exist() -> None:
