@@ -76,6 +76,7 @@ bench: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/python bench/tokens.py
 	$(TEST_ENV) $(BIN)/python bench/simulator.py
 	$(TEST_ENV) $(BIN)/python bench/course.py
+	$(BIN)/python bench/class_time.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .grimp_cache .import_linter_cache
