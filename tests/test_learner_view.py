@@ -5,7 +5,7 @@ it (no ``MPLBACKEND``: matplotlib's inline backend), and fails on:
 
 - a figure printed as text (``<Figure size ...>`` without an image beside it);
 - a ``$`` that JupyterLab would typeset as math, in a Markdown cell or a Markdown output;
-- an error output;
+- an error output (except in a cell tagged ``raises-exception``, a traceback shown on purpose);
 - a number outside the range ``tests/claims.toml`` gives it (the prose states it; the output
   must agree).
 
@@ -30,6 +30,7 @@ CLAIMS_FILE = ROOT / "tests" / "claims.toml"
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 ENV = {"COURSE_BACKEND": "simulator", "PYTHONHASHSEED": "0"}
+EXPECTED_ERROR = "raises-exception"  # the tag nbval, JupyterLab and tests_browser honour
 FIGURE_AS_TEXT = re.compile(r"<\w*Figure size \d+x\d+")
 
 
@@ -89,7 +90,8 @@ def problems_seen(name: str, cells: list[nbformat.NotebookNode]) -> list[str]:
             continue
         for output in cell.outputs:
             if output.output_type == "error":
-                problems.append(f"{where}: error output {output.ename}: {output.evalue}")
+                if EXPECTED_ERROR not in cell.get("metadata", {}).get("tags", []):
+                    problems.append(f"{where}: error output {output.ename}: {output.evalue}")
                 continue
             data = output.get("data", {})
             shown = output.get("text", "") + str(data.get("text/plain", ""))
@@ -206,6 +208,13 @@ def test_a_figure_printed_as_text_is_caught_and_an_image_passes() -> None:
     as_text = _cell(output_type="execute_result", data=text, execution_count=1)
     drawn = _cell(output_type="display_data", data={**text, "image/png": "iVBOR"})
     assert problems_seen("x", [as_text]) and not problems_seen("x", [drawn])
+
+
+def test_an_error_is_caught_unless_its_cell_is_tagged_as_expected() -> None:
+    error = _cell(output_type="error", ename="TypeError", evalue="boom", traceback=[])
+    assert problems_seen("x", [error])
+    error.metadata["tags"] = [EXPECTED_ERROR]
+    assert not problems_seen("x", [error])
 
 
 def test_dollars_outside_code_are_caught_and_escaped_or_coded_ones_pass() -> None:
