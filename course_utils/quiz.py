@@ -340,7 +340,7 @@ def grade(question: Question, answer: object, attempt: int = 1) -> Feedback:
         missing = [i for i in question.ideas if not any(_says(said, p) for p in i.phrasings)]
         right = not missing
         if missing:
-            nudge = f"Your answer does not yet say {missing[0].name}. {nudge}"
+            nudge = f"Your answer is missing {missing[0].name}. {nudge}"
     else:  # a course bug, not a learner's mistake
         raise ValueError(f"question {question.id!r} has unknown kind {question.kind!r}")
     if right:

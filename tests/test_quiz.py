@@ -85,7 +85,7 @@ BACKOFF_RIGHT = [
 def test_backoff_is_not_passed_without_both_key_ideas(answer: str) -> None:
     result = grade(BACKOFF, answer)
     assert result.answered and not result.correct, answer
-    assert "does not yet say" in result.message  # the nudge names the missing idea
+    assert "is missing" in result.message  # the nudge names the missing idea
 
 
 @pytest.mark.parametrize("answer", BACKOFF_RIGHT)
