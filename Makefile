@@ -73,9 +73,11 @@ lint: $(VENV)/.installed-dev
 unit: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 tests
 
-# nbval executes every notebook top to bottom; --dist loadfile keeps a notebook on one worker.
+# nbval executes the exercises top to bottom; --dist loadfile keeps a notebook on one worker.
+# The lessons and solutions run in `make unit` instead, in tests/test_learner_view.py: a real
+# kernel as JupyterLab starts it, judged on what a learner sees (and each lesson run twice).
 notebooks: $(VENV)/.installed-dev
-	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=60 notebooks solutions exercises
+	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=60 exercises
 
 # The lessons in real JupyterLab + headless Chromium. Needs Debian's chromium (CHROMIUM=path to
 # use another); without it the suite is reported as not run, unless REQUIRE_BROWSER is set (CI).
@@ -100,6 +102,7 @@ bench: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/python bench/tokens.py
 	$(TEST_ENV) $(BIN)/python bench/simulator.py
 	$(TEST_ENV) $(BIN)/python bench/course.py
+	$(BIN)/python bench/class_time.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .grimp_cache .import_linter_cache

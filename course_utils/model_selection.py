@@ -19,11 +19,14 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .pricing import estimate_cost, get_model
 from .prompting import lowest_effort
 from .results import Result
+
+if TYPE_CHECKING:
+    from .ratelimit import ScaledClock
 
 __all__ = [
     "SENTIMENT_INSTRUCTIONS",
@@ -136,12 +139,16 @@ def benchmark_models(
     client: Any = None,
     max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS,
     concurrency: int = 8,
+    clock: ScaledClock | None = None,
 ) -> list[ModelScore]:
     """Run the labelled task on each model (through the runner) and score each one.
 
     Reasoning models run at their lowest effort, so a short label is not lost to hidden
     reasoning. Bring your own task with ``items`` (``LabelledItem``s), ``instructions`` and
-    ``labels``; the defaults are the course's review data set.
+    ``labels``; the defaults are the course's review data set. ``clock`` (a ``ScaledClock``)
+    measures latency in simulated seconds: pair ``speed=4`` with a simulator at
+    ``latency_scale=0.25`` and the benchmark runs 4 times faster yet reports the models'
+    full simulated latency.
     """
     from .runner import run_prompts
 
@@ -169,6 +176,7 @@ def benchmark_models(
             concurrency=concurrency,
             max_output_tokens=max_output_tokens,
             progress=False,
+            clock=clock,
         )
         scores.append(score_model(model, items, summary.results or [], labels))
     return scores
@@ -185,7 +193,11 @@ def sweet_spot(scores: Sequence[ModelScore], min_accuracy: float = 0.9) -> Model
 
 
 def scores_markdown(scores: Sequence[ModelScore]) -> str:
-    """The scores as a Markdown table (for ``display(Markdown(...))``)."""
+    """The scores as a Markdown table (for ``display(Markdown(...))``).
+
+    Dollar signs are escaped (``\\$``): JupyterLab pairs bare ``$`` signs, across rows too, and
+    typesets the text between them as math, which swallows whole rows of the table.
+    """
     head = (
         "| model | accuracy | latency p50 / p95 | tokens in / out (reasoning) | "
         "cost per 1,000 items |\n|---|---|---|---|---|\n"
@@ -194,7 +206,7 @@ def scores_markdown(scores: Sequence[ModelScore]) -> str:
         f"| `{s.model}` | {s.accuracy:.0%}{f' ({s.failed} failed)' if s.failed else ''} | "
         f"{s.latency_median_s * 1000:.0f} / {s.latency_p95_s * 1000:.0f} ms | "
         f"{s.input_tokens:.0f} / {s.output_tokens:.0f} ({s.reasoning_tokens:.0f}) | "
-        f"${s.cost_per_1000_usd:.4f} |"
+        f"\\${s.cost_per_1000_usd:.4f} |"
         for s in scores
     ]
     return head + "\n".join(rows)

@@ -1,7 +1,11 @@
 """The course's matplotlib figures: each returns a titled, labelled ``Figure`` and shows nothing.
 
-Figures are built with ``matplotlib.figure.Figure`` (no pyplot state), so they work under any
-backend, Agg included; a notebook displays one by leaving it as the cell's last value.
+Figures are built without pyplot (no global state), so they work under any backend, Agg
+included; a notebook displays one by leaving it as the cell's last value. A bare
+``matplotlib.figure.Figure`` made that way shows as the text ``<Figure size ...>`` in a kernel
+where pyplot was never imported (JupyterLab's default until ``%matplotlib inline`` runs), so
+every figure here is a ``CourseFigure``, which knows how to draw itself as a PNG: one image,
+shown once, whatever the kernel has or has not loaded.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from matplotlib.figure import Figure
 from .pricing import estimate_cost, get_model, list_models
 
 __all__ = [
+    "CourseFigure",
     "batch_decision_figure",
     "cache_layouts_figure",
     "chunk_sizes_figure",
@@ -36,6 +41,18 @@ def figure_png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
+class CourseFigure(Figure):
+    """A ``Figure`` that IPython displays as a PNG even when no plotting backend is set up.
+
+    IPython asks an object for ``_repr_png_`` only when no formatter is registered for its
+    type; where ``%matplotlib inline`` registered one, that formatter draws it instead. Either
+    way the cell shows exactly one image.
+    """
+
+    def _repr_png_(self) -> bytes:
+        return figure_png(self)
+
+
 def cost_per_1000_figure(
     input_tokens: int, output_tokens: int, models: Sequence[str] | None = None
 ) -> Figure:
@@ -44,7 +61,7 @@ def cost_per_1000_figure(
     if not ids:
         raise ValueError("models is empty: pass at least one model id, or None for all")
     costs = [estimate_cost(m, input_tokens, output_tokens) * 1000 for m in ids]
-    fig = Figure(figsize=(8, 3.6))
+    fig = CourseFigure(figsize=(8, 3.6))
     ax = fig.add_subplot()
     bars = ax.bar(ids, costs, color=_A_COLOUR)
     ax.bar_label(bars, labels=[f"${c:.2f}" for c in costs], fontsize=8, padding=2)
@@ -67,7 +84,7 @@ def chunk_sizes_figure(chunk_tokens: Sequence[int], budget_tokens: int) -> Figur
     """
     if not chunk_tokens:
         raise ValueError("chunk_tokens is empty: chunk a non-empty text first")
-    fig = Figure(figsize=(8, 3.4))
+    fig = CourseFigure(figsize=(8, 3.4))
     ax = fig.add_subplot()
     xs = range(1, len(chunk_tokens) + 1)
     colours = [_OVER_COLOUR if n > budget_tokens else _A_COLOUR for n in chunk_tokens]
@@ -88,7 +105,7 @@ def comparer_figure(
     """Stacked horizontal bars: input and output tokens of each prompt (the comparer's chart)."""
     if not (len(labels) == len(input_tokens) == len(output_tokens)):
         raise ValueError("labels, input_tokens and output_tokens must have the same length")
-    fig = Figure(figsize=(6, 1.2 + 0.5 * len(labels)))
+    fig = CourseFigure(figsize=(6, 1.2 + 0.5 * len(labels)))
     ax = fig.add_subplot()
     ax.barh(labels, input_tokens, color=_A_COLOUR, label="input")
     ax.barh(labels, output_tokens, left=input_tokens, color=_B_COLOUR, label="output")
@@ -114,7 +131,7 @@ def model_selection_figure(
     """
     if not scores:
         raise ValueError("scores is empty: benchmark at least one model first")
-    fig = Figure(figsize=(8, 4.4))
+    fig = CourseFigure(figsize=(8, 4.4))
     ax = fig.add_subplot()
     slowest = max(s.latency_median_s for s in scores) or 1.0
     for s in scores:
@@ -177,7 +194,7 @@ def batch_decision_figure(
     grid_n, grid_d = np.meshgrid(sizes, waits)
     region = np.where(grid_d >= window_h, 2, np.where(grid_n / per_hour <= grid_d, 1, 0))
     colours = ("#E9B8B8", "#BFD3EA", "#BFE3C6")  # neither as is, online, batch
-    fig = Figure(figsize=(8.5, 4.8))
+    fig = CourseFigure(figsize=(8.5, 4.8))
     ax = fig.add_subplot()
     ax.pcolormesh(grid_n, grid_d, region, cmap=ListedColormap(colours), vmin=0, vmax=2)
     ax.plot(sizes, online_h, "--", color=_A_COLOUR, linewidth=1.5)
@@ -228,7 +245,7 @@ def cache_layouts_figure(runs: Mapping[str, Sequence[Any]]) -> Figure:
     """
     if not runs or not all(runs.values()):
         raise ValueError("runs is empty: measure at least one request per layout")
-    fig = Figure(figsize=(10, 3.8))
+    fig = CourseFigure(figsize=(10, 3.8))
     left, right = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     names = list(runs)
     width = 0.8 / len(names)
@@ -280,7 +297,7 @@ def stream_timing_figure(
     """
     if not (len(labels) == len(first_token_s) == len(total_s)) or not labels:
         raise ValueError("labels, first_token_s and total_s must be non-empty and equally long")
-    fig = Figure(figsize=(8, 1.4 + 0.55 * len(labels)))
+    fig = CourseFigure(figsize=(8, 1.4 + 0.55 * len(labels)))
     ax = fig.add_subplot()
     ms_first = [1000 * f for f in first_token_s]
     ms_rest = [1000 * (t - f) for f, t in zip(first_token_s, total_s, strict=True)]

@@ -10,6 +10,7 @@ tokens the prompt cache served; lesson 02's caching section compares prompt layo
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,7 @@ __all__ = [
     "CACHE_LAYOUTS",
     "CONCISE_TECHNIQUES",
     "EFFORT_ORDER",
+    "TECHNIQUE_CAP",
     "PromptRun",
     "RunComparison",
     "Technique",
@@ -354,6 +356,10 @@ def token_spans(text: str, model: str = DEFAULT_MODEL) -> list[TokenSpan]:
 # --- concise-prompt techniques, as data ------------------------------------------------------
 
 
+# The output cap of each "five ways" request: room for the longest answer, a bounded price.
+TECHNIQUE_CAP = 1_000
+
+
 @dataclass(frozen=True)
 class Technique:
     """One way to send fewer tokens, with a before/after pair that shows it."""
@@ -368,9 +374,14 @@ class Technique:
         return _prompt_tokens(self.before, model), _prompt_tokens(self.after, model)
 
     def run(
-        self, client: Any, model: str = DEFAULT_MODEL, max_output_tokens: int | None = None
+        self, client: Any, model: str = DEFAULT_MODEL, max_output_tokens: int = TECHNIQUE_CAP
     ) -> tuple[PromptRun, PromptRun]:
-        """Send both versions and return the measured runs (before, after)."""
+        """Send both versions and return the measured runs (before, after).
+
+        Both are capped (``TECHNIQUE_CAP``, far above either answer, so the comparison is
+        not cut): live, an uncapped request is priced at the model's maximum output, which
+        the default spend cap refuses.
+        """
         return tuple(  # type: ignore[return-value]
             run_prompt(client, p, model=model, max_output_tokens=max_output_tokens)
             for p in (self.before, self.after)
@@ -570,9 +581,15 @@ def cache_layout_runs(
     Each run's ``cached_tokens`` and ``cost_usd`` come from the server's ``usage``; the first
     request of a layout pays full price (nothing cached yet), the later ones show the layout's
     effect. Answers run at the model's lowest reasoning effort, so the cap holds an answer.
+
+    Without a ``prompt_cache_key`` each call sends its requests under a fresh key of its own,
+    so it starts with a cold cache: run it twice and it tells the same story (a cache only
+    serves requests with the same key).
     """
     if not questions:
         raise ValueError("questions is empty: pass the questions the app would receive")
+    if prompt_cache_key is None:
+        prompt_cache_key = f"cache-layouts-{secrets.token_hex(4)}"
     effort = lowest_effort(model)
     start = datetime.now().replace(microsecond=0)  # each call its own times, so a re-run too
     runs: dict[str, list[PromptRun]] = {}

@@ -2,9 +2,13 @@
 
 Questions are plain data so the quiz widget, the instructor's guide and the tests read one
 source. ``grade`` never raises on a learner's answer: an empty or malformed answer is feedback
-("choose an option first"), not a traceback. Short answers are graded by required ideas: each
-idea is a group of alternative phrasings, and an answer must mention one phrasing of every group
-(so "it spreads retries out over time" passes where a keyword list of one word would not).
+("choose an option first"), not a traceback. Short answers are graded by their key ideas: each
+``Idea`` is a name plus alternative phrasings, and an answer must say one phrasing of every idea
+(so "you wait" or "the retry loop gets longer" names no problem and does not pass).
+
+The model answer (the explanation) is shown with a right answer, after a second wrong try, or
+when the learner asks (``model_answer``); a first wrong try gets a nudge that names what is
+missing, so the learner thinks again before reading the answer.
 """
 
 from __future__ import annotations
@@ -18,10 +22,24 @@ __all__ = [
     "QUESTIONS",
     "ChecklistItem",
     "Feedback",
+    "Idea",
     "Question",
     "grade",
+    "model_answer",
     "score_line",
 ]
+
+
+@dataclass(frozen=True)
+class Idea:
+    """One key idea a short answer must contain: its name (named in the nudge) and phrasings.
+
+    Phrasings match from the start of a word of the normalised answer, so "overload" also
+    matches "overloaded" and "rate limit" matches "rate-limited".
+    """
+
+    name: str
+    phrasings: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -39,7 +57,7 @@ class Question:
     options: tuple[str, ...] = ()
     correct: tuple[int, ...] = ()  # indexes into options ("choice" / "multi")
     number: int | None = None  # "number"
-    ideas: tuple[tuple[str, ...], ...] = ()  # "short": every group needs one match
+    ideas: tuple[Idea, ...] = ()  # "short": every idea needs one of its phrasings
     lesson: str = ""  # where it is taught, shown with the feedback
 
 
@@ -79,16 +97,30 @@ QUESTIONS: tuple[Question, ...] = (
     ),
     Question(
         "backoff",
-        "In a sentence: what problem does exponential backoff solve?",
+        "In a sentence: what problem does exponential backoff solve, and how?",
         "short",
         "Retrying at once keeps hammering a service that is already overloaded or limiting "
         "you. Waiting longer after each failure (1 s, 2 s, 4 s, ...) gives it time to recover "
         "and stops your client from making the overload worse.",
         ideas=(
-            (
-                "overload", "hammer", "spam", "flood", "pressure", "too many", "storm",
-                "load", "busy", "recover", "wait", "longer", "space", "spread",
-                "slow down", "back off",
+            Idea(
+                "the problem: retries that hammer a busy, overloaded or rate-limited service",
+                (
+                    "overload", "hammer", "flood", "swamp", "spam", "too many", "rate limit",
+                    "busy", "thundering herd", "storm", "spike", "pressure", "congest",
+                    "strain", "throttl", "429", "collid", "all at once", "at the same time",
+                    "keep failing", "keeps failing", "fail again",
+                ),
+            ),
+            Idea(
+                "how: each retry waits longer than the last, giving the service time",
+                (
+                    "wait longer", "waits longer", "waiting longer", "longer wait",
+                    "longer delay", "longer pause", "longer each", "longer after",
+                    "longer between", "twice as long", "doubl", "grow", "increas", "recover",
+                    "more time", "spread", "space", "spacing", "slow down", "slows down",
+                    "back off", "backs off", "less often", "fewer request", "delay",
+                ),
             ),
         ),
         lesson="03_rate_limits_backoff.ipynb",
@@ -259,13 +291,28 @@ def _normalise(text: str) -> str:
     return " ".join(_WORD.findall(text.lower()))
 
 
+def _says(answer: str, phrasing: str) -> bool:
+    """Does the normalised answer contain the phrasing, starting at a word boundary?"""
+    return f" {_normalise(phrasing)}" in f" {answer}"
+
+
 def _lesson_note(q: Question) -> str:
     return f" (See notebooks/{q.lesson}.)" if q.lesson else ""
 
 
-def grade(question: Question, answer: object) -> Feedback:
-    """Judge one answer: ``int`` for "choice", indexes for "multi", text or int otherwise."""
+def model_answer(question: Question) -> str:
+    """The model answer, for a learner who asks for it (or who missed twice)."""
+    return f"Model answer: {question.explanation}{_lesson_note(question)}"
+
+
+def grade(question: Question, answer: object, attempt: int = 1) -> Feedback:
+    """Judge one answer: ``int`` for "choice", indexes for "multi", text or int otherwise.
+
+    ``attempt`` counts the learner's answered tries at this question (1 for the first): a
+    wrong first try gets a nudge, a wrong second one the model answer.
+    """
     unanswered = Feedback(False, "Choose or type an answer first, then press Check.", False)
+    nudge = "Think again and try once more (or press Show answer)."
     if question.kind == "choice":
         if not isinstance(answer, int) or isinstance(answer, bool):
             return unanswered
@@ -277,6 +324,7 @@ def grade(question: Question, answer: object) -> Feedback:
         if not picked:
             return unanswered
         right = picked == set(question.correct)
+        nudge = f"Tick every right option ({len(question.correct)} of them). {nudge}"
     elif question.kind == "number":
         text = str(answer).strip().replace(",", "").replace("_", "")
         if not text:
@@ -289,11 +337,17 @@ def grade(question: Question, answer: object) -> Feedback:
         said = _normalise(str(answer or ""))
         if len(said.split()) < 2:
             return Feedback(False, "Write a short sentence, then press Check.", False)
-        right = all(any(_normalise(p) in said for p in group) for group in question.ideas)
+        missing = [i for i in question.ideas if not any(_says(said, p) for p in i.phrasings)]
+        right = not missing
+        if missing:
+            nudge = f"Your answer is missing {missing[0].name}. {nudge}"
     else:  # a course bug, not a learner's mistake
         raise ValueError(f"question {question.id!r} has unknown kind {question.kind!r}")
-    verdict = "Correct." if right else "Not yet."
-    return Feedback(right, f"{verdict} {question.explanation}{_lesson_note(question)}")
+    if right:
+        return Feedback(True, f"Correct. {question.explanation}{_lesson_note(question)}")
+    if attempt < 2:
+        return Feedback(False, f"Not yet. {nudge}")
+    return Feedback(False, f"Not yet. {model_answer(question)}")
 
 
 def score_line(results: dict[str, Feedback], total: int | None = None) -> str:

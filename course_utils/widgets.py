@@ -27,7 +27,16 @@ from .prompting import (
     run_prompts_streaming,
     token_spans,
 )
-from .quiz import CHECKLIST, QUESTIONS, ChecklistItem, Feedback, Question, grade, score_line
+from .quiz import (
+    CHECKLIST,
+    QUESTIONS,
+    ChecklistItem,
+    Feedback,
+    Question,
+    grade,
+    model_answer,
+    score_line,
+)
 
 __all__ = ["PromptComparer", "friendly_error", "show_tokens", "token_html"]
 
@@ -466,13 +475,16 @@ __all__ += ["Checklist", "Quiz"]
 class Quiz:
     """The wrap-up knowledge check: answer, press Check, read why; a score at the bottom.
 
-    Grading is ``quiz.grade`` (plain data and a pure function); this class only wires controls.
-    Tests call ``answer(id, value)`` and ``check(id)`` as a learner's clicks would.
+    Grading is ``quiz.grade`` (plain data and a pure function); this class only wires controls
+    and counts each question's tries, so the model answer appears after a second wrong try or
+    on **Show answer**. Tests call ``answer(id, value)``, ``check(id)`` and ``show_answer(id)``
+    as a learner's clicks would.
     """
 
     def __init__(self, questions: tuple[Question, ...] = QUESTIONS) -> None:
         self.questions = {q.id: q for q in questions}
         self.results: dict[str, Feedback] = {}
+        self.tries: dict[str, int] = {q.id: 0 for q in questions}
         self._inputs: dict[str, Any] = {}
         self._feedback: dict[str, w.HTML] = {}
         self.score = w.HTML(value=score_line({}, len(questions)))
@@ -481,10 +493,12 @@ class Quiz:
             control = self._control(q)
             button = w.Button(description=f"Check answer {number}", icon="check")
             button.on_click(lambda _b, qid=q.id: self.check(qid))
+            reveal = w.Button(description=f"Show answer {number}")
+            reveal.on_click(lambda _b, qid=q.id: self.show_answer(qid))
             feedback = w.HTML(value="")
             self._inputs[q.id], self._feedback[q.id] = control, feedback
             title = w.HTML(value=f"<b>{number}. {html.escape(q.prompt)}</b>")
-            rows.append(w.VBox([title, control, button, feedback]))
+            rows.append(w.VBox([title, control, w.HBox([button, reveal]), feedback]))
         self.widget = w.VBox([*rows, self.score])
 
     @staticmethod
@@ -524,16 +538,26 @@ class Quiz:
     def check(self, qid: str) -> Feedback:
         """Grade one question, show its feedback, update the score."""
         q = self.questions[qid]
-        result = grade(q, self._response(q))
+        result = grade(q, self._response(q), attempt=self.tries[qid] + 1)
         if result.answered:
+            self.tries[qid] += 1
             self.results[qid] = result
         mark = ("✅ Correct" if result.correct else "❌ Not yet") if result.answered else "Note"
         colour = "var(--jp-success-color1, #1a7f37)" if result.correct else "inherit"
         # the mark already says Correct / Not yet: show the explanation once, after it
         text = html.escape(result.message.removeprefix("Correct. ").removeprefix("Not yet. "))
-        self._feedback[qid].value = f'<div style="color:{colour}"><b>{mark}:</b> {text}</div>'
+        self._show(qid, f'<span style="color:{colour}"><b>{mark}:</b> {text}</span>')
         self.score.value = f"<b>{score_line(self.results, len(self.questions))}</b>"
         return result
+
+    def show_answer(self, qid: str) -> str:
+        """Show question ``qid``'s model answer (it does not change the score)."""
+        text = model_answer(self.questions[qid])
+        self._show(qid, html.escape(text))
+        return text
+
+    def _show(self, qid: str, body: str) -> None:
+        self._feedback[qid].value = f'<div role="status" aria-live="polite">{body}</div>'
 
 
 class Checklist:

@@ -3,8 +3,10 @@ the two lesson-01 demos showing what their text claims (executed as a learner wo
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 import pytest
@@ -16,25 +18,11 @@ LESSONS = [ROOT / "notebooks" / f"{n}.ipynb" for n in ("00_start_here", "01_toke
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 WORD = re.compile(r"[A-Za-z0-9_'’\-]+")
 GOING_FURTHER = re.compile(r"^# Going further", re.M)
-WORDS_PER_MINUTE = 200
 
 
 def markdown_cells(path: Path) -> list[str]:
     nb = nbformat.read(path, as_version=4)
     return [c.source for c in nb.cells if c.cell_type == "markdown"]
-
-
-def core_cells(path: Path) -> list[nbformat.NotebookNode]:
-    """The cells before the 'Going further' heading (all of them if there is none)."""
-    cells = nbformat.read(path, as_version=4).cells
-    for i, cell in enumerate(cells):
-        if cell.cell_type == "markdown" and GOING_FURTHER.search(cell.source):
-            return cells[:i]
-    return list(cells)
-
-
-def core_words(path: Path) -> int:
-    return sum(len(WORD.findall(c.source)) for c in core_cells(path) if c.cell_type == "markdown")
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
@@ -57,7 +45,7 @@ def test_exercise_1_and_the_next_lesson_are_linked():
 def test_every_core_section_says_its_minutes(path):
     headings = [
         line
-        for cell in core_cells(path)
+        for cell in _class_time().core_cells(path)
         if cell.cell_type == "markdown"
         for line in cell.source.splitlines()
         if line.startswith("## ") and line != "## Recap"
@@ -76,14 +64,43 @@ def test_going_further_follows_the_recap(path):
     assert "self-paced" in sources[further]
 
 
-def test_core_paths_fit_their_slots():
-    """Reading time (words / 200 wpm) leaves room for running cells and for Exercise 1.
+def _class_time() -> ModuleType:
+    """bench/class_time.py, the one measure of a core path's minutes (it also prints them)."""
+    spec = importlib.util.spec_from_file_location("class_time", ROOT / "bench" / "class_time.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    Lesson 00 has minutes 0-8; lessons 01 and 02 share minutes 8-15, then Exercise 1 (15-18).
-    """
-    minutes = {p.stem: core_words(p) / WORDS_PER_MINUTE for p in LESSONS}
-    assert minutes["00_start_here"] <= 6.0, minutes
-    assert minutes["01_tokens"] + minutes["02_prompt_efficiency"] <= 6.0, minutes
+
+def test_core_paths_fit_their_slots():
+    """At 180 words a minute plus 15 s per code cell: lesson 00 fills minutes 0-8; lessons 01
+    and 02 leave room in minutes 8-18 for Exercise 1's in-class part."""
+    minutes = {p.stem: _class_time().core_minutes(p) for p in LESSONS}
+    assert minutes["00_start_here"] <= 8.0, minutes
+    assert minutes["01_tokens"] + minutes["02_prompt_efficiency"] <= 6.5, minutes
+
+
+def test_the_core_path_ends_at_the_first_going_further_or_homework_heading(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# 07 · Wrap-up: checklist, homework"),  # a title
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_markdown_cell("## Homework"),
+        nbformat.v4.new_code_cell("y = 2"),
+    ]
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    assert len(_class_time().core_cells(path)) == 2
+    words = 4  # 07, Wrap-up, checklist, homework (the dot is not a word)
+    assert _class_time().core_minutes(path) == pytest.approx(words / 180 + 15 / 60)
+
+
+def test_lesson_07_says_which_keys_work_for_the_quiz():
+    """In JupyterLab the arrow keys move between cells, not between a widget's options."""
+    text = "\n".join(markdown_cells(ROOT / "notebooks" / "07_wrap_up.ipynb"))
+    assert "Tab" in text and "Space" in text
+    assert not re.search(r"arrow keys to (choose|pick|move)", text)
 
 
 SYMBOL_FILES = [

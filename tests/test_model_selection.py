@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import time
+
 import pytest
 
-from course_utils import Simulator
+from course_utils import ScaledClock, Simulator
 from course_utils.model_selection import (
     LabelledItem,
     ModelScore,
@@ -84,8 +87,24 @@ def test_benchmark_runs_each_model_through_the_runner_on_the_simulator() -> None
         assert s.failed == 0 and s.items == 12 and 0 < s.accuracy <= 1 and s.input_tokens > 0
     table = scores_markdown(scores)
     assert "`gpt-5.4-nano`" in table and "cost per 1,000 items" in table
+    # every dollar escaped, so JupyterLab shows it as text instead of pairing it into math
+    assert table.count("\\$") == len(scores) and not re.search(r"(?<!\\)\$", table)
     fig = model_selection_figure(scores, chosen="gpt-5.4", min_accuracy=0.9)
     assert "ringed: gpt-5.4" in fig.axes[0].get_title()
+
+
+def test_a_scaled_clock_reports_latency_in_simulated_seconds() -> None:
+    """Lesson 06 runs a faster simulator and measures on a clock just as much faster, so the
+    table still shows the models' full simulated latency (in fewer real seconds)."""
+    items = load_reviews()[:4]
+    with Simulator() as sim:
+        started = time.monotonic()
+        (score,) = benchmark_models(
+            ["gpt-5.4-nano"], items, client=sim.client(), clock=ScaledClock(speed=1_000)
+        )
+        wall_s = time.monotonic() - started
+    # each request took real time, so on a clock 1,000 times faster it outlasts the whole run
+    assert score.failed == 0 and score.latency_median_s > wall_s
 
 
 @pytest.mark.parametrize(

@@ -52,3 +52,13 @@ def test_comparer_figure():
     assert len(ax.patches) == 4
     with pytest.raises(ValueError, match="same length"):
         comparer_figure(["A"], [1, 2], [3])
+
+
+def test_a_figure_displays_as_one_image_in_a_kernel_without_a_plotting_backend():
+    """JupyterLab's kernel registers no figure formatter until pyplot or ``%matplotlib`` loads,
+    so a bare pyplot-free Figure showed as the text ``<Figure size 800x340 with 1 Axes>``."""
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _ = DisplayFormatter().format(chunk_sizes_figure([900, 1_400], 1_500))
+    assert data["image/png"].startswith(b"\x89PNG")
+    assert [kind for kind in data if kind.startswith("image/")] == ["image/png"]

@@ -9,6 +9,7 @@ import pytest
 from course_utils.pricing import estimate_cost
 from course_utils.prompting import (
     CONCISE_TECHNIQUES,
+    TECHNIQUE_CAP,
     PromptRun,
     TruncatedAnswerError,
     compare_runs,
@@ -131,6 +132,10 @@ def test_techniques_all_save_tokens(sim):
     for t in CONCISE_TECHNIQUES:
         before, after = t.run(client)
         assert after.total_tokens < before.total_tokens, t.name
+        # capped (live, an uncapped request is priced at the model's maximum output and the
+        # default spend cap refuses it), and far enough above the answers never to cut them
+        assert before.max_output_tokens == after.max_output_tokens == TECHNIQUE_CAP, t.name
+        assert not before.truncated and not after.truncated, t.name
         if t.name != "Constrain the output":  # that one trades a longer prompt for less output
             assert t.tokens() == (before.input_tokens, after.input_tokens), t.name
     constrain = next(t for t in CONCISE_TECHNIQUES if t.name == "Constrain the output")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.quiz import CHECKLIST, QUESTIONS, Question, grade, score_line
+from course_utils.quiz import CHECKLIST, QUESTIONS, Question, grade, model_answer, score_line
 from course_utils.widgets import Checklist, Quiz
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,10 +41,68 @@ def right_answer(q: Question) -> object:
 def test_each_question_passes_its_answer_and_fails_a_wrong_one(q: Question) -> None:
     good = grade(q, right_answer(q))
     assert good.correct and good.answered and good.message.startswith("Correct.")
-    bad = grade(q, WRONG[q.id])
-    assert not bad.correct and bad.answered and bad.message.startswith("Not yet.")
-    # the explanation is shown either way, so a wrong answer still teaches
-    assert q.explanation in bad.message and q.explanation in good.message
+    assert q.explanation in good.message  # a right answer is explained at once
+    first = grade(q, WRONG[q.id])
+    assert not first.correct and first.answered and first.message.startswith("Not yet.")
+    # a first wrong try gets a nudge, not the model answer: the learner thinks again first
+    assert q.explanation not in first.message and "Show answer" in first.message
+    second = grade(q, WRONG[q.id], attempt=2)
+    assert not second.correct and q.explanation in second.message
+    assert model_answer(q).startswith("Model answer: ") and q.explanation in model_answer(q)
+
+
+BACKOFF = next(q for q in QUESTIONS if q.id == "backoff")
+
+# What learners typed, or might: none says both the problem and how backoff solves it.
+BACKOFF_WRONG = [
+    "You wait.",
+    "The retry loop gets longer.",
+    "It makes the request cheaper.",
+    "It makes every request faster.",
+    "It fixes an invalid API key.",
+    "It retries immediately until the request works.",
+    "The server is overloaded.",
+    "It waits longer each time.",
+    "It shortens the prompt so fewer tokens are used.",
+    "It catches every exception so nothing crashes.",
+    "Exponential growth in the number of tokens.",
+    "It handles errors for you.",
+    "It stops after the first error.",
+    "The delay makes the answer better.",
+]
+
+BACKOFF_RIGHT = [
+    "Retrying at once hammers an overloaded service; waiting longer lets it recover.",
+    "It stops clients flooding a rate-limited API by waiting longer after each failure.",
+    "Too many retries at once overload the server, so each retry waits twice as long.",
+    "When you hit a rate limit, spacing out the retries gives the service time to recover.",
+    "A busy server gets a chance to recover because the delay doubles every time.",
+    "It avoids a retry storm: clients back off and send less often.",
+]
+
+
+@pytest.mark.parametrize("answer", BACKOFF_WRONG)
+def test_backoff_is_not_passed_without_both_key_ideas(answer: str) -> None:
+    result = grade(BACKOFF, answer)
+    assert result.answered and not result.correct, answer
+    assert "is missing" in result.message  # the nudge names the missing idea
+
+
+@pytest.mark.parametrize("answer", BACKOFF_RIGHT)
+def test_backoff_passes_in_the_learners_own_words(answer: str) -> None:
+    assert grade(BACKOFF, answer).correct, answer
+
+
+def test_the_nudge_names_the_idea_that_is_missing() -> None:
+    only_how = grade(BACKOFF, "It waits longer each time.").message
+    only_problem = grade(BACKOFF, "The server is overloaded.").message
+    assert "the problem" in only_how and "how:" in only_problem
+
+
+def test_lesson_07_counts_the_questions_it_shows() -> None:
+    words = {10: "Ten", 11: "Eleven", 12: "Twelve"}
+    text = (ROOT / "notebooks" / "07_wrap_up.ipynb").read_text("utf-8")
+    assert f"{words[len(QUESTIONS)]} questions" in text
 
 
 def test_every_question_has_a_wrong_answer_case_and_a_lesson_that_exists() -> None:
@@ -74,7 +132,7 @@ def test_unanswered_or_malformed_answers_get_a_clear_note_not_a_score(
 
 def test_score_line_counts_only_answered_questions() -> None:
     q = QUESTIONS[0]
-    results = {q.id: grade(q, q.correct[0]), "x": grade(QUESTIONS[1], "a wrong idea entirely")}
+    results = {q.id: grade(q, q.correct[0]), "x": grade(BACKOFF, "a wrong idea entirely")}
     assert score_line(results, 11) == "Score: 1 of 11 correct (2 answered)"
 
 
@@ -92,6 +150,19 @@ def test_quiz_widget_shows_feedback_and_updates_the_score() -> None:
     quiz.check("pacing")
     assert "Not yet" in quiz._feedback["pacing"].value
     assert "2 of 11 correct (3 answered)" in quiz.score.value
+
+
+def test_quiz_widget_shows_the_model_answer_after_a_second_try_or_on_request() -> None:
+    quiz = Quiz()
+    pacing = quiz.questions["pacing"]
+    quiz.answer("pacing", "600")
+    quiz.check("pacing")
+    assert pacing.explanation not in quiz._feedback["pacing"].value
+    quiz.check("pacing")
+    assert "Model answer" in quiz._feedback["pacing"].value and quiz.tries["pacing"] == 2
+    quiz.show_answer("backoff")  # asked for, before any try
+    assert "Model answer" in quiz._feedback["backoff"].value
+    assert "0 of 11 correct (1 answered)" in quiz.score.value  # showing is not answering
 
 
 def test_checklist_counts_ticks() -> None:

@@ -186,6 +186,16 @@ def test_only_the_stable_first_layout_hits_the_cache(client: Any) -> None:
     assert labels[0] == f"${cost_per_1000(runs['stable first']):.2f}"
 
 
+def test_running_the_layouts_again_tells_the_same_story(client: Any) -> None:
+    """Run All twice in one kernel: the second call must not find the first call's prefixes
+    (it showed every layout cached from request 1, against the lesson's text)."""
+    first = cache_layout_runs(client, CONTEXT, QUESTIONS[:2])
+    again = cache_layout_runs(client, CONTEXT, QUESTIONS[:2])
+    cached = {layout: [r.cached_tokens for r in runs] for layout, runs in again.items()}
+    assert cached == {layout: [r.cached_tokens for r in runs] for layout, runs in first.items()}
+    assert cached["dynamic first"] == [0, 0] and cached["stable first"][0] == 0
+
+
 def test_the_cache_figures_reject_empty_input() -> None:
     with pytest.raises(ValueError, match="empty"):
         cache_layouts_figure({})

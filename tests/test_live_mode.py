@@ -1,0 +1,56 @@
+"""Live mode at the default spend cap: the lessons run without a refusal or an error.
+
+A learner who sets ``COURSE_BACKEND=openai`` keeps the default cap (0.50 USD, one total across
+notebooks). The spend guard prices a request at its input plus its output cap, and an uncapped
+request at the model's maximum output, so one forgotten ``max_output_tokens`` in a lesson is
+refused for every learner (lesson 02's "Five ways" was). Here the lessons run in a real kernel
+in live mode against an OpenAI-compatible server (the course simulator, started by the test,
+reached over HTTP exactly as the live API would be) with a fresh spend ledger, in class order,
+sharing the ledger as a learner does.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from notebook_kernel import kernel_env, run_cells, running_kernel, text_of
+
+from course_utils.simulator import Simulator
+
+ROOT = Path(__file__).resolve().parents[1]
+GROUPS = {
+    "class": ["00_start_here", "01_tokens", "02_prompt_efficiency"],
+    "after-class": ["06_model_selection", "07_wrap_up", "08_batch_at_scale"],
+}
+REFUSED = ("BudgetExceeded", "LiveRequestRefused", "Not sent:")  # the spend guard's words
+DEFAULT_CAP_USD = 0.50
+
+
+@pytest.mark.timeout(600)  # three lessons, one after another
+@pytest.mark.parametrize("group", GROUPS, ids=str)
+def test_lessons_run_live_at_the_default_cap(group: str, tmp_path: Path) -> None:
+    ledger = tmp_path / "spend.json"
+    with Simulator(latency_scale=0.02, api_key="sk-live-mode-test") as server:
+        env = kernel_env(
+            COURSE_BACKEND="openai",
+            OPENAI_BASE_URL=server.base_url,
+            OPENAI_API_KEY="sk-live-mode-test",
+            COURSE_SPEND_LEDGER=str(ledger),
+            PYTHONHASHSEED="0",
+        )
+        env.pop("COURSE_BUDGET_USD", None)  # the default cap, as a learner has it
+        for stem in GROUPS[group]:
+            path = ROOT / "notebooks" / f"{stem}.ipynb"
+            with running_kernel(path, env) as client:
+                cells = run_cells(client)
+            for cell in cells:
+                for output in cell.get("outputs", []):
+                    text = text_of(output)
+                    assert output.output_type != "error", f"{stem} {cell.id}: {text}"
+                    assert not any(word in text for word in REFUSED), f"{stem} {cell.id}: {text}"
+        served = [r for r in server.requests if r.path == "/v1/responses"]
+    assert served, "no lesson request reached the live server"
+    spent = json.loads(ledger.read_text("utf-8"))
+    assert 0 < spent["spent_usd"] <= DEFAULT_CAP_USD, spent
