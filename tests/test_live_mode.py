@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from notebook_kernel import kernel_env, run_cells, running_kernel, text_of
 
-from course_utils.simulator import Simulator
+from course_simulator import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = {
