@@ -42,6 +42,7 @@ __all__ = [
     "Category",
     "CourseError",
     "ErrorInfo",
+    "InvalidResult",
     "categories_markdown",
     "classify",
     "is_retriable",
@@ -75,6 +76,10 @@ class CourseError(Exception):
     RuntimeError)``), so ``except RuntimeError`` written before still catches it, and ``except
     CourseError`` catches every problem the course itself reports.
     """
+
+
+class InvalidResult(CourseError, ValueError):
+    """A result record (a ``Result``, a dict or a JSON line meant to be one) breaks the schema."""
 
 
 @dataclass(frozen=True)

@@ -376,7 +376,7 @@ class RetryTimeline:
         clients: int = 20,
         seed: int = 0,
     ) -> None:
-        from .backoff import JITTERS
+        from .backoff_extras import JITTERS
 
         self.seed = seed
         self.run_result: Any = None
@@ -430,7 +430,7 @@ class RetryTimeline:
 
     def update(self) -> None:
         """Re-run the simulation for the current controls and replace the figure and summary."""
-        from .backoff import make_schedule
+        from .backoff_extras import make_schedule
         from .plots import figure_png
         from .timeline import retry_timeline_figure, simulate_retries
 

@@ -8,13 +8,9 @@ import asyncio
 import openai
 import pytest
 
-from course_utils.ratelimit import (
-    RateLimiter,
-    ScaledClock,
-    parse_duration,
-    rate_limited,
-    read_rate_limit_headers,
-)
+from course_utils.ratelimit import RateLimiter
+from course_utils.ratelimit_extras import ScaledClock, rate_limited
+from course_utils.ratelimit_headers import parse_duration, read_rate_limit_headers
 
 MODEL = "gpt-5.4-mini"
 
@@ -137,9 +133,9 @@ def test_pause_holds_every_caller_and_keeps_the_queue_in_order():
     lim = limiter(t, rpm=60)
     for _ in range(60):
         lim.acquire()
-    target, shift = lim._reserve(0)  # a caller queued for t+1
+    ticket = lim._reserve(0)  # a caller queued for t+1
     lim.pause(5.0)
-    assert lim._remaining(target, shift) == pytest.approx(6.0)  # pushed back by the pause
+    assert lim._left(ticket) == pytest.approx(6.0)  # pushed back by the pause
     assert lim.acquire() == pytest.approx(7.0)  # the next one queues behind it
     lim.pause(3.0)  # nobody queued now: a fresh pause holds the next caller
     assert lim.acquire() == pytest.approx(3.0)
@@ -160,9 +156,8 @@ def test_overlapping_pauses_do_not_add_up():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"rpm": 0}, "rpm must be a whole number > 0"),
-        ({"tpm": 1.5}, "tpm must be a whole number > 0"),
-        ({"rpm": True}, "rpm must be"),
+        ({"rpm": 0}, "rpm must be a whole number >= 1"),
+        ({"tpm": 1.5}, "tpm must be a whole number >= 1"),
         ({"headroom_s": -1}, "headroom_s must be"),
     ],
 )
@@ -171,7 +166,7 @@ def test_bad_limits_fail_when_built(kwargs, message):
         RateLimiter(**kwargs)
 
 
-@pytest.mark.parametrize("tokens", [-1, 1.5, "10", None, True])
+@pytest.mark.parametrize("tokens", [-1, 1.5, "10", None])
 def test_bad_token_counts_fail_clearly(tokens):
     with pytest.raises(ValueError, match="tokens must be a whole number"):
         RateLimiter(rpm=60).acquire(tokens)
@@ -313,7 +308,7 @@ def test_scaled_clock():
     assert fast.now() - start >= 50
     assert "1000x" in repr(fast)
     asyncio.run(fast.sleep_async(10))
-    with pytest.raises(ValueError, match="speed must be a number > 0"):
+    with pytest.raises(ValueError, match="speed must be a finite number"):
         ScaledClock(0)
 
 
@@ -328,7 +323,7 @@ def test_rate_limited_estimates_tokens_as_the_server_reserves_them(make_sim):
         model=MODEL, input="hi", max_output_tokens=16
     )
     server_left = read_rate_limit_headers(raw.headers).remaining_tokens
-    reserved = 10_000 - shared._tokens.level
+    reserved = 10_000 - shared._buckets["tokens"].level
     assert reserved == sim.requests[0].input_tokens + 100
     assert server_left == 10_000 - reserved - (sim.requests[1].input_tokens + 16)
     chat = rate_limited(limiter=shared)(sim.client(max_retries=0).chat.completions.create)

@@ -17,9 +17,9 @@ from course_utils.results import (
     USAGE_KEYS,
     InvalidResult,
     Result,
-    results_markdown,
     usage_dict,
 )
+from course_utils.results_table import results_markdown
 from course_utils.simulator import Simulator
 
 USAGE = {
@@ -303,7 +303,8 @@ def test_results_markdown_one_row_each_and_a_count() -> None:
     ).splitlines()
     assert table[0].startswith("| id | prompt | ok | error_type | attempts")
     assert len(table) == 2 + 2 + 2  # header, rule, two rows, blank, count
-    assert table[2].startswith("| p1 | Say hi in 3 words. | ✅ |  | 1 | 42 | 0.25 s |")
+    assert table[2].startswith("| p1 | Say hi in 3 words. | ✅ ok |  | 1 | 42 | 0.25 s |")
+    assert "| ❌ failed |" in table[3]  # words beside the symbol: readable without an emoji font
     assert "a \\| pipe" in table[3] and "…" in table[3] and "| auth |" in table[3]
     assert table[-1] == "1 succeeded, 1 failed"
     with pytest.raises(InvalidResult, match="takes Result objects"):

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import openai
 import pytest
 
-from course_utils.backoff import exponential, full_jitter, make_schedule, no_jitter
+from course_utils.backoff import exponential, full_jitter, no_jitter
+from course_utils.backoff_extras import make_schedule
 from course_utils.plots import figure_png
 from course_utils.timeline import (
     Event,

@@ -27,7 +27,8 @@ from ..client import get_simulator
 from ..errors import CourseError, classify
 from ..logs import get_logger
 from ..pricing import DEFAULT_MODEL, model_or_default
-from ..ratelimit import RateLimiter, ScaledClock
+from ..ratelimit import RateLimiter
+from ..ratelimit_extras import ScaledClock
 from ..results import Result, usage_dict
 from ..spend import BudgetExceeded, spend_guard
 from ..tokens import (
