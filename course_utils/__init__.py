@@ -58,6 +58,7 @@ _EXPORTS = {
     # client-side rate limiting (lesson 03)
     "RateLimitHeaders": "ratelimit_headers",
     "RateLimiter": "ratelimit",
+    "AdaptiveRateLimiter": "ratelimit_extras",
     "ScaledClock": "ratelimit_extras",
     "parse_duration": "ratelimit_headers",
     "rate_limited": "ratelimit_extras",

@@ -1,13 +1,11 @@
 """The retry loop lesson 03 teaches: how long to wait, when to stop, and the loop itself.
 
-A *schedule* answers "how long before retry number ``attempt``?" (1 = the first retry), given
-a ``random.Random`` so seeded runs repeat exactly. ``exponential(1, 2, 60)`` waits 1, 2, 4 …
-60 s; a jitter (``full_jitter``, ``equal_jitter``, ``no_jitter``) makes each wait random so
-clients that failed together do not return together. ``RetryPolicy`` decides, for one caught
-error, whether to retry and how long to wait; ``retry_call`` is the loop.
-
-The SDK's own retry rules, decorrelated jitter and the menu of jitters live beside this in
-``backoff_extras``; they are built from the pieces here.
+A *schedule* answers "how long before retry ``attempt``?" (1 = the first), given a seeded
+``random.Random`` so runs repeat. ``exponential(1, 2, 60)`` waits 1, 2, 4 … 60 s; a jitter
+(``full_jitter``, ``equal_jitter``) makes each wait random so clients that failed together do
+not return together. ``RetryPolicy`` decides, for one caught error, whether to retry and how
+long to wait; ``retry_call`` is the loop. The SDK's own rules, decorrelated jitter and the
+jitter menu are built from these pieces in ``backoff_extras``.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from course_utils.errors import classify
@@ -41,7 +39,6 @@ __all__ = [
 T = TypeVar("T")
 RETRY_AFTER_CEILING_S = 86_400.0  # a retry-after above a day (or an overflow) reads as a day
 MAX_RETRY_AFTER_S = 120.0  # above this the openai SDK raises instead of waiting; we do too
-_LOG = logging.getLogger("course.retry")
 
 
 class Backoff:
@@ -153,8 +150,8 @@ def parse_retry_after(headers: Any, *, now: float | None = None) -> float | None
 
 def should_retry_header(headers: Any) -> bool | None:
     """The server's own verdict in ``x-should-retry: true|false``, or None when it gives none."""
-    value = {str(k).lower(): str(v) for k, v in (headers or {}).items()}.get("x-should-retry")
-    return {"true": True, "false": False}.get(value or "")
+    h = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
+    return {"true": True, "false": False}.get(h.get("x-should-retry", ""))
 
 
 @dataclass(frozen=True)
@@ -184,7 +181,7 @@ class RetryPolicy:
     def fresh(self) -> RetryPolicy:
         """A copy whose schedule starts over (one per retrying call)."""
         schedule = self.schedule.fresh()
-        return self if schedule is self.schedule else _replace_schedule(self, schedule)
+        return self if schedule is self.schedule else replace(self, schedule=schedule)
 
     def decide(
         self, exc: BaseException, attempt: int, rng: random.Random
@@ -208,13 +205,7 @@ class RetryPolicy:
         return hint + delay, f"{info.category}; retry-after {hint:g} s + {delay:.3g} s jitter"
 
     def delay_for(self, exc: BaseException, attempt: int, rng: random.Random) -> float | None:
-        """Only the wait of ``decide`` (None: do not retry)."""
-        return self.decide(exc, attempt, rng)[0]
-
-
-def _replace_schedule(policy: RetryPolicy, schedule: Backoff) -> RetryPolicy:
-    p = policy
-    return RetryPolicy(p.max_retries, schedule, p.honour_retry_after, p.max_retry_after_s)
+        return self.decide(exc, attempt, rng)[0]  # only the wait (None: do not retry)
 
 
 def retry_call(
@@ -234,8 +225,8 @@ def retry_call(
     """
     if not isinstance(policy, RetryPolicy):
         raise TypeError(f"policy must be a RetryPolicy, got {policy!r}")
-    log, rng, policy = logger or _LOG, rng or random.Random(), policy.fresh()
-    started, attempt = clock(), 0
+    log, rng = logger or logging.getLogger("course.retry"), rng or random.Random()
+    policy, started, attempt = policy.fresh(), clock(), 0
     while True:
         try:
             return fn(*args, **kwargs)

@@ -6,10 +6,10 @@ minute. A request takes 1 from the request bucket and its input plus output cap 
 bucket; when a bucket is short, the caller is given the moment it will have refilled and sleeps
 until then, so waiting callers leave one by one at the limited rate instead of all at once.
 
-Two things only the server knows reach the limiter from its answers: ``update_from_headers``
-reads the ``x-ratelimit-*`` headers (limits not given, and less left when other programs share
-the key), and ``pause(seconds)`` holds every caller after a 429. The ``@rate_limited``
-decorator and the fast lesson clock (``ScaledClock``) live beside this in ``ratelimit_extras``.
+``acquire`` blocks a thread, ``acquire_async`` awaits, ``with limiter.slot(tokens):`` wraps a
+request. ``AdaptiveRateLimiter`` in ``ratelimit_extras`` builds on this class with what only
+the server knows: limits learned from the ``x-ratelimit-*`` headers, and one pause for every
+caller after a 429; the ``@rate_limited`` decorator and the lessons' fast clock live there too.
 In the spirit of aiolimiter's ``AsyncLimiter``: one small class, an injected clock.
 """
 
@@ -22,9 +22,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
-from course_utils.backoff import parse_retry_after
-from course_utils.errors import classify
-from course_utils.ratelimit_headers import RateLimitHeaders, read_rate_limit_headers
 from course_utils.validate import number, whole
 
 __all__ = ["RateLimiter"]
@@ -61,8 +58,7 @@ class _Bucket:
 class RateLimiter:
     """Client-side RPM + TPM limiter: ``acquire(tokens)`` returns once the request may go.
 
-    ``rpm`` or ``tpm`` None means "not known yet": that limit holds nothing back until
-    ``update_from_headers`` learns it from an answer.
+    ``rpm`` or ``tpm`` None means "not known": that limit holds nothing back.
     """
 
     def __init__(
@@ -75,7 +71,7 @@ class RateLimiter:
         sleep: Callable[[float], Any] = time.sleep,
         async_sleep: Callable[[float], Awaitable[Any]] | None = None,
     ) -> None:
-        meaning = "per minute, or None: learn it from the headers"
+        meaning = "per minute, or None: not known"
         for name, value in (("rpm", rpm), ("tpm", tpm)):
             if value is not None:
                 whole(name, value, low=1, meaning=meaning)
@@ -84,15 +80,13 @@ class RateLimiter:
         self._async_sleep = async_sleep or (
             asyncio.sleep if sleep is time.sleep else _yielding(sleep)
         )
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         now = clock()
         self._buckets = {
             unit: _Bucket(limit, now, self.headroom_s, None) if limit else None
             for unit, limit in (("requests", rpm), ("tokens", tpm))
         }
-        self._paused_until = now
-        self._shift = 0.0  # how far pause() has pushed back every caller already queued
-        self.admitted, self.waited_s, self.waiting, self.pauses = 0, 0.0, 0, 0
+        self.admitted, self.waited_s, self.waiting = 0, 0.0, 0
 
     @property
     def rpm(self) -> int | None:
@@ -112,15 +106,13 @@ class RateLimiter:
                 if bucket is not None:
                     bucket.refill(now)
                 parts.append(f"{unit} {bucket}" if bucket else f"{unit} unknown")
-            paused = self._paused_until - now
-        pause = f", paused {paused:.2f} s more" if paused > 0 else ""
         return (
-            f"<RateLimiter {', '.join(parts)}; {self.waiting} waiting{pause}; "
+            f"<{type(self).__name__} {', '.join(parts)}; {self.waiting} waiting; "
             f"{self.admitted} admitted, {self.waited_s:.2f} s waited in all>"
         )
 
-    def _reserve(self, tokens: int) -> tuple[float, float, float]:
-        """Take this request's share now: (when it may go, the pause shift so far, now)."""
+    def _reserve(self, tokens: int) -> tuple[float, ...]:
+        """Take this request's share now; its ticket: (when it may go, when it asked)."""
         whole("tokens", tokens, meaning="the request's input + output cap")
         with self._lock:
             now, bucket = self._clock(), self._buckets["tokens"]
@@ -130,21 +122,20 @@ class RateLimiter:
                     f"{bucket.capacity:,} tokens per minute, so it can never pass: shorten "
                     "or chunk the input, or lower max_output_tokens"
                 )
-            wait = max(0.0, self._paused_until - now)
+            wait = 0.0
             for unit, amount in (("requests", 1), ("tokens", tokens)):
                 if (b := self._buckets[unit]) is not None:
                     b.refill(now)
                     wait = max(wait, b.take(amount))
             self.admitted, self.waiting = self.admitted + 1, self.waiting + 1
-            return now + wait, self._shift, now
+            return now + wait, now
 
-    def _left(self, ticket: tuple[float, float, float]) -> float:
-        """Seconds this caller still waits; a pause() since it queued pushes it back."""
-        target, shift, _ = ticket
-        return target + (self._shift - shift) - self._clock()
+    def _left(self, ticket: tuple[float, ...]) -> float:
+        """Seconds this caller still has to wait."""
+        return ticket[0] - self._clock()
 
-    def _done(self, ticket: tuple[float, float, float]) -> float:
-        waited = max(0.0, self._clock() - ticket[2])
+    def _done(self, ticket: tuple[float, ...]) -> float:
+        waited = max(0.0, self._clock() - ticket[1])
         with self._lock:
             self.waiting, self.waited_s = self.waiting - 1, self.waited_s + waited
         return waited
@@ -171,76 +162,15 @@ class RateLimiter:
 
     @contextlib.contextmanager
     def slot(self, tokens: int = 0) -> Iterator[RateLimiter]:
-        """``with limiter.slot(tokens): send()``; a rate-limit 429 inside pauses every caller."""
+        """``with limiter.slot(tokens): send()``: wait for the slot, then run the block."""
         self.acquire(tokens)
-        try:
-            yield self
-        except Exception as exc:
-            self.note_error(exc)
-            raise
+        yield self
 
     @contextlib.asynccontextmanager
     async def slot_async(self, tokens: int = 0) -> AsyncIterator[RateLimiter]:
         """``async with limiter.slot_async(tokens):``, the asyncio form of ``slot``."""
         await self.acquire_async(tokens)
-        try:
-            yield self
-        except Exception as exc:
-            self.note_error(exc)
-            raise
-
-    def note_error(self, exc: BaseException) -> float:
-        """After a rate-limit 429: learn from its headers and pause everyone for its retry-after.
-
-        A quota 429 pauses nothing (waiting brings no credit back). Returns the pause in s.
-        """
-        headers = getattr(getattr(exc, "response", None), "headers", None)
-        if headers is None or classify(exc).category != "rate_limit":
-            return 0.0
-        self.update_from_headers(headers)
-        self.pause(hint := parse_retry_after(headers) or 0.0)
-        return hint
-
-    def pause(self, seconds: float) -> None:
-        """Hold every caller ``seconds`` from now; queued callers keep their order and spacing.
-
-        Overlapping pauses do not add up: they end at the later of the two ends.
-        """
-        seconds = number("seconds", seconds)
-        with self._lock:
-            now = self._clock()
-            delta = now + seconds - max(now, self._paused_until)
-            if delta <= 0:
-                return
-            self._paused_until, self._shift = now + seconds, self._shift + delta
-            self.pauses += 1
-            for b in self._buckets.values():
-                if b is not None:
-                    b.refill(now)
-                    if b.level < 0:  # callers are queued: the whole queue moves back
-                        b.level -= delta * b.rate_per_s
-
-    def update_from_headers(self, headers: Any) -> RateLimitHeaders:
-        """Learn from an answer's ``x-ratelimit-*`` headers; a missing one changes nothing.
-
-        An unknown limit is learned, a smaller limit than ours adopted, and what is left is
-        never more than the server reports (other programs on the same key show up there).
-        """
-        info = read_rate_limit_headers(headers)
-        with self._lock:
-            now = self._clock()
-            for unit, limit, left in (
-                ("requests", info.limit_requests, info.remaining_requests),
-                ("tokens", info.limit_tokens, info.remaining_tokens),
-            ):
-                b = self._buckets[unit]
-                if limit and (b is None or limit < b.capacity):
-                    level = left if b is None else b.level
-                    b = self._buckets[unit] = _Bucket(limit, now, self.headroom_s, level)
-                if b is not None and left is not None:
-                    b.refill(now)
-                    b.level = min(b.level, float(left))
-        return info
+        yield self
 
 
 def _yielding(sleep: Callable[[float], Any]) -> Callable[[float], Awaitable[None]]:

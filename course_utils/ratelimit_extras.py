@@ -1,24 +1,37 @@
-"""Beyond the limiter: the ``@rate_limited`` decorator and the fast clock the lessons run on.
+"""Beyond the limiter: listening to the server, a decorator, and the lessons' fast clock.
 
-Both build on ``ratelimit.RateLimiter``. ``rate_limited`` paces any function, the SDK's own
-``create`` or a learner's ``def ask(prompt)``; ``ScaledClock`` makes a simulated minute pass in
-a few real seconds, shared by a ``Simulator`` and a limiter so the two agree on the time.
+All build on ``ratelimit.RateLimiter``. ``AdaptiveRateLimiter`` adds what only the server
+knows: it learns limits from the ``x-ratelimit-*`` headers (and sees other programs on the
+same key in what is left), and after a rate-limit 429 it pauses every caller once, for the
+server's ``retry-after``. ``rate_limited`` paces any function, the SDK's own ``create`` or a
+learner's ``def ask(prompt)``. ``ScaledClock`` makes a simulated minute pass in a few real
+seconds, shared by a ``Simulator`` and a limiter so the two agree on the time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
-from course_utils.ratelimit import RateLimiter
+from course_utils.backoff import parse_retry_after
+from course_utils.errors import classify
+from course_utils.ratelimit import RateLimiter, _Bucket
+from course_utils.ratelimit_headers import RateLimitHeaders, read_rate_limit_headers
 from course_utils.tokens import count_tokens, estimate_request_tokens
 from course_utils.validate import number, whole
 
-__all__ = ["OUTPUT_RESERVE_TOKENS", "ScaledClock", "estimate_call_tokens", "rate_limited"]
+__all__ = [
+    "OUTPUT_RESERVE_TOKENS",
+    "AdaptiveRateLimiter",
+    "ScaledClock",
+    "estimate_call_tokens",
+    "rate_limited",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +72,101 @@ class ScaledClock:
         return f"<ScaledClock {self.speed:g}x: 1 real second = {self.speed:g} simulated seconds>"
 
 
+class AdaptiveRateLimiter(RateLimiter):
+    """A ``RateLimiter`` that also listens to the server's answers.
+
+    ``update_from_headers(raw.headers)`` learns a limit not given, adopts a smaller one, and
+    never believes more is left than the server says. ``pause(seconds)`` holds every caller;
+    a rate-limit 429 raised inside ``slot`` does it for its ``retry-after`` (a quota 429 does
+    not: waiting brings no credit back).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._paused_until = self._clock()
+        self._shift = 0.0  # how far pauses have pushed back every caller already queued
+        self.pauses = 0
+
+    def _reserve(self, tokens: int) -> tuple[float, ...]:
+        with self._lock:
+            ready, asked = super()._reserve(tokens)
+            return max(ready, self._paused_until), asked, self._shift
+
+    def _left(self, ticket: tuple[float, ...]) -> float:
+        return ticket[0] + (self._shift - ticket[2]) - self._clock()
+
+    def __repr__(self) -> str:
+        paused = self._paused_until - self._clock()
+        text = super().__repr__()
+        return text[:-1] + f"; paused {paused:.2f} s more>" if paused > 0 else text
+
+    def pause(self, seconds: float) -> None:
+        """Hold every caller ``seconds`` from now; queued ones keep their order and spacing.
+
+        Overlapping pauses do not add up: they end at the later of the two ends.
+        """
+        seconds = number("seconds", seconds)
+        with self._lock:
+            now = self._clock()
+            delta = now + seconds - max(now, self._paused_until)
+            if delta <= 0:
+                return
+            self._paused_until, self._shift = now + seconds, self._shift + delta
+            self.pauses += 1
+            for b in self._buckets.values():
+                if b is not None:
+                    b.refill(now)
+                    if b.level < 0:  # callers are queued: the whole queue moves back
+                        b.level -= delta * b.rate_per_s
+
+    def note_error(self, exc: BaseException) -> float:
+        """After a rate-limit 429: learn from its headers, pause all for its retry-after."""
+        headers = getattr(getattr(exc, "response", None), "headers", None)
+        if headers is None or classify(exc).category != "rate_limit":
+            return 0.0
+        self.update_from_headers(headers)
+        self.pause(hint := parse_retry_after(headers) or 0.0)
+        return hint
+
+    @contextlib.contextmanager
+    def slot(self, tokens: int = 0) -> Iterator[AdaptiveRateLimiter]:
+        """``with limiter.slot(tokens): send()``; a rate-limit 429 inside pauses everyone."""
+        self.acquire(tokens)
+        try:
+            yield self
+        except Exception as exc:
+            self.note_error(exc)
+            raise
+
+    @contextlib.asynccontextmanager
+    async def slot_async(self, tokens: int = 0) -> AsyncIterator[AdaptiveRateLimiter]:
+        """``async with limiter.slot_async(tokens):``, the asyncio form of ``slot``."""
+        await self.acquire_async(tokens)
+        try:
+            yield self
+        except Exception as exc:
+            self.note_error(exc)
+            raise
+
+    def update_from_headers(self, headers: Any) -> RateLimitHeaders:
+        """Learn from an answer's ``x-ratelimit-*`` headers; a missing one changes nothing."""
+        info = read_rate_limit_headers(headers)
+        with self._lock:
+            now = self._clock()
+            for unit, limit, left in (
+                ("requests", info.limit_requests, info.remaining_requests),
+                ("tokens", info.limit_tokens, info.remaining_tokens),
+            ):
+                b = self._buckets[unit]
+                if limit and (b is None or limit < b.capacity):
+                    level = left if b is None else b.level
+                    b = self._buckets[unit] = _Bucket(limit, now, self.headroom_s, level)
+                if b is not None and left is not None:
+                    b.refill(now)
+                    b.level = min(b.level, float(left))
+        return info
+
+
 def estimate_call_tokens(
     args: tuple[Any, ...], kwargs: dict[str, Any], output_reserve: int = OUTPUT_RESERVE_TOKENS
 ) -> int:
@@ -94,7 +202,7 @@ def rate_limited(
     if tokens is not None and not callable(tokens):
         whole("tokens", tokens, meaning="what one call reserves")
     whole("output_reserve", output_reserve, meaning="tokens kept for each answer")
-    shared = limiter if limiter is not None else RateLimiter(rpm, tpm)
+    shared = limiter if limiter is not None else AdaptiveRateLimiter(rpm, tpm)
 
     def count(args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
         if tokens is None:

@@ -9,8 +9,15 @@ import openai
 import pytest
 
 from course_utils.ratelimit import RateLimiter
-from course_utils.ratelimit_extras import ScaledClock, rate_limited
+from course_utils.ratelimit_extras import (
+    OUTPUT_RESERVE_TOKENS,
+    AdaptiveRateLimiter,
+    ScaledClock,
+    estimate_call_tokens,
+    rate_limited,
+)
 from course_utils.ratelimit_headers import parse_duration, read_rate_limit_headers
+from course_utils.tokens import count_tokens
 
 MODEL = "gpt-5.4-mini"
 
@@ -30,8 +37,19 @@ class FakeTime:
         self.now += seconds
 
 
-def limiter(t: FakeTime, rpm=None, tpm=None, headroom_s=0.0) -> RateLimiter:
-    return RateLimiter(rpm, tpm, clock=t, sleep=t.sleep, headroom_s=headroom_s)
+def limiter(t: FakeTime, rpm=None, tpm=None, headroom_s=0.0) -> AdaptiveRateLimiter:
+    """The adaptive limiter: every core test below runs through the subclass too."""
+    return AdaptiveRateLimiter(rpm, tpm, clock=t, sleep=t.sleep, headroom_s=headroom_s)
+
+
+def test_the_core_limiter_paces_on_its_own():
+    """The class lesson 03 shows: buckets and waiting, nothing learned from a server."""
+    t = FakeTime()
+    core = RateLimiter(rpm=60, tpm=1_000, clock=t, sleep=t.sleep, headroom_s=0)
+    assert [core.acquire(100) for _ in range(10)] == [0.0] * 10  # the full token bucket
+    assert core.acquire(100) == pytest.approx(6.0)  # 100 tokens at 1,000/60 a second
+    assert not hasattr(core, "pause") and not hasattr(core, "update_from_headers")
+    assert repr(core).startswith("<RateLimiter requests 55.0/60")  # 49 + 6 s of refill
 
 
 # --- durations and headers ---------------------------------------------------------------------
@@ -175,7 +193,7 @@ def test_bad_token_counts_fail_clearly(tokens):
 @pytest.mark.parametrize("seconds", [-1, float("nan"), float("inf")])
 def test_bad_pauses_fail_clearly(seconds):
     with pytest.raises(ValueError, match="seconds must be a finite number"):
-        RateLimiter().pause(seconds)
+        AdaptiveRateLimiter().pause(seconds)
 
 
 def test_repr_shows_the_buckets():
@@ -329,3 +347,26 @@ def test_rate_limited_estimates_tokens_as_the_server_reserves_them(make_sim):
     chat = rate_limited(limiter=shared)(sim.client(max_retries=0).chat.completions.create)
     chat(model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=20)
     assert shared.admitted == 2
+
+
+def test_rate_limited_on_a_learners_own_function():
+    """Regression (issue 27 item 8): the article's ``@rate_limited(rpm=60, tpm=10_000)`` on a
+    learner's ``def ask(prompt)`` raised "a Responses request needs 'input'" on every call,
+    because the estimate read the call as an SDK body. Now it reserves the tokens of the
+    string arguments plus a stated output reserve."""
+
+    @rate_limited(rpm=60, tpm=10_000)
+    def ask(prompt: str) -> str:
+        return f"answer to {prompt}"
+
+    assert ask("What is a token?") == "answer to What is a token?"
+    assert ask(prompt="And a rate limit?") == "answer to And a rate limit?"
+    assert ask.limiter.admitted == 2
+
+    t = FakeTime()
+    shared = limiter(t, rpm=60, tpm=10_000)
+    paced = rate_limited(limiter=shared, output_reserve=200)(lambda prompt, style: style)
+    paced("How do token buckets work?", style="briefly")
+    expected = count_tokens("How do token buckets work?") + count_tokens("briefly") + 200
+    assert 10_000 - shared._buckets["tokens"].level == expected
+    assert estimate_call_tokens(("hi",), {}) == count_tokens("hi") + OUTPUT_RESERVE_TOKENS

@@ -27,8 +27,7 @@ from ..client import get_simulator
 from ..errors import CourseError, classify
 from ..logs import get_logger
 from ..pricing import DEFAULT_MODEL, model_or_default
-from ..ratelimit import RateLimiter
-from ..ratelimit_extras import ScaledClock
+from ..ratelimit_extras import AdaptiveRateLimiter, ScaledClock
 from ..results import Result, usage_dict
 from ..spend import BudgetExceeded, spend_guard
 from ..tokens import (
@@ -191,7 +190,7 @@ class _Engine:
         self.sleep_async: Callable[[float], Awaitable[Any]] = (
             clock.sleep_async if clock is not None else asyncio.sleep
         )
-        self.limiter = RateLimiter(
+        self.limiter = AdaptiveRateLimiter(
             rpm=s.rpm, tpm=s.tpm, clock=self.now, headroom_s=_headroom_s(clock),
             sleep=clock.sleep if clock is not None else time.sleep,
             async_sleep=self.sleep_async,
