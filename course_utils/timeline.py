@@ -3,7 +3,8 @@ and the figures lesson 03 draws from both.
 
 The logic (``simulate_retries``, ``events_from_log``, ``per_slot``, ``ceiling``) returns plain
 data and is unit-tested; the ``*_figure`` functions only draw that data, each returning a
-titled, labelled matplotlib ``Figure`` (no pyplot state, so any backend works, Agg included).
+titled, labelled matplotlib ``Figure`` (no pyplot state, so any backend works, Agg included)
+that draws itself as an image in Jupyter even when no backend is set up (``InlineFigure``).
 
 Colours are the Okabe-Ito palette, safe for the common colour-vision deficiencies, and every
 outcome also has its own marker or hatch, so the figures read in greyscale too. Figures have a
@@ -13,6 +14,7 @@ white background of their own, so they stay readable in JupyterLab's dark theme.
 from __future__ import annotations
 
 import heapq
+import io
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -27,6 +29,7 @@ from .backoff import Backoff
 __all__ = [
     "Attempt",
     "Event",
+    "InlineFigure",
     "RetryRun",
     "ceiling",
     "events_from_log",
@@ -37,6 +40,21 @@ __all__ = [
     "simulate_retries",
     "throughput_ratio",
 ]
+
+class InlineFigure(Figure):
+    """A ``Figure`` that shows as a PNG when it is a cell's result, with no backend set up.
+
+    A bare ``matplotlib.figure.Figure`` has no image form of its own: IPython draws it only
+    after the inline backend has registered its formatter (``%matplotlib inline``, or importing
+    pyplot). Without that a learner saw ``<Figure size 900x540 with 2 Axes>``. With the
+    formatter registered IPython uses it instead of this method, so the figure draws once.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
+
 
 OK_COLOUR = "#0072B2"  # Okabe-Ito blue
 REJECTED_COLOUR = "#D55E00"  # Okabe-Ito vermillion
@@ -250,7 +268,7 @@ def _slot_bars(ax: Any, times: Sequence[float], ok: Sequence[bool], slot_s: floa
 
 def retry_timeline_figure(run: RetryRun, *, slot_s: float = 0.5, takeaway: str = "") -> Figure:
     """(a) each client's attempts on a timeline; (b) requests reaching the server per slot."""
-    fig = Figure(figsize=(9, 6.2), facecolor="white")
+    fig = InlineFigure(figsize=(9, 6.2), facecolor="white")
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     by_client: dict[int, list[Attempt]] = {}
     for a in run.attempts:
@@ -296,7 +314,7 @@ def requests_figure(
     requests against the limit's ceiling (``rpm`` given)."""
     if not events:
         raise ValueError("no requests in the log: send some first (sim.requests is empty)")
-    fig = Figure(figsize=(9, 5.4), facecolor="white")
+    fig = InlineFigure(figsize=(9, 5.4), facecolor="white")
     top, bottom = fig.subplots(2, 1, sharex=True)
     times = [e.time_s for e in events]
     _slot_bars(top, times, [e.ok for e in events], slot_s)
