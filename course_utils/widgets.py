@@ -398,9 +398,13 @@ class RetryTimeline:
             value=max_retries, min=0, max=10, description="Max retries",
             continuous_update=False, style=style, layout=wide,
         )  # fmt: skip
-        self.jitter = w.Dropdown(
-            options=list(JITTERS), value=jitter, description="Jitter", style=style, layout=wide
-        )
+        # Buttons, not a dropdown: in JupyterLab the arrow keys move the active cell, so a
+        # dropdown cannot be changed from the keyboard there; a button is Tab, then Space.
+        self.jitter = w.ToggleButtons(
+            options=list(JITTERS), value=jitter, description="Jitter", style={
+                "description_width": "initial", "button_width": "92px"},
+            tooltips=[f"{name} jitter" for name in JITTERS],
+        )  # fmt: skip
         self.clients = w.IntSlider(
             value=clients, min=1, max=60, description="Clients",
             continuous_update=False, style=style, layout=wide,
@@ -414,7 +418,8 @@ class RetryTimeline:
             control.observe(self._on_change, names="value")
         self.widget = w.VBox(
             [
-                w.HBox([w.VBox([self.jitter, self.clients, self.max_retries]),
+                self.jitter,
+                w.HBox([w.VBox([self.clients, self.max_retries]),
                         w.VBox([self.base, self.factor, self.cap])]),
                 self.summary,
                 self.image,
