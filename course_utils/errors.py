@@ -100,8 +100,8 @@ class Category:
     section: str
 
 
-_PERMANENT = "Permanent errors: fail fast"
-_TRANSIENT = "Transient errors: retry with backoff"
+_PERMANENT = "Retry what is transient, fail fast on the rest"
+_TRANSIENT = "Retry what is transient, fail fast on the rest"
 _QUOTA = "Rate limit or quota?"
 _RARE = "Going further: the rarer statuses"
 _UNREADABLE = "Going further: a response the SDK cannot read"
