@@ -49,7 +49,12 @@ __all__ = [
 
 
 def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return _number(value) and isinstance(value, int)
+
+
+def _number(value: object) -> bool:
+    """An int or float that is not a bool (JSON's true would otherwise pass as 1)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _str_or_none(value: object) -> bool:
@@ -65,11 +70,7 @@ _FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "output": (_str_or_none, "the answer text (a str) or None"),
     "message": (_str_or_none, "a str or None"),
     "attempts": (lambda v: _whole(v) and v >= 0, "the requests sent, a whole number >= 0"),
-    "latency_s": (
-        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-        and v >= 0,
-        "seconds as a finite number >= 0",
-    ),
+    "latency_s": (lambda v: _number(v) and math.isfinite(v) and v >= 0, "seconds, a number >= 0"),
     "request_id": (_str_or_none, "a str or None"),
     "batch_id": (_str_or_none, "a str or None"),
 }  # fmt: skip

@@ -150,7 +150,7 @@ def test_frozen_and_with_revalidates() -> None:
         ({"attempts": 1.0}, "whole number >= 0"),
         ({"attempts": True}, "whole number >= 0"),
         ({"latency_s": -0.1}, "latency_s must be seconds"),
-        ({"latency_s": float("nan")}, "finite"),
+        ({"latency_s": float("nan")}, "latency_s must be seconds"),
         ({"latency_s": "0.2"}, "latency_s must be seconds"),
         ({"request_id": 5}, "request_id must be a str or None"),
         ({"message": 5}, "message must be a str or None"),
