@@ -157,12 +157,12 @@ class AdaptiveRateLimiter(RateLimiter):
                 ("requests", info.limit_requests, info.remaining_requests),
                 ("tokens", info.limit_tokens, info.remaining_tokens),
             ):
-                b = self._buckets[unit]
+                if (b := self._buckets[unit]) is not None:
+                    b.refill(now)
                 if limit and (b is None or limit < b.capacity):
                     level = left if b is None else b.level
                     b = self._buckets[unit] = _Bucket(limit, now, self.headroom_s, level)
                 if b is not None and left is not None:
-                    b.refill(now)
                     b.level = min(b.level, float(left))
         return info
 
