@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .backoff import Backoff
+from .validate import whole
 
 __all__ = [
     "Attempt",
@@ -40,6 +41,7 @@ __all__ = [
     "simulate_retries",
     "throughput_ratio",
 ]
+
 
 class InlineFigure(Figure):
     """A ``Figure`` that shows as a PNG when it is a cell's result, with no backend set up.
@@ -121,14 +123,6 @@ class RetryRun:
         )
 
 
-def _check_count(name: str, value: object, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise ValueError(
-            f"{name} must be a whole number from {minimum} to {maximum}, got {value!r}"
-        )
-    return value
-
-
 def simulate_retries(
     clients: int,
     schedule: Backoff,
@@ -144,9 +138,9 @@ def simulate_retries(
     A pure, seeded event simulation (no network, no real time): the same arguments always give
     the same run. Each client has its own copy of the schedule; all draw from one ``seed``.
     """
-    _check_count("clients", clients, 1, 1000)
-    _check_count("max_retries", max_retries, 0, 50)
-    _check_count("burst", burst, 1, 1000)
+    whole("clients", clients, low=1, high=1000)
+    whole("max_retries", max_retries, low=0, high=50)
+    whole("burst", burst, low=1, high=1000)
     if not isinstance(rate_per_s, int | float) or not 0 < rate_per_s < math.inf:
         raise ValueError(f"rate_per_s must be a number > 0, got {rate_per_s!r}")
     if not isinstance(schedule, Backoff):

@@ -25,9 +25,12 @@ def number(
     raise ValueError(f"{name} must be a finite number of {unit} {bound}, got {value!r}")
 
 
-def whole(name: str, value: object, *, low: int = 0, meaning: str = "") -> int:
-    """``value`` when it is a whole number >= ``low``; ``meaning`` says what it counts."""
-    if isinstance(value, numbers.Integral) and int(value) >= low:
+def whole(
+    name: str, value: object, *, low: int = 0, high: float = math.inf, meaning: str = ""
+) -> int:
+    """``value`` when it is a whole number from ``low`` to ``high``; ``meaning``: what it counts."""
+    if isinstance(value, numbers.Integral) and low <= int(value) <= high:
         return int(value)
+    bound = f">= {low}" if high == math.inf else f"from {low} to {high:g}"
     extra = f" ({meaning})" if meaning else ""
-    raise ValueError(f"{name} must be a whole number >= {low}{extra}, got {value!r}")
+    raise ValueError(f"{name} must be a whole number {bound}{extra}, got {value!r}")
