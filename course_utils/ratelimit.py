@@ -24,12 +24,12 @@ from typing import Any
 
 from course_utils.validate import number, whole
 
-__all__ = ["RateLimiter"]
+__all__ = ["Bucket", "RateLimiter"]
 
 WINDOW_S = 60.0  # the service's limits are per minute
 
 
-class _Bucket:
+class Bucket:
     """One limit: ``capacity`` per minute, refilled evenly; the level goes below 0 when owed.
 
     It holds at most ``burst``: the capacity less ``headroom_s`` of refill, because the server
@@ -83,7 +83,7 @@ class RateLimiter:
         self._lock = threading.RLock()
         now = clock()
         self._buckets = {
-            unit: _Bucket(limit, now, self.headroom_s, None) if limit else None
+            unit: Bucket(limit, now, self.headroom_s, None) if limit else None
             for unit, limit in (("requests", rpm), ("tokens", tpm))
         }
         self.admitted, self.waited_s, self.waiting = 0, 0.0, 0

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from course_utils.backoff import parse_retry_after
 from course_utils.errors import classify
-from course_utils.ratelimit import RateLimiter, _Bucket
+from course_utils.ratelimit import Bucket, RateLimiter
 from course_utils.ratelimit_headers import RateLimitHeaders, read_rate_limit_headers
 from course_utils.tokens import count_tokens, estimate_request_tokens
 from course_utils.validate import number, whole
@@ -161,7 +161,7 @@ class AdaptiveRateLimiter(RateLimiter):
                     b.refill(now)
                 if limit and (b is None or limit < b.capacity):
                     level = left if b is None else b.level
-                    b = self._buckets[unit] = _Bucket(limit, now, self.headroom_s, level)
+                    b = self._buckets[unit] = Bucket(limit, now, self.headroom_s, level)
                 if b is not None and left is not None:
                     b.level = min(b.level, float(left))
         return info
