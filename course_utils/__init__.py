@@ -43,27 +43,29 @@ _EXPORTS = {
     # simulator
     "Simulator": "course_simulator",
     # retries and backoff (lesson 03)
-    "JITTERS": "backoff",
-    "SDK_RETRY": "backoff",
+    "JITTERS": "backoff_extras",
+    "SDK_RETRY": "backoff_extras",
     "RetryPolicy": "backoff",
-    "decorrelated": "backoff",
+    "decorrelated": "backoff_extras",
     "delays": "backoff",
     "equal_jitter": "backoff",
     "exponential": "backoff",
     "fixed": "backoff",
     "full_jitter": "backoff",
-    "make_schedule": "backoff",
+    "make_schedule": "backoff_extras",
     "no_jitter": "backoff",
     "parse_retry_after": "backoff",
     "retry_call": "backoff",
-    "sdk_jitter": "backoff",
+    "sdk_jitter": "backoff_extras",
     # client-side rate limiting (lesson 03)
-    "RateLimitHeaders": "ratelimit",
+    "RateLimitHeaders": "ratelimit_headers",
     "RateLimiter": "ratelimit",
-    "ScaledClock": "ratelimit",
-    "parse_duration": "ratelimit",
-    "rate_limited": "ratelimit",
-    "read_rate_limit_headers": "ratelimit",
+    "AdaptiveRateLimiter": "ratelimit_extras",
+    "ScaledClock": "ratelimit_extras",
+    "parse_duration": "ratelimit_headers",
+    "rate_limited": "ratelimit_extras",
+    "OUTPUT_RESERVE_TOKENS": "ratelimit_extras",
+    "read_rate_limit_headers": "ratelimit_headers",
     # timelines of requests and their figures (lesson 03)
     "ceiling": "timeline",
     "events_from_log": "timeline",
@@ -81,8 +83,8 @@ _EXPORTS = {
     "CourseError": "errors",
     # results (one record schema: exercise 3, runner, batch)
     "Result": "results",
-    "results_markdown": "results",
-    "usage_dict": "results",
+    "results_markdown": "results_table",
+    "usage_dict": "usage",
     # logging
     "setup_logging": "logs",
     # the mini project: a prompt runner at the rate-limit ceiling (lesson 05)
@@ -132,6 +134,8 @@ _EXPORTS = {
     "check": "course_checks",
     "hint": "course_checks",
     "solution": "course_checks",
+    # showing the code a lesson teaches (highlighted, collapsible)
+    "show_source": "code_view",
     # notebook demo helpers
     "scripted_faults": "demo",
     "side_by_side": "demo",

@@ -42,6 +42,7 @@ __all__ = [
     "Category",
     "CourseError",
     "ErrorInfo",
+    "InvalidResult",
     "categories_markdown",
     "classify",
     "is_retriable",
@@ -77,6 +78,10 @@ class CourseError(Exception):
     """
 
 
+class InvalidResult(CourseError, ValueError):
+    """A result record (a ``Result``, a dict or a JSON line meant to be one) breaks the schema."""
+
+
 @dataclass(frozen=True)
 class Category:
     """One row of the table: a kind of failure, how it arrives, retry or not, what to do.
@@ -95,8 +100,8 @@ class Category:
     section: str
 
 
-_PERMANENT = "Permanent errors: fail fast"
-_TRANSIENT = "Transient errors: retry with backoff"
+_PERMANENT = "Retry what is transient, fail fast on the rest"
+_TRANSIENT = "Retry what is transient, fail fast on the rest"
 _QUOTA = "Rate limit or quota?"
 _RARE = "Going further: the rarer statuses"
 _UNREADABLE = "Going further: a response the SDK cannot read"

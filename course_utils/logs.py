@@ -32,6 +32,8 @@ import re
 import sys
 from typing import IO, Any
 
+from course_utils.validate import whole
+
 __all__ = ["FIELDS", "LOGGER_NAME", "get_logger", "redact", "setup_logging"]
 
 LOGGER_NAME = "course"
@@ -129,11 +131,7 @@ def setup_logging(
                 f"setup_logging: unknown level {level!r}; use DEBUG, INFO, WARNING or ERROR"
             )
         level = name
-    if isinstance(prompt_chars, bool) or not isinstance(prompt_chars, int) or prompt_chars < 0:
-        raise ValueError(
-            f"setup_logging: prompt_chars is how many characters of a prompt to show, a whole "
-            f"number >= 0; got {prompt_chars!r}"
-        )
+    whole("prompt_chars", prompt_chars, meaning="how many characters of a prompt to show")
     logger = logging.getLogger(LOGGER_NAME)
     for old in _course_handlers(logger):  # idempotent: one course handler, the latest settings
         logger.removeHandler(old)

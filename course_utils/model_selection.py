@@ -26,7 +26,7 @@ from .prompting import lowest_effort
 from .results import Result
 
 if TYPE_CHECKING:
-    from .ratelimit import ScaledClock
+    from .ratelimit_extras import ScaledClock
 
 __all__ = [
     "SENTIMENT_INSTRUCTIONS",

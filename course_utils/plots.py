@@ -5,17 +5,17 @@ included; a notebook displays one by leaving it as the cell's last value. A bare
 ``matplotlib.figure.Figure`` made that way shows as the text ``<Figure size ...>`` in a kernel
 where pyplot was never imported (JupyterLab's default until ``%matplotlib inline`` runs), so
 every figure here is a ``CourseFigure``, which knows how to draw itself as a PNG: one image,
-shown once, whatever the kernel has or has not loaded.
+shown once, whatever the kernel has or has not loaded (see ``figure``).
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from matplotlib.figure import Figure
 
+from .figure import CourseFigure, figure_png
 from .pricing import estimate_cost, get_model, list_models
 
 __all__ = [
@@ -32,25 +32,6 @@ __all__ = [
 
 _A_COLOUR, _B_COLOUR, _OVER_COLOUR = "#4C72B0", "#DD8452", "#C44E52"
 _CACHED_COLOUR = "#55A868"
-
-
-def figure_png(fig: Figure) -> bytes:
-    """The figure as PNG bytes (for widgets, files and tests)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return buf.getvalue()
-
-
-class CourseFigure(Figure):
-    """A ``Figure`` that IPython displays as a PNG even when no plotting backend is set up.
-
-    IPython asks an object for ``_repr_png_`` only when no formatter is registered for its
-    type; where ``%matplotlib inline`` registered one, that formatter draws it instead. Either
-    way the cell shows exactly one image.
-    """
-
-    def _repr_png_(self) -> bytes:
-        return figure_png(self)
 
 
 def cost_per_1000_figure(

@@ -32,34 +32,52 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from .errors import CATEGORIES, CourseError, classify
+from course_utils.errors import CATEGORIES, InvalidResult, classify
+from course_utils.usage import _CHAT_USAGE, USAGE_KEYS, output_text, usage_dict
 
 __all__ = [
     "FIELD_NAMES",
     "USAGE_KEYS",
     "InvalidResult",
     "Result",
-    "results_markdown",
     "usage_dict",
 ]
 
-USAGE_KEYS = ("input_tokens", "output_tokens", "reasoning_tokens", "cached_tokens", "total_tokens")
-_CHAT_USAGE = {"prompt_tokens": "input_tokens", "completion_tokens": "output_tokens"}
-
-
-class InvalidResult(CourseError, ValueError):
-    """A Result (or a dict / JSON line meant to be one) breaks the schema."""
-
 
 def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    return _number(value) and isinstance(value, int)
 
 
-def _check_usage(usage: Any, where: str) -> dict[str, int] | None:
+def _number(value: object) -> bool:
+    """An int or float that is not a bool (JSON's true would otherwise pass as 1)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _str_or_none(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+# What each field must be, checked in one place when a Result is made (by code, or from a line
+# of a JSONL file, the edge where bad data comes in): field -> (test, what it must be).
+_FIELD_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "id": (lambda v: _whole(v) or (isinstance(v, str) and v != ""), "a non-empty str or an int"),
+    "prompt": (lambda v: isinstance(v, str), "the prompt text (a str)"),
+    "ok": (lambda v: isinstance(v, bool), "True or False"),
+    "output": (_str_or_none, "the answer text (a str) or None"),
+    "message": (_str_or_none, "a str or None"),
+    "attempts": (lambda v: _whole(v) and v >= 0, "the requests sent, a whole number >= 0"),
+    "latency_s": (lambda v: _number(v) and math.isfinite(v) and v >= 0, "seconds, a number >= 0"),
+    "request_id": (_str_or_none, "a str or None"),
+    "batch_id": (_str_or_none, "a str or None"),
+}  # fmt: skip
+
+
+def _usage(usage: Any, where: str) -> dict[str, int] | None:
+    """The five usage counts, completed (``total_tokens``), or a clear InvalidResult."""
     if usage is None:
         return None
     if not isinstance(usage, Mapping):
@@ -69,14 +87,13 @@ def _check_usage(usage: Any, where: str) -> dict[str, int] | None:
         )
     unknown = [k for k in usage if k not in USAGE_KEYS]
     if unknown:
-        chat = [k for k in unknown if k in _CHAT_USAGE]
-        tip = (
-            f" ({', '.join(chat)} are Chat Completions names: usage_dict() converts them)"
-            if chat
+        chat = (
+            " (Chat Completions names: usage_dict() converts them)"
+            if set(unknown) & set(_CHAT_USAGE)
             else ""
         )
         raise InvalidResult(
-            f"{where}: usage has unknown key(s) {', '.join(map(repr, unknown))}{tip}; "
+            f"{where}: usage has unknown key(s) {', '.join(map(repr, unknown))}{chat}; "
             f"the keys are {', '.join(USAGE_KEYS)}"
         )
     for key in ("input_tokens", "output_tokens"):
@@ -85,7 +102,7 @@ def _check_usage(usage: Any, where: str) -> dict[str, int] | None:
     for key, value in usage.items():
         if not _whole(value) or value < 0:
             raise InvalidResult(
-                f"{where}: usage[{key!r}] must be a whole number of tokens >= 0, got {value!r}"
+                f"{where}: usage[{key!r}] must be a whole number >= 0, got {value!r}"
             )
     full = {k: int(usage.get(k, 0)) for k in USAGE_KEYS}
     if "total_tokens" not in usage:
@@ -93,60 +110,27 @@ def _check_usage(usage: Any, where: str) -> dict[str, int] | None:
     return full
 
 
-def usage_dict(usage: Any) -> dict[str, int] | None:
-    """The schema's plain usage dict from an SDK usage object (Responses or Chat) or a dict.
+def _validate(r: Result) -> None:
+    """Every field as the schema says, and a success or a failure that is whole."""
+    where = f"Result(id={r.id!r})"
 
-    Responses report ``input_tokens`` / ``output_tokens`` with ``input_tokens_details.
-    cached_tokens`` and ``output_tokens_details.reasoning_tokens``; Chat Completions say
-    ``prompt_tokens`` / ``completion_tokens`` with ``prompt_tokens_details`` and
-    ``completion_tokens_details``. Both become the same five keys.
-    """
-    if usage is None:
-        return None
-    raw = usage.model_dump() if hasattr(usage, "model_dump") else usage
-    if not isinstance(raw, Mapping):
-        raise InvalidResult(
-            f"usage_dict() takes response.usage (or a dict), got {type(usage).__name__}"
-        )
+    def bad(name: str, expected: str) -> InvalidResult:
+        return InvalidResult(f"{where}: {name} must be {expected}, got {getattr(r, name)!r}")
 
-    def detail(parent: str, key: str) -> int:
-        inner = raw.get(parent) or {}
-        value = inner.get(key) if isinstance(inner, Mapping) else None
-        return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-    if "prompt_tokens" in raw or "completion_tokens" in raw:
-        found = {
-            "input_tokens": raw.get("prompt_tokens") or 0,
-            "output_tokens": raw.get("completion_tokens") or 0,
-            "reasoning_tokens": detail("completion_tokens_details", "reasoning_tokens"),
-            "cached_tokens": detail("prompt_tokens_details", "cached_tokens"),
-        }
-    else:
-        found = {
-            "input_tokens": raw.get("input_tokens") or 0,
-            "output_tokens": raw.get("output_tokens") or 0,
-            "reasoning_tokens": raw.get("reasoning_tokens")
-            or detail("output_tokens_details", "reasoning_tokens"),
-            "cached_tokens": raw.get("cached_tokens")
-            or detail("input_tokens_details", "cached_tokens"),
-        }
-    if raw.get("total_tokens") is not None:
-        found["total_tokens"] = raw["total_tokens"]
-    return _check_usage(found, "usage_dict()")
-
-
-def _output_text(response: Any) -> str:
-    text = getattr(response, "output_text", None)
-    if isinstance(text, str):
-        return text
-    choices = getattr(response, "choices", None)
-    if choices:
-        content = getattr(getattr(choices[0], "message", None), "content", None)
-        return content if isinstance(content, str) else ""
-    raise InvalidResult(
-        f"Result.from_response() takes a Responses or Chat Completions response, got "
-        f"{type(response).__name__}"
-    )
+    for name, (test, expected) in _FIELD_RULES.items():
+        if not test(getattr(r, name)):
+            raise bad(name, expected)
+    if r.ok and r.output is None:
+        raise bad("output", "the answer text when ok=True (use '' for an empty answer)")
+    if r.ok and r.error_type is not None:
+        raise bad("error_type", "None when ok=True")
+    if r.ok and r.attempts < 1:
+        raise bad("attempts", "at least 1 when ok=True (an answer needs a request)")
+    names = [c.name for c in CATEGORIES]
+    if not r.ok and r.error_type not in names:
+        raise bad("error_type", f"a category name when ok=False (one of {', '.join(names)})")
+    if not r.ok and not r.message:
+        raise bad("message", "what happened and what to do when ok=False")
 
 
 @dataclass(frozen=True)
@@ -166,53 +150,9 @@ class Result:
     batch_id: str | None = None
 
     def __post_init__(self) -> None:
-        if not (isinstance(self.id, str) and self.id) and not _whole(self.id):
-            raise InvalidResult(f"Result: id must be a non-empty str or an int, got {self.id!r}")
-        where = f"Result(id={self.id!r})"
-
-        def bad(field: str, expected: str) -> InvalidResult:
-            return InvalidResult(
-                f"{where}: {field} must be {expected}, got {getattr(self, field)!r}"
-            )
-
-        if not isinstance(self.prompt, str):
-            raise bad("prompt", "the prompt text (a str)")
-        if not isinstance(self.ok, bool):
-            raise bad("ok", "True or False")
-        if self.output is not None and not isinstance(self.output, str):
-            raise bad("output", "the answer text (a str) or None")
-        if not _whole(self.attempts) or self.attempts < 0:
-            raise bad("attempts", "the number of requests sent, a whole number >= 0")
-        if self.message is not None and not isinstance(self.message, str):
-            raise bad("message", "a str or None")
-        latency = self.latency_s
-        if isinstance(latency, bool) or not isinstance(latency, int | float):
-            raise bad("latency_s", "seconds as a number >= 0")
-        if not math.isfinite(latency) or latency < 0:
-            raise bad("latency_s", "seconds as a finite number >= 0")
-        object.__setattr__(self, "latency_s", float(latency))
-        for name in ("request_id", "batch_id"):
-            value = getattr(self, name)
-            if value is not None and not isinstance(value, str):
-                raise bad(name, "a str or None")
-        object.__setattr__(self, "usage", _check_usage(self.usage, where))
-        if self.ok:
-            if self.output is None:
-                raise bad("output", "the answer text when ok=True (use '' for an empty answer)")
-            if self.error_type is not None:
-                raise bad("error_type", "None when ok=True")
-            if self.attempts < 1:
-                raise bad("attempts", "at least 1 when ok=True (an answer needs a request)")
-        else:
-            names = [c.name for c in CATEGORIES]
-            if self.error_type not in names:
-                raise bad(
-                    "error_type",
-                    f"a category name when ok=False (one of {', '.join(names)}; "
-                    f"classify(err).category gives it)",
-                )
-            if not self.message:
-                raise bad("message", "what happened and what to do when ok=False")
+        _validate(self)
+        object.__setattr__(self, "latency_s", float(self.latency_s))
+        object.__setattr__(self, "usage", _usage(self.usage, f"Result(id={self.id!r})"))
 
     # --- building one -----------------------------------------------------------------------
     @classmethod
@@ -229,18 +169,10 @@ class Result:
         """A success from an SDK response: its text, usage and request id."""
         request_id = getattr(response, "_request_id", None)
         return cls(
-            id=id,
-            prompt=prompt,
-            ok=True,
-            output=_output_text(response),
-            error_type=None,
-            message=None,
-            attempts=attempts,
-            usage=usage_dict(getattr(response, "usage", None)),
-            latency_s=latency_s,
-            request_id=request_id if isinstance(request_id, str) else None,
-            batch_id=batch_id,
-        )
+            id, prompt, True, output_text(response), None, None, attempts,
+            usage_dict(getattr(response, "usage", None)), latency_s,
+            request_id if isinstance(request_id, str) else None, batch_id,
+        )  # fmt: skip
 
     @classmethod
     def from_error(
@@ -256,18 +188,9 @@ class Result:
         """A failure from the exception that ended the call, classified by ``errors.classify``."""
         info = classify(exc)
         return cls(
-            id=id,
-            prompt=prompt,
-            ok=False,
-            output=None,
-            error_type=info.category,
-            message=info.advice,
-            attempts=attempts,
-            usage=None,
-            latency_s=latency_s,
-            request_id=info.request_id,
-            batch_id=batch_id,
-        )
+            id, prompt, False, None, info.category, info.advice, attempts, None, latency_s,
+            info.request_id, batch_id,
+        )  # fmt: skip
 
     # --- data in and out --------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -315,31 +238,3 @@ class Result:
 
 FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Result))
 _REQUIRED = tuple(f.name for f in fields(Result) if f.name not in ("request_id", "batch_id"))
-
-
-def _cut(text: str | None, chars: int) -> str:
-    text = " ".join((text or "").split()).replace("|", "\\|")
-    return text if len(text) <= chars else text[: chars - 1] + "…"
-
-
-def results_markdown(
-    results: Iterable[Result], *, prompt_chars: int = 30, text_chars: int = 50
-) -> str:
-    """A Markdown table of results (one row each, answers and messages shortened) plus a count."""
-    rows = [
-        "| id | prompt | ok | error_type | attempts | tokens | latency | output or message |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    ok = failed = 0
-    for r in results:
-        if not isinstance(r, Result):
-            raise InvalidResult(f"results_markdown() takes Result objects, got {type(r).__name__}")
-        ok, failed = ok + r.ok, failed + (not r.ok)
-        tokens = str(r.usage["total_tokens"]) if r.usage else "–"
-        rows.append(
-            f"| {r.id} | {_cut(r.prompt, prompt_chars)} | {'✅' if r.ok else '❌'} | "
-            f"{r.error_type or ''} | {r.attempts} | {tokens} | {r.latency_s:.2f} s | "
-            f"{_cut(r.output if r.ok else r.message, text_chars)} |"
-        )
-    rows.append(f"\n{ok} succeeded, {failed} failed")
-    return "\n".join(rows)

@@ -3,7 +3,8 @@ and the figures lesson 03 draws from both.
 
 The logic (``simulate_retries``, ``events_from_log``, ``per_slot``, ``ceiling``) returns plain
 data and is unit-tested; the ``*_figure`` functions only draw that data, each returning a
-titled, labelled matplotlib ``Figure`` (no pyplot state, so any backend works, Agg included).
+titled, labelled matplotlib ``Figure`` (no pyplot state, so any backend works, Agg included)
+that draws itself as an image in Jupyter even when no backend is set up (``figure.CourseFigure``).
 
 Colours are the Okabe-Ito palette, safe for the common colour-vision deficiencies, and every
 outcome also has its own marker or hatch, so the figures read in greyscale too. Figures have a
@@ -23,6 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .backoff import Backoff
+from .figure import CourseFigure
+from .validate import whole
 
 __all__ = [
     "Attempt",
@@ -37,6 +40,7 @@ __all__ = [
     "simulate_retries",
     "throughput_ratio",
 ]
+
 
 OK_COLOUR = "#0072B2"  # Okabe-Ito blue
 REJECTED_COLOUR = "#D55E00"  # Okabe-Ito vermillion
@@ -103,14 +107,6 @@ class RetryRun:
         )
 
 
-def _check_count(name: str, value: object, minimum: int, maximum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= maximum:
-        raise ValueError(
-            f"{name} must be a whole number from {minimum} to {maximum}, got {value!r}"
-        )
-    return value
-
-
 def simulate_retries(
     clients: int,
     schedule: Backoff,
@@ -126,9 +122,9 @@ def simulate_retries(
     A pure, seeded event simulation (no network, no real time): the same arguments always give
     the same run. Each client has its own copy of the schedule; all draw from one ``seed``.
     """
-    _check_count("clients", clients, 1, 1000)
-    _check_count("max_retries", max_retries, 0, 50)
-    _check_count("burst", burst, 1, 1000)
+    whole("clients", clients, low=1, high=1000)
+    whole("max_retries", max_retries, low=0, high=50)
+    whole("burst", burst, low=1, high=1000)
     if not isinstance(rate_per_s, int | float) or not 0 < rate_per_s < math.inf:
         raise ValueError(f"rate_per_s must be a number > 0, got {rate_per_s!r}")
     if not isinstance(schedule, Backoff):
@@ -250,7 +246,7 @@ def _slot_bars(ax: Any, times: Sequence[float], ok: Sequence[bool], slot_s: floa
 
 def retry_timeline_figure(run: RetryRun, *, slot_s: float = 0.5, takeaway: str = "") -> Figure:
     """(a) each client's attempts on a timeline; (b) requests reaching the server per slot."""
-    fig = Figure(figsize=(9, 6.2), facecolor="white")
+    fig = CourseFigure(figsize=(9, 6.2), facecolor="white")
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     by_client: dict[int, list[Attempt]] = {}
     for a in run.attempts:
@@ -296,7 +292,7 @@ def requests_figure(
     requests against the limit's ceiling (``rpm`` given)."""
     if not events:
         raise ValueError("no requests in the log: send some first (sim.requests is empty)")
-    fig = Figure(figsize=(9, 5.4), facecolor="white")
+    fig = CourseFigure(figsize=(9, 5.4), facecolor="white")
     top, bottom = fig.subplots(2, 1, sharex=True)
     times = [e.time_s for e in events]
     _slot_bars(top, times, [e.ok for e in events], slot_s)

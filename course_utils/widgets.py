@@ -385,7 +385,7 @@ class RetryTimeline:
         clients: int = 20,
         seed: int = 0,
     ) -> None:
-        from .backoff import JITTERS
+        from .backoff_extras import JITTERS
 
         self.seed = seed
         self.run_result: Any = None
@@ -407,9 +407,13 @@ class RetryTimeline:
             value=max_retries, min=0, max=10, description="Max retries",
             continuous_update=False, style=style, layout=wide,
         )  # fmt: skip
-        self.jitter = w.Dropdown(
-            options=list(JITTERS), value=jitter, description="Jitter", style=style, layout=wide
-        )
+        # Buttons, not a dropdown: in JupyterLab the arrow keys move the active cell, so a
+        # dropdown cannot be changed from the keyboard there; a button is Tab, then Space.
+        self.jitter = w.ToggleButtons(
+            options=list(JITTERS), value=jitter, description="Jitter", style={
+                "description_width": "initial", "button_width": "92px"},
+            tooltips=[f"{name} jitter" for name in JITTERS],
+        )  # fmt: skip
         self.clients = w.IntSlider(
             value=clients, min=1, max=60, description="Clients",
             continuous_update=False, style=style, layout=wide,
@@ -423,7 +427,8 @@ class RetryTimeline:
             control.observe(self._on_change, names="value")
         self.widget = w.VBox(
             [
-                w.HBox([w.VBox([self.jitter, self.clients, self.max_retries]),
+                self.jitter,
+                w.HBox([w.VBox([self.clients, self.max_retries]),
                         w.VBox([self.base, self.factor, self.cap])]),
                 self.summary,
                 self.image,
@@ -439,7 +444,7 @@ class RetryTimeline:
 
     def update(self) -> None:
         """Re-run the simulation for the current controls and replace the figure and summary."""
-        from .backoff import make_schedule
+        from .backoff_extras import make_schedule
         from .plots import figure_png
         from .timeline import retry_timeline_figure, simulate_retries
 

@@ -15,22 +15,18 @@ from openai import _constants as sdk_constants
 from openai._models import FinalRequestOptions
 
 from course_utils.backoff import (
-    JITTERS,
     RETRY_AFTER_CEILING_S,
-    SDK_RETRY,
     RetryPolicy,
-    decorrelated,
     delays,
     equal_jitter,
     exponential,
     fixed,
     full_jitter,
-    make_schedule,
     no_jitter,
     parse_retry_after,
     retry_call,
-    sdk_jitter,
 )
+from course_utils.backoff_extras import JITTERS, SDK_RETRY, decorrelated, make_schedule, sdk_jitter
 
 MODEL = "gpt-5.4-mini"
 
@@ -103,17 +99,17 @@ def test_make_schedule_names_every_jitter():
 @pytest.mark.parametrize(
     ("build", "message"),
     [
-        (lambda: exponential(base_s=0), "base_s must be a finite number of seconds > 0"),
+        (lambda: exponential(base_s=0), "base_s must be a finite number of seconds > 0, got 0"),
         (lambda: exponential(cap_s=-1), "cap_s"),
         (lambda: exponential(base_s=math.nan), "base_s"),
-        (lambda: exponential(factor=0.5), "factor must be a number from 1"),
-        (lambda: exponential(factor=True), "factor"),
+        (lambda: exponential(factor=0.5), "factor must be a finite number .* >= 1 and <= 100"),
         (lambda: fixed(-1), "seconds"),
         (lambda: decorrelated(base_s=5, cap_s=1), "cap_s"),
         (lambda: full_jitter(lambda n, rng: 1.0), "wraps a schedule"),
         (lambda: exponential()(0, random.Random()), "attempt counts retries from 1"),
         (lambda: delays(exponential(), -1), "retries must be a whole number"),
-        (lambda: RetryPolicy(-1), "max_retries must be a whole number"),
+        (lambda: RetryPolicy(-1), "max_retries must be a whole number >= 0 \\(retries after"),
+        (lambda: sdk_jitter(exponential(), fraction=2), "fraction must be"),
         (lambda: RetryPolicy(2, schedule=lambda n, rng: 1.0), "schedule must be"),
     ],
 )

@@ -8,13 +8,16 @@ import asyncio
 import openai
 import pytest
 
-from course_utils.ratelimit import (
-    RateLimiter,
+from course_utils.ratelimit import RateLimiter
+from course_utils.ratelimit_extras import (
+    OUTPUT_RESERVE_TOKENS,
+    AdaptiveRateLimiter,
     ScaledClock,
-    parse_duration,
+    estimate_call_tokens,
     rate_limited,
-    read_rate_limit_headers,
 )
+from course_utils.ratelimit_headers import parse_duration, read_rate_limit_headers
+from course_utils.tokens import count_tokens
 
 MODEL = "gpt-5.4-mini"
 
@@ -34,8 +37,19 @@ class FakeTime:
         self.now += seconds
 
 
-def limiter(t: FakeTime, rpm=None, tpm=None, headroom_s=0.0) -> RateLimiter:
-    return RateLimiter(rpm, tpm, clock=t, sleep=t.sleep, headroom_s=headroom_s)
+def limiter(t: FakeTime, rpm=None, tpm=None, headroom_s=0.0) -> AdaptiveRateLimiter:
+    """The adaptive limiter: every core test below runs through the subclass too."""
+    return AdaptiveRateLimiter(rpm, tpm, clock=t, sleep=t.sleep, headroom_s=headroom_s)
+
+
+def test_the_core_limiter_paces_on_its_own():
+    """The class lesson 03 shows: buckets and waiting, nothing learned from a server."""
+    t = FakeTime()
+    core = RateLimiter(rpm=60, tpm=1_000, clock=t, sleep=t.sleep, headroom_s=0)
+    assert [core.acquire(100) for _ in range(10)] == [0.0] * 10  # the full token bucket
+    assert core.acquire(100) == pytest.approx(6.0)  # 100 tokens at 1,000/60 a second
+    assert not hasattr(core, "pause") and not hasattr(core, "update_from_headers")
+    assert repr(core).startswith("<RateLimiter requests 55.0/60")  # 49 + 6 s of refill
 
 
 # --- durations and headers ---------------------------------------------------------------------
@@ -137,9 +151,9 @@ def test_pause_holds_every_caller_and_keeps_the_queue_in_order():
     lim = limiter(t, rpm=60)
     for _ in range(60):
         lim.acquire()
-    target, shift = lim._reserve(0)  # a caller queued for t+1
+    ticket = lim._reserve(0)  # a caller queued for t+1
     lim.pause(5.0)
-    assert lim._remaining(target, shift) == pytest.approx(6.0)  # pushed back by the pause
+    assert lim._left(ticket) == pytest.approx(6.0)  # pushed back by the pause
     assert lim.acquire() == pytest.approx(7.0)  # the next one queues behind it
     lim.pause(3.0)  # nobody queued now: a fresh pause holds the next caller
     assert lim.acquire() == pytest.approx(3.0)
@@ -160,9 +174,8 @@ def test_overlapping_pauses_do_not_add_up():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"rpm": 0}, "rpm must be a whole number > 0"),
-        ({"tpm": 1.5}, "tpm must be a whole number > 0"),
-        ({"rpm": True}, "rpm must be"),
+        ({"rpm": 0}, "rpm must be a whole number >= 1"),
+        ({"tpm": 1.5}, "tpm must be a whole number >= 1"),
         ({"headroom_s": -1}, "headroom_s must be"),
     ],
 )
@@ -171,7 +184,7 @@ def test_bad_limits_fail_when_built(kwargs, message):
         RateLimiter(**kwargs)
 
 
-@pytest.mark.parametrize("tokens", [-1, 1.5, "10", None, True])
+@pytest.mark.parametrize("tokens", [-1, 1.5, "10", None])
 def test_bad_token_counts_fail_clearly(tokens):
     with pytest.raises(ValueError, match="tokens must be a whole number"):
         RateLimiter(rpm=60).acquire(tokens)
@@ -180,7 +193,7 @@ def test_bad_token_counts_fail_clearly(tokens):
 @pytest.mark.parametrize("seconds", [-1, float("nan"), float("inf")])
 def test_bad_pauses_fail_clearly(seconds):
     with pytest.raises(ValueError, match="seconds must be a finite number"):
-        RateLimiter().pause(seconds)
+        AdaptiveRateLimiter().pause(seconds)
 
 
 def test_repr_shows_the_buckets():
@@ -313,7 +326,7 @@ def test_scaled_clock():
     assert fast.now() - start >= 50
     assert "1000x" in repr(fast)
     asyncio.run(fast.sleep_async(10))
-    with pytest.raises(ValueError, match="speed must be a number > 0"):
+    with pytest.raises(ValueError, match="speed must be a finite number"):
         ScaledClock(0)
 
 
@@ -328,9 +341,32 @@ def test_rate_limited_estimates_tokens_as_the_server_reserves_them(make_sim):
         model=MODEL, input="hi", max_output_tokens=16
     )
     server_left = read_rate_limit_headers(raw.headers).remaining_tokens
-    reserved = 10_000 - shared._tokens.level
+    reserved = 10_000 - shared._buckets["tokens"].level
     assert reserved == sim.requests[0].input_tokens + 100
     assert server_left == 10_000 - reserved - (sim.requests[1].input_tokens + 16)
     chat = rate_limited(limiter=shared)(sim.client(max_retries=0).chat.completions.create)
     chat(model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=20)
     assert shared.admitted == 2
+
+
+def test_rate_limited_on_a_learners_own_function():
+    """Regression (issue 27 item 8): the article's ``@rate_limited(rpm=60, tpm=10_000)`` on a
+    learner's ``def ask(prompt)`` raised "a Responses request needs 'input'" on every call,
+    because the estimate read the call as an SDK body. Now it reserves the tokens of the
+    string arguments plus a stated output reserve."""
+
+    @rate_limited(rpm=60, tpm=10_000)
+    def ask(prompt: str) -> str:
+        return f"answer to {prompt}"
+
+    assert ask("What is a token?") == "answer to What is a token?"
+    assert ask(prompt="And a rate limit?") == "answer to And a rate limit?"
+    assert ask.limiter.admitted == 2
+
+    t = FakeTime()
+    shared = limiter(t, rpm=60, tpm=10_000)
+    paced = rate_limited(limiter=shared, output_reserve=200)(lambda prompt, style: style)
+    paced("How do token buckets work?", style="briefly")
+    expected = count_tokens("How do token buckets work?") + count_tokens("briefly") + 200
+    assert 10_000 - shared._buckets["tokens"].level == expected
+    assert estimate_call_tokens(("hi",), {}) == count_tokens("hi") + OUTPUT_RESERVE_TOKENS

@@ -18,9 +18,9 @@ from course_utils.results import (
     USAGE_KEYS,
     InvalidResult,
     Result,
-    results_markdown,
     usage_dict,
 )
+from course_utils.results_table import results_markdown
 
 USAGE = {
     "input_tokens": 12,
@@ -150,7 +150,7 @@ def test_frozen_and_with_revalidates() -> None:
         ({"attempts": 1.0}, "whole number >= 0"),
         ({"attempts": True}, "whole number >= 0"),
         ({"latency_s": -0.1}, "latency_s must be seconds"),
-        ({"latency_s": float("nan")}, "finite"),
+        ({"latency_s": float("nan")}, "latency_s must be seconds"),
         ({"latency_s": "0.2"}, "latency_s must be seconds"),
         ({"request_id": 5}, "request_id must be a str or None"),
         ({"message": 5}, "message must be a str or None"),
@@ -303,7 +303,8 @@ def test_results_markdown_one_row_each_and_a_count() -> None:
     ).splitlines()
     assert table[0].startswith("| id | prompt | ok | error_type | attempts")
     assert len(table) == 2 + 2 + 2  # header, rule, two rows, blank, count
-    assert table[2].startswith("| p1 | Say hi in 3 words. | ✅ |  | 1 | 42 | 0.25 s |")
+    assert table[2].startswith("| p1 | Say hi in 3 words. | ✅ ok |  | 1 | 42 | 0.25 s |")
+    assert "| ❌ failed |" in table[3]  # words beside the symbol: readable without an emoji font
     assert "a \\| pipe" in table[3] and "…" in table[3] and "| auth |" in table[3]
     assert table[-1] == "1 succeeded, 1 failed"
     with pytest.raises(InvalidResult, match="takes Result objects"):

@@ -51,3 +51,25 @@ def test_an_impossible_setting_is_explained_not_raised():
     timeline.cap.value = 0.5  # below the 1 s base: decorrelated jitter cannot work
     assert "⚠" in timeline.summary.value and "cap_s" in timeline.summary.value
     assert digest(timeline) == before  # the last good figure stays
+
+
+def test_jitter_is_chosen_with_buttons_that_work_from_the_keyboard():
+    """Regression (issue 27 item 14): the Jitter dropdown could not be moved with the arrow
+    keys in JupyterLab (they move the active cell). Buttons take Tab, then Space or Enter."""
+    import ipywidgets as w
+
+    timeline = RetryTimeline()
+    assert isinstance(timeline.jitter, w.ToggleButtons)
+    assert not isinstance(timeline.jitter, w.Dropdown)
+    assert len(timeline.jitter.tooltips) == len(timeline.jitter.options)
+
+
+def test_the_numbers_lesson_03_states_about_the_timeline():
+    """Lesson 03's prose: without jitter the last client is served at 15 s after 40 refusals;
+    with full jitter at about 5 s, with fewer refusals. The widget's first figure is the text's."""
+    timeline = RetryTimeline()
+    assert "40 rejected (429)" in timeline.summary.value
+    assert "the last at 15.0 s" in timeline.summary.value
+    timeline.jitter.value = "full"
+    run = timeline.run_result
+    assert 4.0 <= run.finished_s <= 6.0 and run.rejected < 40

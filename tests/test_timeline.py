@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import openai
 import pytest
 
-from course_utils.backoff import exponential, full_jitter, make_schedule, no_jitter
+from course_utils.backoff import exponential, full_jitter, no_jitter
+from course_utils.backoff_extras import make_schedule
 from course_utils.plots import figure_png
 from course_utils.timeline import (
     Event,
@@ -132,3 +133,21 @@ def test_retry_timeline_figure_is_titled_and_labelled():
     assert bottom.get_xlabel() == "time since the first request (s)"
     assert bottom.get_ylabel() == "requests per 0.5 s"
     assert fig.get_facecolor()[:3] == (1.0, 1.0, 1.0)  # its own white: readable in dark theme
+
+
+def test_figures_draw_as_one_image_in_a_kernel_without_a_backend():
+    """Regression (issue 27 item 1): lesson 05 printed ``<Figure size 900x540 with 2 Axes>``.
+
+    A bare ``Figure`` has no image form until the inline backend registers a formatter, which
+    lesson 05 never did. IPython's own formatter, as a fresh kernel has it, must now give a PNG;
+    and with the inline backend's formatter registered too, still exactly one PNG."""
+    from IPython.core.formatters import DisplayFormatter
+
+    run = simulate_retries(4, no_jitter(exponential(1, 2, 8)), 2)
+    events = [Event(0.0, 200, "ok"), Event(0.5, 200, "ok"), Event(1.5, 429, "429")]
+    for fig in (retry_timeline_figure(run), requests_figure(events, title="t", rpm=60)):
+        data, _ = DisplayFormatter().format(fig)
+        assert data["image/png"].startswith(b"\x89PNG")
+        png = DisplayFormatter()
+        png.formatters["image/png"].for_type(type(fig).__mro__[1], lambda f: b"\x89PNG-inline")
+        assert png.format(fig)[0]["image/png"] == b"\x89PNG-inline"  # the backend's, not twice

@@ -36,14 +36,16 @@ def test_lesson_03_retry_timeline_redraws_when_jitter_and_clients_change(lab: La
     lab.run_all()
     lab.assert_learner_view()
     page = lab.page
-    jitter = page.locator(".widget-dropdown", has_text="Jitter").locator("select")
+    jitter = page.locator(".widget-toggle-buttons", has_text="Jitter")
     expect(jitter).to_be_visible(timeout=SLOW_MS)
     jitter.scroll_into_view_if_needed()
     timeline = page.locator(".widget-vbox", has=jitter).first  # the widget, not its inner column
     figure = timeline.locator("img").first
     expect(figure).to_be_visible()
     before = _image_hash(figure)
-    jitter.select_option("full")
+    # Keyboard, as the lesson says: focus the "full" button (Tab reaches it), press Space.
+    jitter.get_by_role("button", name="full", exact=True).focus()
+    page.keyboard.press("Space")
     after_jitter = _wait_for_new_image(figure, before)
     # Keyboard only, as a learner without a mouse: focus the Clients slider and press Right.
     clients = page.locator(".widget-slider", has_text="Clients").locator(".noUi-handle")

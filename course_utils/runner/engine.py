@@ -6,8 +6,8 @@ What it adds, each by overriding one of the core's small methods:
   answer's ``x-ratelimit-*`` headers, remaining allowance included, so the pool starts from the
   server's own bucket (its burst) and then holds ``min(RPM, TPM / tokens per request)``;
 - **one pause for the whole pool** (``retry_delay``): a 429 holds every waiting request for the
-  server's ``retry-after`` once (``RateLimiter.pause``), instead of each worker backing off on
-  its own schedule; the limiter then lets the retries out one by one;
+  server's ``retry-after`` once (``AdaptiveRateLimiter.pause``), instead of each worker backing
+  off on its own schedule; the limiter then lets the retries out one by one;
 - **no slot paid twice** (``acquire``): an attempt that failed fast (a 429, a 5xx, a dropped
   connection) was refused, not served, so its retry goes out on the limiter slot it already
   took, after any pause, instead of queueing behind the whole pool for a new one;
@@ -35,7 +35,8 @@ from ..backoff import parse_retry_after
 from ..errors import classify
 from ..fitting import Fit
 from ..logs import get_logger
-from ..ratelimit import RateLimiter, ScaledClock, read_rate_limit_headers
+from ..ratelimit_extras import AdaptiveRateLimiter, ScaledClock
+from ..ratelimit_headers import read_rate_limit_headers
 from ..results import Result
 from ..spend import BudgetExceeded, LiveRequestRefused
 from .core import INCOMPLETE_NOTE, NotSent, PromptRunner
@@ -133,6 +134,8 @@ def _headroom_s(clock: ScaledClock | None) -> float:
 class Engine(PromptRunner):
     """``PromptRunner`` with header learning, a pool-wide pause, stopping and the summary."""
 
+    limiter: AdaptiveRateLimiter  # the core's limiter, plus header learning and the pause
+
     def __init__(
         self,
         client: openai.AsyncOpenAI,
@@ -146,7 +149,7 @@ class Engine(PromptRunner):
             super().__init__(client, settings, self._emit)
         else:
             super().__init__(client, settings, self._emit, clock=clock, sleep=clock.sleep_async)
-        self.limiter = RateLimiter(
+        self.limiter = AdaptiveRateLimiter(
             settings.rpm, settings.tpm, clock=self.now, async_sleep=self.sleep,
             headroom_s=_headroom_s(clock),
         )  # fmt: skip

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..fitting import ON_LONG
 from ..pricing import DEFAULT_MODEL, model_or_default
-from ..ratelimit import ScaledClock
+from ..ratelimit_extras import ScaledClock
 from .inputs import MIN_OUTPUT_TOKENS, InputError
 
 __all__ = [
