@@ -15,7 +15,7 @@ import pytest
 
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model
 from course_utils.simulator import Simulator
-from course_utils.simulator.caching import (
+from course_utils.simulator.prompt_cache import (
     CACHE_STEP_TOKENS,
     DEFAULT_TTL_S,
     MIN_CACHED_TOKENS,

@@ -20,7 +20,7 @@ from course_utils.pricing import DEFAULT_MODEL, get_model
 from course_utils.simulator import ROUTES, Route, Simulator
 from course_utils.simulator import params as sim_params
 from course_utils.simulator.endpoints import generation
-from course_utils.simulator.limits import RateLimiter, TokenBucket
+from course_utils.simulator.limits import KeyBuckets, TokenBucket
 
 KEY = "sk-course-robustness-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -142,7 +142,7 @@ def test_a_bucket_stays_bounded_whatever_it_is_asked_to_take(fake_clock, amount)
     assert 0 <= bucket.time_to_full() <= 120
     assert bucket.wait_for(amount) == float("inf")
     repr(bucket)
-    limiter = RateLimiter(None, None, fake_clock)  # reports, never refuses: takes anything
+    limiter = KeyBuckets(None, None, fake_clock)  # reports, never refuses: takes anything
     assert limiter.admit("k", amount).admitted  # type: ignore[arg-type]
     headers = limiter.headers("k")
     assert int(headers["x-ratelimit-remaining-tokens"]) >= 0
@@ -427,7 +427,7 @@ def test_the_request_log_keeps_only_the_newest_records(make_sim) -> None:
 
 
 def test_per_key_buckets_are_bounded_least_recently_used_first(fake_clock) -> None:
-    limiter = RateLimiter(rpm=10, tpm=None, clock=fake_clock, max_keys=3)
+    limiter = KeyBuckets(rpm=10, tpm=None, clock=fake_clock, max_keys=3)
     for key in ("a", "b", "c"):
         limiter.admit(key, 1)
     limiter.admit("a", 1)  # "a" is now the most recently used

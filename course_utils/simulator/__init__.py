@@ -7,7 +7,7 @@ demand (``X-Sim-Fault``, ``queue_faults``, ``fail_rate``).
 Layout: ``server`` (the ``Simulator``: lifecycle, pipeline, auth, admission, request log),
 ``protocol`` (``Call``, ``Reply``, ``RequestRecord``), ``http`` (bytes <-> ``Reply``),
 ``params`` (the API's 400s), ``endpoints`` (one module per endpoint family and the one route
-table), ``faults`` (the table of fault kinds), ``limits`` (RPM/TPM buckets), ``caching`` (the
+table), ``faults`` (the table of fault kinds), ``limits`` (RPM/TPM buckets), ``prompt_cache`` (the
 prompt cache), ``model`` (the simulated model). It imports nothing above the foundation
 (``pricing``, ``tokens``).
 
@@ -42,7 +42,7 @@ Conventions lesson authors can rely on:
 - ``stream: true`` answers with the service's server-sent events on both endpoints (same text
   and ``usage`` as the JSON reply, deltas paced by the model's latency profile); fault
   ``stream_cut`` drops the connection half-way through the stream;
-- prompt caching (``caching``): an input of 1,024+ tokens whose prefix matches a recent request
+- prompt caching (``prompt_cache``): an input of 1,024+ tokens whose prefix matches a recent request
   of the same key, model and ``prompt_cache_key`` reports ``cached_tokens`` (1,024 + 128·k);
 - ``X-Sim-Latency-Scale: 1`` gives one request the catalogue's full latency (the live API
   ignores it), so a lesson can measure time to first token on the shared simulator.

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..tokens import count_request_input
-from .caching import PromptCache
-from .errors import ORG, SimError, bad_request, error_body
+from .prompt_cache import PromptCache
+from .error_replies import ORG, SimError, bad_request, error_body
 from .faults import FAULTS, FaultPlan, fault_reply
 from .protocol import Call, Endpoint, Reply
 

@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..pricing import model_or_default
-from .errors import (
+from .error_replies import (
     CONTEXT_LENGTH_MESSAGE,
     INVALID_KEY_MESSAGE,
     ORG,

@@ -11,7 +11,7 @@ import re
 
 from ..pricing import model_or_default
 from ..tokens import content_text, count_request_input, request_messages
-from .errors import CONTEXT_LENGTH_MESSAGE, SimError, bad_request
+from .error_replies import CONTEXT_LENGTH_MESSAGE, SimError, bad_request
 
 __all__ = [
     "LONGEST_UNBROKEN_RUN",

@@ -46,6 +46,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("POST", "/v1/responses/input_tokens", input_tokens.count),
         Route("POST", "/v1/chat/completions", chat.create, generating=True),
         Route("GET", "/v1/models", models.list_all),
+        Route("GET", "/v1/models/{model}", models.retrieve),
         Route(
             "POST",
             "/v1/files",

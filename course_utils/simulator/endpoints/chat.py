@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from ..caching import cache_settings
+from ..prompt_cache import cache_settings
 from ..model import Answer
 from ..params import (
     check_messages,
@@ -24,7 +24,7 @@ from ..params import (
 )
 from ..protocol import Call, Host, Reply, StreamCut
 from .generation import Served, deliver, serve
-from .streaming import DONE, Pacer, cut_point, deltas, sse, stream_settings
+from .event_stream import DONE, Pacer, cut_point, deltas, sse, stream_settings
 
 __all__ = ["create", "stream_chunks", "usage"]
 
@@ -62,7 +62,7 @@ def create(host: Host, call: Call) -> Reply:
     check_temperature(body)
     fmt = body.get("response_format")
     served = serve(
-        host, call, model, "chat", cap, fmt, "messages", cache=cache, wait=not streaming.stream
+        host, call, model, "chat", cap, fmt, "messages", cache=cache
     )
     result = served.result
     out = {
@@ -98,7 +98,7 @@ def create(host: Host, call: Call) -> Reply:
 
 def stream_chunks(
     host: Host, completion: dict, served: Served, *, include_usage: bool, cut: bool = False
-) -> Iterator[bytes]:
+) -> Iterator[bytes | float]:
     """The chunk stream of ``completion`` (the finished object), paced by ``served``'s timing.
 
     The role chunk waits the time to first token, each content chunk the time of its tokens.
@@ -115,14 +115,14 @@ def stream_chunks(
         ]})  # fmt: skip
 
     pacer = Pacer(host)
-    pacer.wait(served.first_token_s)
+    yield pacer.wait(served.first_token_s)
     yield chunk({"role": "assistant", "content": "", "refusal": None})
     pieces = deltas(choice["message"]["content"], completion["model"])
     stop = cut_point(len(pieces)) if cut else None
     for i, (piece, n_tokens) in enumerate(pieces):
         if i == stop:
             raise StreamCut
-        pacer.wait(served.per_token_s * n_tokens)
+        yield pacer.wait(served.per_token_s * n_tokens)
         yield chunk({"content": piece})
     if cut:
         raise StreamCut

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..tokens import content_text, encoding_for
-from .errors import bad_request
+from .error_replies import bad_request
 
 __all__ = [
     "CACHED_PREFILL_SHARE",
