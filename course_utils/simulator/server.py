@@ -134,7 +134,9 @@ class Simulator:
         max_unkeyed_per_address: int = MAX_UNKEYED_PER_ADDRESS,
         pipeline_slots: int = DEFAULT_SLOTS,
     ) -> None:
-        if not isinstance(hold_max_s, int | float) or not 0 < hold_max_s < math.inf:
+        if isinstance(hold_max_s, bool) or not (
+            isinstance(hold_max_s, int | float) and 0 < hold_max_s < math.inf
+        ):
             raise ValueError(
                 f"hold_max_s must be a number of seconds > 0 (how long a 'timeout' fault holds "
                 f"the request before dropping it), got {hold_max_s!r}"
@@ -144,7 +146,9 @@ class Simulator:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
-        if not isinstance(read_timeout_s, int | float) or not 0 < read_timeout_s < math.inf:
+        if isinstance(read_timeout_s, bool) or not (
+            isinstance(read_timeout_s, int | float) and 0 < read_timeout_s < math.inf
+        ):
             raise ValueError(
                 f"read_timeout_s must be a number of seconds > 0, got {read_timeout_s!r}"
             )
@@ -542,6 +546,16 @@ class Simulator:
         return latency_parts(
             model, self.latency_ms + extra_ms, scale, input_tokens, cached_tokens
         )
+
+    def latency_s(
+        self, model: str | None, output_tokens: int, *, input_tokens: int = 0,
+        cached_tokens: int = 0,
+    ) -> float:  # fmt: skip
+        """The whole simulated latency of an answer (what a JSON reply waits)."""
+        first, per_token = latency_parts(
+            model, self.latency_ms, self.latency_scale, input_tokens, cached_tokens
+        )
+        return first + per_token * output_tokens
 
     def pause(self, seconds: float) -> None:
         """Wait ``seconds`` (released at once by stop()/reset())."""
