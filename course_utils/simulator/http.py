@@ -165,6 +165,12 @@ class Server(ThreadingHTTPServer):
         self._unkeyed_count: dict[str, int] = {}
         super().__init__(address, _Handler)
 
+    @property
+    def active(self) -> int:
+        """Connections being served now (a thread each)."""
+        with self.connections_lock:
+            return self._active
+
     def mark_keyed(self, conn: socket.socket) -> None:
         """``conn`` showed a valid key: it no longer counts against its address's bound."""
         with self.connections_lock:

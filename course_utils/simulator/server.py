@@ -280,6 +280,11 @@ class Simulator:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/v1"
 
+    @property
+    def open_connections(self) -> int:
+        """How many connections the socket server is serving now (0 in-process)."""
+        return self._server.active if self._server is not None else 0
+
     def transport(self) -> httpx2.BaseTransport:
         """An httpx2 transport that serves each request with this app, in this thread."""
         from .inprocess import SimulatorTransport
