@@ -87,7 +87,7 @@ async def _learner(port: int, key: str, stop_at: float, interval: float, tally: 
             if started >= stop_at:
                 break
             await asyncio.sleep(max(0.0, interval * random.uniform(0.5, 1.5)))
-    except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
         tally.errors += 1  # a broken connection ends this learner's session
     finally:
         if writer is not None:
@@ -99,12 +99,14 @@ async def _flooder(port: int, stop_at: float) -> None:
     raw = _request(f"127.0.0.1:{port}", "sk-one-learner-flooding")
     try:
         reader, writer = await asyncio.open_connection(
-            "127.0.0.1", port, local_addr=("127.0.0.2", 0)  # another machine in the room
+            "127.0.0.1",
+            port,
+            local_addr=("127.0.0.2", 0),  # another machine in the room
         )
         while time.monotonic() < stop_at:
             await asyncio.wait_for(_exchange(reader, writer, raw), REPLY_TIMEOUT_S)
         writer.close()
-    except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
         pass
 
 

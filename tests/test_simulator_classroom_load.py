@@ -82,7 +82,8 @@ def test_a_freed_slot_goes_to_the_next_key_in_turn_not_the_longest_queue() -> No
         thread = threading.Thread(target=run, args=(key,))
         thread.start()
         waiting.append(thread)
-        wait_until(lambda n=len(waiting): sum(share.waiting.values()) == n)
+        queued = len(waiting)
+        wait_until(lambda: sum(share.waiting.values()) == queued)  # noqa: B023
     gate.set()
     for thread in [first, *waiting]:
         thread.join(5)

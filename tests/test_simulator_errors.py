@@ -1,4 +1,4 @@
-"""course_utils.simulator.error_replies: OpenAI-shaped error bodies and the masked key the log keeps."""
+"""simulator.error_replies: OpenAI-shaped error bodies and the masked key the log keeps."""
 
 from __future__ import annotations
 

@@ -24,7 +24,9 @@ VARYING = {"x-request-id", "date", "server", "x-ratelimit-reset-requests",
            "x-ratelimit-reset-tokens", "x-ratelimit-remaining-tokens"}  # fmt: skip
 
 
-def both(make_sim: Callable[..., Simulator], run: Callable[[Simulator], Any], **kwargs: Any) -> list:
+def both(
+    make_sim: Callable[..., Simulator], run: Callable[[Simulator], Any], **kwargs: Any
+) -> list:
     """``run(sim)`` on a socket simulator and on an in-process one (same settings)."""
     return [run(make_sim(serve=way == "socket", **kwargs)) for way in WAYS]
 

@@ -36,9 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..tokens import count_request_input
-from .prompt_cache import PromptCache
 from .error_replies import ORG, SimError, bad_request, error_body
 from .faults import FAULTS, FaultPlan, fault_reply
+from .prompt_cache import PromptCache
 from .protocol import Call, Endpoint, Reply
 
 __all__ = [

@@ -136,7 +136,6 @@ def no_route(method: str, path: str, served: list[str], allowed: list[str]) -> S
     )
 
 
-
 def rate_limited(admission: Admission, model: str) -> SimError:
     """The service's 429 for a request the key's RPM or TPM bucket refused (``admission``)."""
     unit = (

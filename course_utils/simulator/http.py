@@ -151,12 +151,12 @@ class Server(ThreadingHTTPServer):
         address: tuple[str, int],
         app: App,
         *,
-        body_limit: Callable[[str, str], int] = lambda method, target: MAX_BODY_BYTES,
+        body_limit: Callable[[str, str], int | None] = lambda method, target: None,
     ) -> None:
         self.app = app
         self.read_timeout_s = float(app.read_timeout_s)
         self.max_connections = int(app.max_connections)
-        # (method, target) -> the largest body to read; a route may allow more (an upload)
+        # (method, target) -> the largest body to read, if not MAX_BODY_BYTES (an upload)
         self.body_limit = body_limit
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
@@ -550,7 +550,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _limit(self) -> int:
         """The largest body this request may send (an upload route allows more)."""
-        return self.server.body_limit(self.command, self.path)
+        return self.server.body_limit(self.command, self.path) or MAX_BODY_BYTES
 
     def _too_large(self, length: int) -> SimError:
         return SimError(

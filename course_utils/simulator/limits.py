@@ -26,8 +26,8 @@ __all__ = [
     "DEFAULT_REPORTED_TPM",
     "MAX_KEYS",
     "Admission",
-    "KeyLimits",
     "KeyBuckets",
+    "KeyLimits",
     "TokenBucket",
     "format_duration",
 ]

@@ -12,42 +12,33 @@ reply does (its ``delay_s``, a stream's pacing, a held or dropped connection). T
   httpx2 transports (``inprocess``) and ``sim.client()`` / ``sim.async_client()`` SDK clients
   that call ``handle`` directly, with no socket and no thread (fast tests, a browser kernel).
 
-The key is checked before any fault, so a keyless request cannot hold a connection with
-``X-Sim-Fault: timeout``. The route table is ``endpoints.ROUTES``, the faults
-``faults.FAULTS``, the wire types ``protocol``.
-
-Every request that reaches the pipeline is answered and recorded in ``Simulator.requests``,
-whatever happens: protocol errors found by ``http`` come in as ``body_error``, and anything the
-simulator's own code raises (even a ``BaseException`` such as tiktoken's Rust panic, but not
-Ctrl+C) is a bug: an OpenAI-shaped 500 ``simulator_internal_error`` naming the request id and
-the exception's type. Its traceback goes to ``Simulator.server_errors`` (tests fail on it) and
-the ``course_utils.simulator`` logger, never over the wire or to stderr.
-
-What the server keeps is bounded: the request log holds the newest ``request_log_max`` records
-(``REQUEST_LOG_MAX``, 10,000; a ring buffer), the rate limiter the buckets of ``max_keys`` keys
-(``limits.MAX_KEYS``, 10,000; least recently used forgotten first), ``server_errors`` the newest
-``MAX_SERVER_ERRORS`` (1,000) tracebacks.
+The key is checked before any fault: a keyless request cannot hold a connection with
+``X-Sim-Fault: timeout``. Every request is answered and recorded in ``Simulator.requests``:
+protocol errors found by ``http`` come in as ``body_error``; anything the simulator's own code
+raises is a bug, a 500 (``bugs``), its traceback kept in ``Simulator.server_errors``. What it
+keeps is bounded: the newest ``request_log_max`` records (``REQUEST_LOG_MAX``, 10,000), the
+buckets of ``max_keys`` keys (``limits.MAX_KEYS``, 10,000; least recently used forgotten first),
+the newest ``MAX_SERVER_ERRORS`` (1,000) tracebacks.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 import time
 import traceback
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT, BatchService
-from .endpoints import ROUTES, Route, allowed_methods, match_route, route_for
+from .bugs import MAX_SERVER_ERRORS, Bugs
+from .endpoints import ROUTES, Route, allowed_methods, match_route, max_body, online_endpoint
 from .error_replies import (
     SimError,
     bad_request,
-    error_body,
     invalid_key,
     mask_key,
     missing_key,
@@ -56,11 +47,11 @@ from .error_replies import (
 )
 from .fair_share import DEFAULT_SLOTS, FairShare
 from .faults import FAULT_HEADER, FAULTS, FaultPlan, fault_reply
-from .http import MAX_BODY_BYTES, MAX_CONNECTIONS, MAX_UNKEYED_PER_ADDRESS, READ_TIMEOUT_S, Server
+from .http import MAX_CONNECTIONS, MAX_UNKEYED_PER_ADDRESS, READ_TIMEOUT_S, Server
 from .latency import latency_parts, request_latency
 from .limits import MAX_KEYS, KeyBuckets
 from .prompt_cache import PromptCache
-from .protocol import Call, Endpoint, Reply, RequestRecord, SideRoute, StreamCut
+from .protocol import Call, Reply, RequestRecord, SideRoute
 from .request_body import MAX_JSON_DEPTH, bearer, is_multipart, parse_body
 
 if TYPE_CHECKING:
@@ -82,23 +73,11 @@ DEFAULT_CLIENT_KEY = "sim-course-key"
 HOLD_MAX_S = 30.0  # default: a "timeout" fault holds the request at most this long
 REQUEST_LOG_MAX = 10_000  # the request log keeps the newest this many records
 IN_PROCESS_URL = "http://course-simulator.invalid/v1"  # serve=False: no socket, never resolved
-MAX_SERVER_ERRORS = 1_000  # server_errors keeps the newest this many tracebacks
-
-log = logging.getLogger("course_utils.simulator")
-log.addHandler(logging.NullHandler())  # no handler of the user's: silent, never stderr
 
 
-def _batch_endpoint(url: str) -> Endpoint | None:
-    """The endpoint an online POST to ``url`` reaches (a batch line runs through it)."""
-    route = route_for("POST", url)
-    return route.endpoint if route is not None else None
-
-
-def _body_limit(method: str, target: str) -> int:
-    """The largest body ``method target`` may send: the route's own limit, if it sets one."""
-    found = match_route(method, urlsplit(target).path.rstrip("/") or "/")
-    limit = found[0].max_body_bytes if found is not None else None
-    return limit if limit is not None else MAX_BODY_BYTES
+def _seconds(value: object) -> bool:
+    """True for a finite number of seconds > 0 (never a bool)."""
+    return type(value) in (int, float) and 0 < value < math.inf  # type: ignore[operator]
 
 
 class Simulator:
@@ -134,9 +113,7 @@ class Simulator:
         max_unkeyed_per_address: int = MAX_UNKEYED_PER_ADDRESS,
         pipeline_slots: int = DEFAULT_SLOTS,
     ) -> None:
-        if isinstance(hold_max_s, bool) or not (
-            isinstance(hold_max_s, int | float) and 0 < hold_max_s < math.inf
-        ):
+        if not _seconds(hold_max_s):
             raise ValueError(
                 f"hold_max_s must be a number of seconds > 0 (how long a 'timeout' fault holds "
                 f"the request before dropping it), got {hold_max_s!r}"
@@ -146,9 +123,7 @@ class Simulator:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
-        if isinstance(read_timeout_s, bool) or not (
-            isinstance(read_timeout_s, int | float) and 0 < read_timeout_s < math.inf
-        ):
+        if not _seconds(read_timeout_s):
             raise ValueError(
                 f"read_timeout_s must be a number of seconds > 0, got {read_timeout_s!r}"
             )
@@ -177,11 +152,12 @@ class Simulator:
         self.limiter = KeyBuckets(rpm, tpm, clock, max_keys=max_keys)
         self.faults = FaultPlan(fail_rate, seed)
         self.prompt_cache = PromptCache(clock)
-        self.server_errors: list[str] = []
+        self.bugs = Bugs()
+        self.server_errors = self.bugs.tracebacks  # the simulator's own bugs (tests fail on them)
         # The Batch API's files and jobs; its lines run through the same endpoints (route_for).
         self.batch = BatchService(
             self.faults, time_scale=batch_time_scale, enqueued_token_limit=batch_enqueued_tokens,
-            endpoint_for=_batch_endpoint, on_crash=self.server_errors.append,
+            endpoint_for=online_endpoint, on_crash=self.server_errors.append,
             prompt_cache=self.prompt_cache,
         )  # fmt: skip
         self._log: deque[RequestRecord] = deque(maxlen=request_log_max)
@@ -203,7 +179,7 @@ class Simulator:
         self._release = threading.Event()
         if self.serve:
             try:
-                server = Server((self.host, self.port), self, body_limit=_body_limit)
+                server = Server((self.host, self.port), self, body_limit=max_body)
             except OSError as err:
                 raise OSError(
                     f"the simulator could not listen on {self.host}:{self.port} "
@@ -241,7 +217,7 @@ class Simulator:
         old.set()
         with self._lock:
             self._log.clear()
-            self.server_errors.clear()
+        self.bugs.clear()
         self.faults.reset()
         self.limiter.reset()
         self.prompt_cache.clear()
@@ -300,27 +276,25 @@ class Simulator:
     def client(self, **kwargs: Any) -> openai.OpenAI:
         """An SDK client for this simulator (kwargs go to ``openai.OpenAI``); in-process when
         ``serve=False`` (its ``http_client`` mounts ``transport()``)."""
-        import openai  # here, so that the CLI server starts without importing the SDK
+        import httpx2  # here, so that the CLI server starts without importing the SDK
+        import openai
 
-        kwargs.setdefault("api_key", DEFAULT_CLIENT_KEY)
-        kwargs.setdefault("base_url", self.base_url)
-        if self._server is None and "http_client" not in kwargs:
-            import httpx2
-
-            kwargs["http_client"] = httpx2.Client(transport=self.transport())
-        return openai.OpenAI(**kwargs)
+        return openai.OpenAI(**self._client_kwargs(kwargs, httpx2.Client, self.transport))
 
     def async_client(self, **kwargs: Any) -> openai.AsyncOpenAI:
         """``client()`` for asyncio: an ``openai.AsyncOpenAI`` for this simulator."""
+        import httpx2
         import openai
 
+        kwargs = self._client_kwargs(kwargs, httpx2.AsyncClient, self.async_transport)
+        return openai.AsyncOpenAI(**kwargs)
+
+    def _client_kwargs(self, kwargs: dict, http_client: Any, transport: Any) -> dict:
         kwargs.setdefault("api_key", DEFAULT_CLIENT_KEY)
         kwargs.setdefault("base_url", self.base_url)
         if self._server is None and "http_client" not in kwargs:
-            import httpx2
-
-            kwargs["http_client"] = httpx2.AsyncClient(transport=self.async_transport())
-        return openai.AsyncOpenAI(**kwargs)
+            kwargs["http_client"] = http_client(transport=transport())
+        return kwargs
 
     def queue_faults(self, faults: Iterable[str | None], *, replace: bool = False) -> None:
         """Script the next generating requests: each a fault kind, or None to serve normally.
@@ -351,9 +325,8 @@ class Simulator:
     ) -> Reply:
         """Answer one request (``headers``: any mapping with a case-blind ``get``).
 
-        Never raises, never waits, always records (see the module docstring). ``body_error``
-        is a refusal the sender found before the pipeline (bad framing, a key refused from the
-        headers): it is answered and recorded like any other reply.
+        Never raises, never waits, always records. ``body_error``: a refusal the sender found
+        first (bad framing, a key refused from the headers), answered and recorded the same.
         """
         started = self._clock()
         call = Call(method, "/", headers, None, {}, raw, f"req_{uuid.uuid4().hex}")
@@ -387,7 +360,7 @@ class Simulator:
             except SimError as err:
                 reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
             if reply.stream is not None:
-                reply.stream = self._guarded(reply.stream)
+                reply.stream = self.bugs.guarded(reply.stream)
             reply.headers = {
                 **self.limiter.headers(call.key or ""),
                 **reply.headers,
@@ -396,7 +369,7 @@ class Simulator:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # a bug: even a Rust panic (a BaseException) is answered
-            reply = self._crash(call, exc, traceback.format_exc())
+            reply = self.bugs.reply(call, exc)
         self._record(call, reply, started, fault)
         return reply
 
@@ -413,8 +386,7 @@ class Simulator:
         return None
 
     def key_is_valid(self, headers: Any) -> bool:
-        """True when the request's key would be accepted (the socket server's per-address bound
-        counts only connections that never showed one)."""
+        """True when the request's key is accepted (``http`` counts keyless connections)."""
         try:
             self._authenticate(bearer(headers))
         except SimError:
@@ -449,7 +421,7 @@ class Simulator:
             try:
                 observe(record, call.key)
             except Exception:  # an observer's bug must not cost the learner their answer
-                self._keep_error(traceback.format_exc())
+                self.bugs.keep(traceback.format_exc())
 
     def _serve_side(self, handler: SideRoute, call: Call) -> Reply:
         """A non-API route (the class server's admin and live view): it does its own auth,
@@ -458,16 +430,8 @@ class Simulator:
             reply = handler(call)
         except SimError as err:
             reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
-        except Exception:  # a bug: the traceback goes to server_errors, never on the wire
-            self._keep_error(traceback.format_exc())
-            body = error_body(
-                f"The course simulator itself failed (a bug, not a simulated fault); request id "
-                f"{call.request_id}.",
-                "server_error",
-                None,
-                "simulator_internal_error",
-            )
-            reply = Reply(500, body, {"x-should-retry": "false"}, "internal_error")
+        except Exception as exc:  # a bug: the traceback goes to server_errors, never on the wire
+            reply = self.bugs.reply(call, exc)
         reply.headers = {**reply.headers, "x-request-id": call.request_id}
         return reply
 
@@ -477,49 +441,9 @@ class Simulator:
         except ValueError as err:
             raise bad_request(str(err), FAULT_HEADER) from None
 
-    def _guarded(self, stream: Iterator[bytes | float]) -> Iterator[bytes | float]:
-        """A reply stream whose own failure (a simulator bug mid-stream, after the status line
-        went out) is kept in ``server_errors`` and drops the connection."""
-        try:
-            yield from stream
-        except (StreamCut, GeneratorExit):
-            raise
-        except Exception:
-            self._keep_error(traceback.format_exc())
-            log.error("course simulator internal error in a reply stream; see server_errors")
-            raise StreamCut from None
-
-    def _keep_error(self, tb: str) -> None:
-        with self._lock:
-            self.server_errors.append(tb)
-            del self.server_errors[:-MAX_SERVER_ERRORS]
-
-    def _crash(self, call: Call, exc: BaseException, tb: str) -> Reply:
-        """The reply to a bug: an OpenAI-shaped 500; the traceback kept, never sent."""
-        self._keep_error(tb)
-        kind = type(exc).__name__
-        log.error(
-            "course simulator internal error (%s) on %s %s, request %s; the traceback is in "
-            "Simulator.server_errors",
-            kind, call.method, call.path, call.request_id,
-        )  # fmt: skip
-        log.debug("traceback of request %s:\n%s", call.request_id, tb)
-        body = error_body(
-            f"The course simulator itself failed ({kind}; a bug, not a simulated fault) on "
-            f"request {call.request_id}. Retrying will not help; the details are kept in "
-            "Simulator.server_errors and the 'course_utils.simulator' log.",
-            "server_error",
-            None,
-            "simulator_internal_error",
-        )
-        headers = {"x-should-retry": "false", "x-request-id": call.request_id}
-        return Reply(500, body, headers, "internal_error")
-
     def crash_outside(self, tb: str) -> None:
-        """A traceback from outside the pipeline (the HTTP layer): kept and logged, not printed."""
-        self._keep_error(tb)
-        log.error("course simulator internal error in its HTTP layer; see Simulator.server_errors")
-        log.debug("%s", tb)
+        """A traceback from outside the pipeline (the socket server): kept and logged."""
+        self.bugs.outside(tb)
 
     def _authenticate(self, key: str | None) -> None:
         if key is None:
@@ -548,9 +472,7 @@ class Simulator:
         ``X-Sim-Latency-Ms`` / ``X-Sim-Latency-Scale`` headers ask (see ``latency``)."""
         extra_ms, scale = request_latency(call)
         scale = self.latency_scale if scale is None else scale
-        return latency_parts(
-            model, self.latency_ms + extra_ms, scale, input_tokens, cached_tokens
-        )
+        return latency_parts(model, self.latency_ms + extra_ms, scale, input_tokens, cached_tokens)
 
     def latency_s(
         self, model: str | None, output_tokens: int, *, input_tokens: int = 0,

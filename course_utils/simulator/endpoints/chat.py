@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from ..prompt_cache import cache_settings
 from ..model import Answer
 from ..params import (
     check_messages,
@@ -22,9 +21,10 @@ from ..params import (
     output_cap,
     require,
 )
+from ..prompt_cache import cache_settings
 from ..protocol import Call, Host, Reply, StreamCut
-from .generation import Served, deliver, serve
 from .event_stream import DONE, Pacer, cut_point, deltas, sse, stream_settings
+from .generation import Served, deliver, serve
 
 __all__ = ["create", "stream_chunks", "usage"]
 
@@ -61,9 +61,7 @@ def create(host: Host, call: Call) -> Reply:
     cap = cap if cap is not None else legacy
     check_temperature(body)
     fmt = body.get("response_format")
-    served = serve(
-        host, call, model, "chat", cap, fmt, "messages", cache=cache
-    )
+    served = serve(host, call, model, "chat", cap, fmt, "messages", cache=cache)
     result = served.result
     out = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ...tokens import output_reserve, request_messages
-from ..prompt_cache import MIN_CACHED_TOKENS, CacheSettings, prompt_token_ids
 from ..error_replies import bad_request
 from ..model import Answer, UnsupportedSetting, generate, profile, resolve_effort, resolve_verbosity
 from ..params import context_length_error, count_input_or_400, output_format
+from ..prompt_cache import MIN_CACHED_TOKENS, CacheSettings, prompt_token_ids
 from ..protocol import Call, Host, Reply
 
 __all__ = ["Served", "deliver", "serve", "settings"]

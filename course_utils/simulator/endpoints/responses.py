@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Iterator
 from itertools import count
 
-from ..prompt_cache import cache_settings
 from ..model import Answer
 from ..params import (
     RESPONSES_MIN_OUTPUT_TOKENS,
@@ -26,9 +25,10 @@ from ..params import (
     model_param,
     output_cap,
 )
+from ..prompt_cache import cache_settings
 from ..protocol import Call, Host, Reply, StreamCut
-from .generation import Served, deliver, serve
 from .event_stream import Pacer, cut_point, deltas, sse, stream_settings
+from .generation import Served, deliver, serve
 
 __all__ = ["create", "output_items", "stream_events", "usage"]
 
@@ -75,9 +75,7 @@ def create(host: Host, call: Call) -> Reply:
     check_temperature(body)
     text_cfg = body.get("text")
     fmt = text_cfg.get("format") if isinstance(text_cfg, dict) else None
-    served = serve(
-        host, call, model, "responses", cap, fmt, "input", cache=cache
-    )
+    served = serve(host, call, model, "responses", cap, fmt, "input", cache=cache)
     result = served.result
     status = "incomplete" if result.truncated else "completed"
     out = {
