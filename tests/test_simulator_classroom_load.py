@@ -187,3 +187,19 @@ def test_a_held_request_is_released_when_its_client_disconnects(make_sim) -> Non
     sock.close()  # the client gives up
     wait_until(lambda: sim.open_connections == 0, timeout_s=5)  # not after the 60 s hold
     assert (sim.requests[0].fault, sim.requests[0].status) == ("timeout", None)
+
+
+# --- what the live view needs: refused keys as a count ------------------------------------------
+
+
+def test_the_request_log_marks_refused_keys_apart_from_the_simulated_auth_fault(make_sim) -> None:
+    sim = make_sim(api_key=KEY)
+    for key, fault in [("sk-wrong-key-0000", None), (None, None), (KEY, "auth"), (KEY, None)]:
+        headers = {"X-Sim-Fault": fault} if fault else {}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        httpx2.post(f"{sim.base_url}/responses", content=BODY, headers=headers, timeout=10)
+    assert [(r.status, r.key_refused) for r in sim.requests] == [
+        (401, True), (401, True), (401, False), (200, False)
+    ]  # fmt: skip
+    assert "wrong-key" not in sim.requests[0].key_hint  # masked, as ever

@@ -437,6 +437,8 @@ class _Handler(BaseHTTPRequestHandler):
             reply = app.handle(method, self.path or "/", self.headers, raw, body_error)
         if reply.action == "hold":
             self._hold()
+        elif reply.action == "drop":
+            app.pause(reply.delay_s)  # a reply cut before it is sent still took its time
         if reply.action in ("hold", "drop"):
             self.close_connection = True
             return

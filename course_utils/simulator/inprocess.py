@@ -62,15 +62,19 @@ def _check_wait(request: httpx2.Request, seconds: float) -> None:
 
 
 def _serve(app: App, request: httpx2.Request, raw: bytes) -> Reply:
-    """The app's reply, or the error a dropped or held request raises."""
+    """The app's reply, or the timeout a held (or too slow) request raises."""
     target = request.url.raw_path.decode("ascii", "replace")
     reply = app.handle(request.method, target, request.headers, raw)
     if reply.action == "hold":
         raise httpx2.ReadTimeout(_HELD, request=request)
-    if reply.action == "drop":
-        raise httpx2.RemoteProtocolError(_DROPPED, request=request)
     _check_wait(request, reply.delay_s)
     return reply
+
+
+def _dropped(request: httpx2.Request, reply: Reply) -> None:
+    """A dropped connection (after its latency, as over a socket) raises as httpx2 would."""
+    if reply.action == "drop":
+        raise httpx2.RemoteProtocolError(_DROPPED, request=request)
 
 
 def _response(request: httpx2.Request, reply: Reply, stream: Any) -> httpx2.Response:
@@ -153,6 +157,7 @@ class SimulatorTransport(httpx2.BaseTransport):
         if reply.stream is not None:
             return _response(request, reply, _Frames(reply.stream, self.app.pause, request))
         self.app.pause(reply.delay_s)
+        _dropped(request, reply)
         return _response(request, reply, None)
 
 
@@ -168,4 +173,5 @@ class AsyncSimulatorTransport(httpx2.AsyncBaseTransport):
             return _response(request, reply, _AsyncFrames(reply.stream, request))
         if reply.delay_s > 0:
             await asyncio.sleep(reply.delay_s)
+        _dropped(request, reply)
         return _response(request, reply, None)

@@ -48,6 +48,9 @@ class RequestRecord:
     fault: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    # The server refused the request's key (missing or not accepted; not the simulated ``auth``
+    # fault): a live view can count refused keys without showing them.
+    key_refused: bool = False
 
 
 @dataclass

@@ -414,6 +414,7 @@ class Simulator:
             fault=fault,
             input_tokens=reply.input_tokens,
             output_tokens=reply.output_tokens,
+            key_refused=reply.outcome == "auth" and fault is None,
         )
         with self._lock:
             self._log.append(record)
