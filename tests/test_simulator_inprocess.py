@@ -175,9 +175,8 @@ def test_models_retrieve_and_the_log_agree_both_ways(make_sim) -> None:
     assert socket_way == in_process
 
 
-def test_the_async_transport_serves_answers_streams_and_cuts_without_a_thread(make_sim) -> None:
+def test_the_async_sdk_client_gets_answers_streams_and_cuts(make_sim) -> None:
     sim = make_sim(serve=False)
-    threads_before = threading.active_count()
 
     async def main() -> tuple[str, int, int]:
         client = sim.async_client(max_retries=0)
@@ -200,9 +199,37 @@ def test_the_async_transport_serves_answers_streams_and_cuts_without_a_thread(ma
         return answer.output_text, len(events), seen
 
     text, n_events, seen = asyncio.run(main())
-    assert threading.active_count() == threads_before
     assert text and n_events > 10 and 0 < seen < n_events
     assert [r.outcome for r in sim.requests] == ["ok", "ok", "stream_cut", "rate_limit"]
+
+
+def test_the_async_transport_starts_no_thread(make_sim, monkeypatch) -> None:
+    """A browser kernel has no threads: the transport answers, streams and cuts without one.
+    (The SDK's own async client may use asyncio's executor; that is the SDK's business.)"""
+    sim = make_sim(serve=False)
+
+    def no_thread(self: threading.Thread) -> None:
+        raise AssertionError(f"the in-process transport started a thread ({self.name})")
+
+    async def main() -> tuple[int, int, str]:
+        auth = {"Authorization": "Bearer k"}
+        async with httpx2.AsyncClient(transport=sim.async_transport()) as client:
+            url = f"{sim.base_url}/responses"
+            answer = await client.post(url, json={"model": DEFAULT_MODEL, "input": "hi"},
+                                       headers=auth)  # fmt: skip
+            body = {"model": DEFAULT_MODEL, "input": PROMPT, "stream": True}
+            async with client.stream("POST", url, json=body, headers=auth) as stream:
+                events = [line async for line in stream.aiter_lines() if line.startswith("data")]
+            cut_headers = {**auth, "X-Sim-Fault": "stream_cut"}
+            with pytest.raises(httpx2.RemoteProtocolError) as cut:
+                async with client.stream("POST", url, json=body, headers=cut_headers) as stream:
+                    async for _ in stream.aiter_bytes():
+                        pass
+        return answer.status_code, len(events), str(cut.value)
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    status, n_events, cut = asyncio.run(main())
+    assert status == 200 and n_events > 10 and "stream cut" in cut
 
 
 def test_the_async_transport_waits_with_asyncio_sleep_never_blocking(make_sim, monkeypatch) -> None:

@@ -15,6 +15,7 @@ import time
 import httpx2
 import openai
 import pytest
+from raw_http import connect, read_response  # a helper beside the tests
 
 from course_utils.pricing import DEFAULT_MODEL, get_model
 from course_utils.simulator import ROUTES, Route, Simulator
@@ -27,35 +28,6 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 # --- a raw HTTP/1.1 client: what a broken or hostile client sends -------------------------------
-
-
-def connect(sim: Simulator, timeout: float = 10.0) -> socket.socket:
-    host, port = sim.base_url.removeprefix("http://").split("/")[0].split(":")
-    return socket.create_connection((host, int(port)), timeout=timeout)
-
-
-def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes, bytes]:
-    """(status, headers, body, the raw status line) of one response; body by Content-Length."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed before a full response head: {data!r}")
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0"))
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return status, headers, rest[:length], lines[0]
 
 
 def exchange(sim: Simulator, raw: bytes) -> tuple[int, dict[str, str], dict, bytes]:

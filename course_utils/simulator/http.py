@@ -47,7 +47,6 @@ from __future__ import annotations
 import contextlib
 import email.message
 import io
-import json
 import re
 import select
 import socket
@@ -121,7 +120,7 @@ def _no_headers() -> email.message.Message:
 
 def _reply_bytes(reply: Reply, close: bool) -> bytes:
     """A whole JSON response as bytes (for replies written outside a handler)."""
-    data = json.dumps(reply.body, separators=(",", ":")).encode()
+    data = reply.payload()
     try:
         phrase = HTTPStatus(reply.status).phrase
     except ValueError:
@@ -600,12 +599,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _write_json(self, reply: Reply) -> None:
         """Send ``reply`` as one JSON document (or its ``text`` / raw ``content``) with a
         Content-Length."""
-        if reply.content is not None:
-            data = reply.content
-        elif reply.text is not None:
-            data = reply.text.encode()
-        else:
-            data = json.dumps(reply.body, separators=(",", ":")).encode()
+        data = reply.payload()
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)

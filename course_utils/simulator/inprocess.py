@@ -21,7 +21,6 @@ which the SDK turns into the same exception class as over HTTP:
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol
 
@@ -87,12 +86,7 @@ def _response(request: httpx2.Request, reply: Reply, stream: Any) -> httpx2.Resp
             **reply.headers,
         }
         return httpx2.Response(reply.status, headers=headers, stream=stream, request=request)
-    if reply.content is not None:
-        data = reply.content
-    elif reply.text is not None:
-        data = reply.text.encode()
-    else:
-        data = json.dumps(reply.body, separators=(",", ":")).encode()
+    data = reply.payload()
     headers = {"content-type": reply.content_type, "content-length": str(len(data)),
                **reply.headers}  # fmt: skip
     content = b"" if request.method == "HEAD" else data

@@ -14,6 +14,7 @@ endpoints never import the server.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -72,6 +73,14 @@ class Reply:
     # them a float: the seconds the sender waits before the next event (the stream's pacing).
     stream: Iterator[bytes | float] | None = None
     delay_s: float = 0.0  # a whole reply is sent after this simulated latency
+
+    def payload(self) -> bytes:
+        """The whole body as bytes: raw ``content``, ``text``, or the JSON ``body``."""
+        if self.content is not None:
+            return self.content
+        if self.text is not None:
+            return self.text.encode()
+        return json.dumps(self.body, separators=(",", ":")).encode()
 
 
 class StreamCut(Exception):
