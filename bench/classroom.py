@@ -10,6 +10,12 @@ at once from another address (127.0.0.2), and reports the room's figures only (t
 at work).
 
     python bench/classroom.py [--learners 30 100 300] [--seconds 20] [--interval 3] [--flood 300]
+                              [--attacks]
+
+``--attacks`` adds three rows, each one hostile client at 127.0.0.2 beside a room of 30:
+256 idle sockets held open (the room's errors), 16 keyless 60 MB bodies at once (the server's
+peak memory), and 60 ``X-Sim-Fault: timeout`` requests whose clients give up after 1 s (the
+server's threads when the row ends).
 
 Loopback only; every loop is bounded by ``--seconds``. A benchmark, not a test: figures vary with
 the machine's load (note ``uptime`` beside them).
@@ -135,16 +141,88 @@ def _peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _row(learners: int, seconds: float, interval: float, flood: int) -> str:
+def _threads(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("Threads:"))
+
+
+async def _attacker(port: int, raw: bytes, count: int, give_up_s: float, padding: int = 0) -> None:
+    """``count`` connections from 127.0.0.2 that each send ``raw`` (maybe nothing) and
+    ``padding`` more bytes (in 64 KB pieces: the bench's own memory stays small), wait
+    ``give_up_s`` for a reply, then close."""
+
+    async def one() -> None:
+        try:
+            reader, writer = await asyncio.open_connection(
+                "127.0.0.1", port, local_addr=("127.0.0.2", 0)
+            )
+        except OSError:
+            return
+        try:
+            writer.write(raw)
+            piece = b"x" * 65536
+            for _ in range(padding // len(piece)):
+                writer.write(piece)
+                await writer.drain()
+            await asyncio.wait_for(reader.read(65536), give_up_s)
+        except (TimeoutError, OSError):
+            pass
+        writer.close()
+
+    await asyncio.gather(*(one() for _ in range(count)))
+
+
+def _attack_row(name: str, seconds: float, interval: float) -> str:
+    """30 learners beside one attack; the figure that attack aims at."""
+    server, port = _start_server()
+    try:
+        before_rss = _peak_rss_mb(server.pid)
+        if name == "idle sockets":
+            attack = _attacker(port, b"", 256, seconds)
+        elif name == "keyless 60 MB":
+            head = (f"POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Length: {60_000_000}"
+                    "\r\n\r\n").encode()  # fmt: skip
+            attack = _attacker(port, head, 16, 5.0, padding=60_000_000)
+        else:
+            timeout = _request(f"127.0.0.1:{port}", "sk-holding-key").replace(
+                b"Content-Type", b"X-Sim-Fault: timeout\r\nContent-Type"
+            )
+            attack = _attacker(port, timeout, 60, 1.0)
+
+        async def both() -> Tally:
+            room = asyncio.ensure_future(_room(port, 30, seconds, interval, 0))
+            await attack
+            return await room
+
+        tally = asyncio.run(both())
+        peak = _peak_rss_mb(server.pid)
+        figure = {
+            "idle sockets": "256 idle sockets opened",
+            "keyless 60 MB": f"server peak RSS {before_rss:.0f} -> {peak:.0f} MB",
+        }.get(name, f"server threads at the end (clients gone): {_threads(server.pid)}")
+    finally:
+        server.terminate()
+        server.wait(10)
+    lat = sorted(tally.latencies) or [float("nan")]
+    p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1000
+    return f"{name:>16}: {figure}; the room: {tally.errors} errors, p99 {p99:.0f} ms"
+
+
+def _start_server() -> tuple[subprocess.Popen, int]:
     server = subprocess.Popen(
         [sys.executable, "-m", "course_utils.simulator", "--port", "0"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
+    assert server.stdout is not None
+    line = server.stdout.readline()  # "Simulator listening on http://127.0.0.1:PORT/v1"
+    port = int(line.rsplit(":", 1)[1].split("/")[0])
+    asyncio.run(_room(port, 1, 0.0, 0.0, 0))  # warm up (tokenizer, model tables), unmeasured
+    return server, port
+
+
+def _row(learners: int, seconds: float, interval: float, flood: int) -> str:
+    server, port = _start_server()
     try:
-        assert server.stdout is not None
-        line = server.stdout.readline()  # "Simulator listening on http://127.0.0.1:PORT/v1"
-        port = int(line.rsplit(":", 1)[1].split("/")[0])
-        asyncio.run(_room(port, 1, 0.0, 0.0, 0))  # warm up (tokenizer, model tables), unmeasured
         cpu_before, started = _cpu_s(server.pid), time.monotonic()
         tally = asyncio.run(_room(port, learners, seconds, interval, flood))
         elapsed = time.monotonic() - started
@@ -169,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each row")
     parser.add_argument("--interval", type=float, default=3.0, help="seconds between requests")
     parser.add_argument("--flood", type=int, default=300, help="flooding connections (0: none)")
+    parser.add_argument("--attacks", action="store_true", help="add the three attack rows")
     args = parser.parse_args(argv)
     print(f"{'learners':>16} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} "
           f"{'CPU':>8} {'RSS MB':>8}")  # fmt: skip
@@ -176,6 +255,9 @@ def main(argv: list[str] | None = None) -> None:
         print(_row(learners, args.seconds, args.interval, 0), flush=True)
     if args.flood:
         print(_row(min(args.learners), args.seconds, args.interval, args.flood), flush=True)
+    if args.attacks:
+        for name in ("idle sockets", "keyless 60 MB", "abandoned holds"):
+            print(_attack_row(name, args.seconds, args.interval), flush=True)
     print(f"(load average now: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
