@@ -18,14 +18,23 @@ def connect(sim: Simulator, timeout: float = 10.0, source: str = "127.0.0.1") ->
     return sock
 
 
-def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes, bytes]:
-    """(status, headers, body, the raw status line) of one response; body by Content-Length."""
+def read_response(
+    sock: socket.socket, *, interim: bool = False
+) -> tuple[int, dict[str, str], bytes, bytes]:
+    """(status, headers, body, the raw status line) of one response; body by Content-Length.
+
+    A ``100 Continue`` before the answer is skipped, unless ``interim`` asks for it.
+    """
     data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed before a full response head: {data!r}")
-        data += chunk
+    while True:
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"closed before a full response head: {data!r}")
+            data += chunk
+        if interim or not data.startswith(b"HTTP/1.1 100 "):
+            break
+        data = data.partition(b"\r\n\r\n")[2]  # "100 Continue": the answer follows
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split()[1])
