@@ -187,3 +187,12 @@ def test_the_request_log_marks_refused_keys_apart_from_the_simulated_auth_fault(
         (401, True), (401, True), (401, False), (200, False)
     ]  # fmt: skip
     assert "wrong-key" not in sim.requests[0].key_hint  # masked, as ever
+
+
+def test_reset_releases_a_held_request(make_sim) -> None:
+    sim = make_sim(api_key=KEY, hold_max_s=60)
+    with connect(sim) as sock:
+        sock.sendall(head(KEY, len(BODY), extra="X-Sim-Fault: timeout\r\n") + BODY)
+        wait_until(lambda: len(sim.requests) == 1)
+        sim.reset()  # a re-run cell: the held request is dropped, not kept for 60 s
+        assert sock.recv(10) == b""  # closed, unanswered

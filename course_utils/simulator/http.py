@@ -109,7 +109,7 @@ class App(Protocol):
 
     def pause(self, seconds: float) -> None: ...
 
-    def released(self) -> bool: ...
+    def release_signal(self) -> threading.Event: ...
 
     def crash_outside(self, tb: str) -> None: ...
 
@@ -451,8 +451,8 @@ class _Handler(BaseHTTPRequestHandler):
         """Hold a request (fault ``timeout``) until its client disconnects, ``hold_max_s``
         passes, or stop()/reset() releases it; then the connection is dropped unanswered."""
         app, sock = self.server.app, self.connection
-        deadline = time.monotonic() + app.hold_max_s
-        while not app.released() and (left := deadline - time.monotonic()) > 0:
+        deadline, released = time.monotonic() + app.hold_max_s, app.release_signal()
+        while not released.is_set() and (left := deadline - time.monotonic()) > 0:
             readable, _, _ = select.select([sock], [], [], min(_HOLD_POLL_S, left))
             if not readable:
                 continue

@@ -490,9 +490,9 @@ class Simulator:
         if seconds > 0:
             self._release.wait(seconds)
 
-    def released(self) -> bool:
-        """True once stop()/reset() released the requests waiting now."""
-        return self._release.is_set()
+    def release_signal(self) -> threading.Event:
+        """The event the next stop()/reset() sets: a request held now waits on it."""
+        return self._release
 
     def now(self) -> float:
         """The simulator's clock (``clock=``, time.monotonic by default)."""
