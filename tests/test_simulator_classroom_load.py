@@ -77,28 +77,33 @@ def test_a_freed_slot_goes_to_the_next_key_in_turn_not_the_longest_queue() -> No
 def test_one_learners_flood_queues_behind_their_own_requests_not_the_rooms(
     make_sim, monkeypatch
 ) -> None:
+    gate = threading.Event()
+
     def slow(host: object, call: Call) -> Reply:
-        time.sleep(0.05)  # pipeline work: holds the slot
+        gate.wait(10)  # pipeline work: the first request holds the one slot until the gate opens
         return Reply(200, {"ok": True})
 
     monkeypatch.setitem(ROUTES, ("POST", "/v1/slow"), Route("POST", "/v1/slow", slow))
     sim = make_sim(pipeline_slots=1)
     url = f"{sim.base_url}/slow"
 
-    def flood() -> None:
-        httpx2.post(url, headers={"Authorization": "Bearer flood-key"}, timeout=30)
+    def send(key: str) -> None:
+        httpx2.post(url, headers={"Authorization": f"Bearer {key}"}, timeout=30)
 
-    threads = [threading.Thread(target=flood) for _ in range(20)]
+    threads = [threading.Thread(target=send, args=("flood-key",)) for _ in range(20)]
     for thread in threads:
         thread.start()
     wait_until(lambda: sim.fair_share.waiting.get("key:flood-key", 0) >= 10)
-    answer = httpx2.post(url, headers={"Authorization": "Bearer other-learner-key"}, timeout=30)
-    for thread in threads:
+    other = threading.Thread(target=send, args=("other-learner-key",))
+    other.start()
+    wait_until(lambda: "key:other-learner-key" in sim.fair_share.waiting)
+    gate.set()
+    for thread in [*threads, other]:
         thread.join(30)
-    assert answer.status_code == 200
     keys = [r.key_hint for r in sim.requests]
-    served_after = len(keys) - 1 - keys.index(mask_key("other-learner-key"))
-    assert served_after >= 5  # the flood still queued after the other learner was served
+    assert keys.count(mask_key("flood-key")) == 20
+    # served right after the request running when it arrived, and the flood's next in turn
+    assert keys.index(mask_key("other-learner-key")) <= 2
 
 
 # --- connections without a valid key ----------------------------------------------------------
@@ -196,3 +201,26 @@ def test_reset_releases_a_held_request(make_sim) -> None:
         wait_until(lambda: len(sim.requests) == 1)
         sim.reset()  # a re-run cell: the held request is dropped, not kept for 60 s
         assert sock.recv(10) == b""  # closed, unanswered
+
+
+def test_one_key_holds_at_most_its_bound_of_connections(make_sim, monkeypatch) -> None:
+    from course_utils.simulator import http
+
+    monkeypatch.setattr(http, "MAX_CONNECTIONS_PER_KEY", 2)
+    sim = make_sim(api_key=KEY, accept_key=lambda key: key.startswith("sk-learner-"))
+    pool = [connect(sim) for _ in range(3)]
+    statuses = []
+    for sock in pool:
+        sock.sendall(head("sk-learner-flood-0001", len(BODY)) + BODY)
+        statuses.append(read_response(sock)[0])
+    assert statuses == [200, 200, 503]
+    with connect(sim) as other:  # another learner's key is still served
+        other.sendall(head("sk-learner-other-0002", len(BODY)) + BODY)
+        assert read_response(other)[0] == 200
+    pool[0].close()  # one of the flood's connections closes: room for one more
+    wait_until(lambda: sim.open_connections == 2)
+    with connect(sim) as again:
+        again.sendall(head("sk-learner-flood-0001", len(BODY)) + BODY)
+        assert read_response(again)[0] == 200
+    for sock in pool:
+        sock.close()

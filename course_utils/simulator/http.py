@@ -24,7 +24,9 @@ Built to survive a room of learners (and a hostile client) on a class server:
 - at most ``max_connections`` connections are served at once; one more gets a 503 at once;
 - at most ``max_unkeyed_per_address`` connections per client address that have not yet shown
   a valid key (idle sockets, a keyless flood): one more from that address gets a 503 at once,
-  so no single client can hold the connections a room needs;
+  so no single client can hold the connections a room needs; and at most
+  ``MAX_CONNECTIONS_PER_KEY`` connections per key (a request on one more gets a 503 and the
+  connection closes), so one learner's 300-thread pool cannot either;
 - the key is checked from the headers, before the body is read (``App.precheck``): a 60 MB
   body without a valid key gets its 401 without being stored or parsed;
 - the pipeline runs at most ``fair_share.slots`` requests at once, one key's turn after the
@@ -67,6 +69,7 @@ from .request_body import bearer
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_CONNECTIONS",
+    "MAX_CONNECTIONS_PER_KEY",
     "MAX_REQUEST_LINE_BYTES",
     "MAX_UNKEYED_PER_ADDRESS",
     "READ_TIMEOUT_S",
@@ -78,6 +81,7 @@ MAX_BODY_BYTES = 64 * 1024 * 1024  # a larger body gets a JSON 413, unread
 MAX_REQUEST_LINE_BYTES = 65_536  # a longer request line gets a 414
 MAX_CONNECTIONS = 1024  # served at once; one more gets a 503 (300 learners, a few sockets each)
 MAX_UNKEYED_PER_ADDRESS = 64  # connections from one address that never showed a valid key
+MAX_CONNECTIONS_PER_KEY = 64  # connections one key may hold (a runner's pool is far smaller)
 # Idle keep-alive connections close after this; a request must arrive whole within it. Above
 # the SDK's own 5 s keep-alive expiry, so the SDK never reuses a connection the server closed.
 READ_TIMEOUT_S = 15.0
@@ -162,6 +166,8 @@ class Server(ThreadingHTTPServer):
         self._active = 0  # connections being served (counted at accept, before the thread)
         self._unkeyed: dict[socket.socket, str] = {}  # connection -> address, until a valid key
         self._unkeyed_count: dict[str, int] = {}
+        self._key_of: dict[socket.socket, str] = {}  # connection -> the key it showed first
+        self._per_key: dict[str, int] = {}
         super().__init__(address, _Handler)
 
     @property
@@ -170,10 +176,18 @@ class Server(ThreadingHTTPServer):
         with self.connections_lock:
             return self._active
 
-    def mark_keyed(self, conn: socket.socket) -> None:
-        """``conn`` showed a valid key: it no longer counts against its address's bound."""
+    def mark_keyed(self, conn: socket.socket, key: str) -> bool:
+        """``conn`` showed a valid ``key``: it leaves its address's keyless count and joins
+        the key's (its first key only). False when the key already holds its bound."""
         with self.connections_lock:
+            if conn in self._key_of:
+                return True
+            if self._per_key.get(key, 0) >= MAX_CONNECTIONS_PER_KEY:
+                return False
             self._forget_unkeyed(conn)
+            self._key_of[conn] = key
+            self._per_key[key] = self._per_key.get(key, 0) + 1
+            return True
 
     def _forget_unkeyed(self, conn: socket.socket) -> None:
         address = self._unkeyed.pop(conn, None)
@@ -222,6 +236,11 @@ class Server(ThreadingHTTPServer):
         with self.connections_lock:
             self._active -= 1
             self._forget_unkeyed(conn)
+            key = self._key_of.pop(conn, None)
+            if key is not None:
+                self._per_key[key] -= 1
+                if not self._per_key[key]:
+                    del self._per_key[key]
 
     def _refuse_busy(self, sock: socket.socket, crowded: str | None) -> None:
         """The clear 503 a connection over a bound gets, written without reading anything."""
@@ -256,6 +275,19 @@ class Server(ThreadingHTTPServer):
         if isinstance(sys.exc_info()[1], OSError):
             return  # the client went away mid-write: nothing the server did wrong
         self.app.crash_outside(traceback.format_exc())
+
+
+def _too_many_for_key() -> SimError:
+    return SimError(
+        503,
+        f"This API key already holds {MAX_CONNECTIONS_PER_KEY} connections to the course "
+        "simulator, so this one was closed. Send your requests over fewer connections (a "
+        "client's pool of 8 to 16 is plenty); the room shares this server.",
+        "server_error",
+        code="server_busy",
+        outcome="server_busy",
+        headers={"retry-after": "1"},
+    )
 
 
 class _DeadlineSocket(io.RawIOBase):
@@ -384,9 +416,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer_error(refusal)
             self._discard_unread()
             return False
-        if app.key_is_valid(self.headers):
-            self.server.mark_keyed(self.connection)
-            self._turn = f"key:{bearer(self.headers)}"
+        key = bearer(self.headers)
+        if key is not None and app.key_is_valid(self.headers):
+            if not self.server.mark_keyed(self.connection, key):
+                self._answer_error(_too_many_for_key())
+                self._discard_unread()
+                return False
+            self._turn = f"key:{key}"
         if self._expects_continue:
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
             self.wfile.flush()
