@@ -49,6 +49,11 @@ class Tally:
 
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)  # "503", "ConnectionResetError", ...
+
+    def error(self, kind: str) -> None:
+        self.errors += 1
+        self.kinds[kind] = self.kinds.get(kind, 0) + 1
 
 
 def _request(host: str, key: str) -> bytes:
@@ -89,12 +94,12 @@ async def _learner(port: int, key: str, stop_at: float, interval: float, tally: 
             if status == 200:
                 tally.latencies.append(time.monotonic() - started)
             else:
-                tally.errors += 1
+                tally.error(str(status))
             if started >= stop_at:
                 break
             await asyncio.sleep(max(0.0, interval * random.uniform(0.5, 1.5)))
-    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-        tally.errors += 1  # a broken connection ends this learner's session
+    except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as err:
+        tally.error(type(err).__name__)  # a broken connection ends this learner's session
     finally:
         if writer is not None:
             writer.close()
@@ -235,9 +240,10 @@ def _row(learners: int, seconds: float, interval: float, flood: int) -> str:
     p50 = statistics.median(lat) * 1000
     p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))] * 1000
     label = f"{learners} + flood x{flood}" if flood else str(learners)
+    kinds = f"  ({', '.join(f'{k}: {n}' for k, n in sorted(tally.kinds.items()))})"
     return (
         f"{label:>16} {len(tally.latencies) / elapsed:8.1f} {p50:8.1f} {p99:8.1f} "
-        f"{tally.errors:7d} {cpu:7.0f}% {memory:8.0f}"
+        f"{tally.errors:7d} {cpu:7.0f}% {memory:8.0f}" + (kinds if tally.errors else "")
     )
 
 
