@@ -36,7 +36,7 @@ Conventions lesson authors can rely on:
 - every request is answered and recorded, protocol garbage included (a status line and an
   OpenAI-shaped body); the key is checked before ``X-Sim-Fault``; a stalled client gets a 408
   after ``read_timeout_s``; past ``max_connections`` (1,024) a connection gets a 503, and so
-  does one more from an address already holding ``max_unkeyed_per_address`` (64) connections
+  does one more from an address already holding ``max_unkeyed_per_address`` (128) connections
   that showed no valid key; the key is checked from the headers before the body is read; the
   pipeline serves the keys in turn (``fair_share``); a held request ends when its client
   disconnects; a body that cannot fit the model's window by its size alone is refused before

@@ -80,7 +80,7 @@ __all__ = [
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a larger body gets a JSON 413, unread
 MAX_REQUEST_LINE_BYTES = 65_536  # a longer request line gets a 414
 MAX_CONNECTIONS = 1024  # served at once; one more gets a 503 (300 learners, a few sockets each)
-MAX_UNKEYED_PER_ADDRESS = 64  # connections from one address that never showed a valid key
+MAX_UNKEYED_PER_ADDRESS = 128  # connections from one address that never showed a valid key
 MAX_CONNECTIONS_PER_KEY = 64  # connections one key may hold (a runner's pool is far smaller)
 # Idle keep-alive connections close after this; a request must arrive whole within it. Above
 # the SDK's own 5 s keep-alive expiry, so the SDK never reuses a connection the server closed.
