@@ -119,5 +119,6 @@ def get_async_client(**overrides: Any) -> openai.AsyncOpenAI:
 
 def _backend_client(asynchronous: bool, overrides: dict[str, Any]) -> Any:
     if config.backend() == "simulator":
-        return get_simulator().client(asynchronous=asynchronous, **overrides)
+        sim = get_simulator()
+        return sim.async_client(**overrides) if asynchronous else sim.client(**overrides)
     return make_client(asynchronous=asynchronous, guard=spend_guard(), **overrides)

@@ -185,16 +185,18 @@ def test_every_path_without_a_key_gets_the_one_message(monkeypatch) -> None:
 
 
 def test_only_the_factory_calls_the_sdk_constructors() -> None:
-    """Three modules built SDK clients, each with its own idea of the guard and the key."""
-    root = Path(course_client.__file__).parent
+    """Three modules built SDK clients, each with its own idea of the guard and the key; the
+    simulator and the checks build theirs through the factory too."""
+    root = Path(course_client.__file__).parent.parent
     builders = []
-    for path in sorted(root.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if isinstance(node, ast.Call):
-                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-                if name in ("OpenAI", "AsyncOpenAI"):
-                    builders.append(path.relative_to(root).as_posix())
-    assert sorted(set(builders)) == ["sdk.py"]
+    for package in ("course_utils", "course_simulator", "course_checks"):
+        for path in sorted((root / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+                if isinstance(node, ast.Call):
+                    name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                    if name in ("OpenAI", "AsyncOpenAI"):
+                        builders.append(path.relative_to(root).as_posix())
+    assert sorted(set(builders)) == ["course_utils/sdk.py"]
 
 
 class _Buffered(httpx2.BaseTransport, httpx2.AsyncBaseTransport):

@@ -28,7 +28,7 @@ from course_simulator.classroom import (
     parse_keys,
     parse_settings,
 )
-from course_simulator.errors import SimError
+from course_simulator.error_replies import SimError
 from course_simulator.instructor import admin_request, format_settings
 from course_simulator.instructor import main as instructor_main
 from course_utils.pricing import DEFAULT_MODEL

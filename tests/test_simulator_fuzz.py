@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from collections.abc import Iterator
 
 import httpx2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from raw_http import connect, read_response  # a helper beside the tests
 
 from course_simulator import FAULT_KINDS, Simulator
 
@@ -198,33 +198,14 @@ def test_any_body_and_headers_get_an_openai_shaped_reply(fuzz_sim, method, path,
 
 
 def _exchange(sim: Simulator, raw: bytes) -> tuple[int, str, bytes] | None:
-    host, port = sim.base_url.removeprefix("http://").split("/")[0].split(":")
-    with socket.create_connection((host, int(port)), timeout=10) as sock:
+    with connect(sim) as sock:
         sock.sendall(raw)
-        data = b""
-        while True:
-            while b"\r\n\r\n" not in data:
-                chunk = sock.recv(65536)
-                if not chunk:
-                    return None
-                data += chunk
-            if not data.startswith(b"HTTP/1.1 100 "):
-                break
-            data = data.partition(b"\r\n\r\n")[2]  # "100 Continue": the answer follows
-        head, _, rest = data.partition(b"\r\n\r\n")
-        lines = head.split(b"\r\n")
-        assert lines[0].startswith(b"HTTP/1.1 "), lines[0]
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.decode("latin-1").partition(":")
-            headers[name.strip().lower()] = value.strip()
-        length = int(headers.get("content-length", "0"))
-        while len(rest) < length:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            rest += chunk
-        return int(lines[0].split()[1]), headers.get("content-type", ""), rest[:length]
+        try:
+            status, headers, body, line = read_response(sock)
+        except ConnectionError:
+            return None
+    assert line.startswith(b"HTTP/1.1 "), line
+    return status, headers.get("content-type", ""), body
 
 
 garbage = st.one_of(

@@ -10,7 +10,7 @@ import openai
 import pytest
 
 from course_simulator.classroom import ClassKeys, attach
-from course_simulator.errors import mask_key
+from course_simulator.error_replies import mask_key
 from course_simulator.liveview import (
     STATUSES,
     LiveStats,
