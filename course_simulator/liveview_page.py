@@ -20,6 +20,8 @@ from .liveview import NOT_LEARNER_LABELS, OUTCOME_LABELS, OUTCOMES, STATUS_LABEL
 
 __all__ = ["render_page", "render_panel"]
 
+# The page shell, a ``string.Template``: ``$panel``, ``$patterns`` (the SVG fills), ``$refresh_s``,
+# ``$refresh_ms`` (the script's period) and ``$refresh_whole_s`` (the no-script reload).
 _PAGE = Template(files("course_simulator").joinpath("data/liveview.html").read_text("utf-8"))
 
 COLOURS = {"ok": "#0072B2", "rate_limited": "#E69F00", "errors": "#D55E00", "tokens": "#009E73"}
