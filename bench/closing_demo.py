@@ -31,7 +31,8 @@ from collections import Counter
 from pathlib import Path
 
 from course_simulator import Simulator
-from course_simulator.classroom import ClassKeys, attach, make_keys
+from course_simulator.class_keys import ClassKeys, make_keys
+from course_simulator.classroom import attach
 from course_utils.runner import SAMPLE_PROMPTS
 
 

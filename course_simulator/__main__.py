@@ -19,6 +19,7 @@ from course_utils import config
 
 from . import classroom, instructor
 from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT
+from .class_keys import ClassroomError
 from .http import MAX_CONNECTIONS, READ_TIMEOUT_S
 from .server import HOLD_MAX_S, Simulator
 
@@ -158,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         room = classroom.from_args(sim, args)
-    except classroom.ClassroomError as err:
+    except ClassroomError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     try:

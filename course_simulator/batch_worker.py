@@ -20,6 +20,9 @@ Faults: each line takes the next fault of the server's ``FaultPlan`` (queued, th
 status and body. Faults that only make sense on a live connection or against per-minute limits
 (``rate_limit``, ``rate_limit_long``, ``timeout``, ``disconnect``) become a 500 ``server_error``
 line: batch work never sees a 429 for going too fast.
+
+The objects a job keeps (``BatchJob``, ``StoredFile``, ``BatchTimings``) are in
+``batch_objects``; the input file's rules, checked before any line runs, in ``batch_input``.
 """
 
 from __future__ import annotations
@@ -31,12 +34,13 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from course_utils.tokens import count_request_input
 
+from .batch_input import InputLine, validate_input
+from .batch_objects import BatchJob, BatchTimings, StoredFile, new_id, problem
 from .error_replies import ORG, SimError, bad_request, error_body
 from .faults import FAULTS, FaultPlan, fault_reply
 from .prompt_cache import PromptCache
@@ -44,21 +48,16 @@ from .protocol import Call, Endpoint, Reply
 
 __all__ = [
     "BATCH_ENDPOINTS",
-    "COMPLETION_WINDOWS",
     "DEFAULT_BATCH_TIME_SCALE",
     "DEFAULT_ENQUEUED_TOKEN_LIMIT",
     "FILE_PURPOSES",
     "MAX_BATCH_FILE_BYTES",
     "MAX_BATCH_REQUESTS",
     "MAX_FILE_BYTES",
-    "BatchJob",
     "BatchService",
-    "BatchTimings",
-    "StoredFile",
 ]
 
 BATCH_ENDPOINTS = ("/v1/responses", "/v1/chat/completions")  # the ones the simulator can run
-COMPLETION_WINDOWS = {"24h": 24 * 3600}  # the only window the service accepts
 MAX_BATCH_REQUESTS = 50_000  # lines in one batch input file
 MAX_BATCH_FILE_BYTES = 200 * 1024 * 1024  # one batch input file: 200 MB
 MAX_FILE_BYTES = 512 * 1024 * 1024  # any one uploaded file: 512 MB
@@ -69,150 +68,10 @@ DEFAULT_BATCH_TIME_SCALE = 3600.0  # simulated seconds per real second: 24h last
 # matching the generous per-minute limits the simulator reports when none are set.
 DEFAULT_ENQUEUED_TOKEN_LIMIT = 15_000_000_000
 FILE_PURPOSES = ("assistants", "batch", "fine-tune", "vision", "user_data", "evals")
-MAX_LISTED_ERRORS = 25  # errors.data lists at most this many problems of one input file
 MAX_METADATA_PAIRS, MAX_METADATA_KEY, MAX_METADATA_VALUE = 16, 64, 512
 # Faults with no meaning for a batch line (no connection to drop, no per-minute bucket).
 _LINE_AS_SERVER_ERROR = frozenset({"rate_limit", "rate_limit_long", "timeout", "disconnect"})
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
-
-
-def new_id(prefix: str) -> str:
-    """An object id in the service's style: ``file-…``, ``batch_…``, ``batch_req_…``."""
-    return f"{prefix}{uuid.uuid4().hex}"
-
-
-@dataclass(frozen=True)
-class BatchTimings:
-    """How long each stage takes, in *simulated* seconds (divide by the time scale for real).
-
-    Small batches finish in well under an hour of simulated time, a full 50,000-line file in a
-    few hours: the shape of the service's typical turnaround, not a measurement of it.
-    """
-
-    validate_s: float = 120.0  # reading and checking the input file
-    queue_s: float = 900.0  # waiting for capacity once in_progress
-    lines_per_hour: float = 20_000.0  # then a steady rate of lines
-    finalize_s: float = 300.0  # writing the output and error files
-    cancel_s: float = 120.0  # cancelling: in-flight lines drain, then the files are written
-
-
-@dataclass
-class StoredFile:
-    """One uploaded (or generated) file: its bytes and its ``FileObject`` fields."""
-
-    id: str
-    owner: str
-    filename: str
-    purpose: str
-    data: bytes
-    created_at: int
-    expires_at: int | None = None
-
-    def object(self) -> dict[str, Any]:
-        """The ``FileObject`` the service returns."""
-        return {
-            "id": self.id,
-            "object": "file",
-            "bytes": len(self.data),
-            "created_at": self.created_at,
-            "expires_at": self.expires_at,
-            "filename": self.filename,
-            "purpose": self.purpose,
-            "status": "processed",
-            "status_details": None,
-        }
-
-
-@dataclass
-class _Line:
-    """One valid input line: where it came from, its id, and the request it holds."""
-
-    number: int
-    custom_id: str
-    url: str
-    body: dict[str, Any]
-
-
-@dataclass
-class BatchJob:
-    """One batch: the ``Batch`` object's fields plus what its worker needs."""
-
-    id: str
-    owner: str
-    input_file_id: str
-    endpoint: str
-    completion_window: str
-    metadata: dict[str, str] | None
-    created_at: int
-    started: float  # time.monotonic() at creation: real time of simulated t = 0
-    status: str = "validating"
-    t: float = 0.0  # simulated seconds since creation, on the job's schedule
-    stamps: dict[str, int] = field(default_factory=dict)  # "in_progress_at" -> epoch seconds
-    total: int = 0
-    completed: int = 0
-    failed: int = 0
-    errors: list[dict[str, Any]] | None = None
-    output_file_id: str | None = None
-    error_file_id: str | None = None
-    model: str | None = None
-    usage: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(
-            ("input_tokens", "cached_tokens", "output_tokens", "reasoning_tokens"), 0
-        )
-    )
-    enqueued_tokens: int = 0
-    cancel_requested: bool = False
-    created_object: dict[str, Any] | None = None  # the object as create() returns it
-    wake: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
-
-    @property
-    def window_s(self) -> float:
-        return float(COMPLETION_WINDOWS[self.completion_window])
-
-    def stamp(self, name: str) -> int:
-        """Record that ``name`` happened now (at the job's simulated time)."""
-        value = self.created_at + math.floor(self.t)
-        self.stamps[name] = value
-        return value
-
-    def object(self) -> dict[str, Any]:
-        """The ``Batch`` object the service returns."""
-        u = self.usage
-        return {
-            "id": self.id,
-            "object": "batch",
-            "endpoint": self.endpoint,
-            "model": self.model,
-            "errors": None if self.errors is None else {"object": "list", "data": self.errors},
-            "input_file_id": self.input_file_id,
-            "completion_window": self.completion_window,
-            "status": self.status,
-            "output_file_id": self.output_file_id,
-            "error_file_id": self.error_file_id,
-            "created_at": self.created_at,
-            "in_progress_at": self.stamps.get("in_progress_at"),
-            "expires_at": self.created_at + int(self.window_s),
-            "finalizing_at": self.stamps.get("finalizing_at"),
-            "completed_at": self.stamps.get("completed_at"),
-            "failed_at": self.stamps.get("failed_at"),
-            "expired_at": self.stamps.get("expired_at"),
-            "cancelling_at": self.stamps.get("cancelling_at"),
-            "cancelled_at": self.stamps.get("cancelled_at"),
-            "request_counts": {
-                "total": self.total,
-                "completed": self.completed,
-                "failed": self.failed,
-            },
-            "usage": {
-                "input_tokens": u["input_tokens"],
-                "input_tokens_details": {"cached_tokens": u["cached_tokens"]},
-                "output_tokens": u["output_tokens"],
-                "output_tokens_details": {"reasoning_tokens": u["reasoning_tokens"]},
-                "total_tokens": u["input_tokens"] + u["output_tokens"],
-            },
-            "metadata": self.metadata,
-        }
 
 
 class _LineHost:
@@ -256,11 +115,6 @@ def _not_found(kind: str, object_id: str) -> SimError:
         "not_found" if kind == "batch" else "file_not_found",
         outcome="not_found",
     )
-
-
-def _problem(code: str, message: str, line: int | None = None, param: str | None = None) -> dict:
-    """One entry of a failed batch's ``errors.data`` (``BatchError``)."""
-    return {"code": code, "message": message, "param": param, "line": line}
 
 
 def _endpoint_kind(url: str) -> str:
@@ -472,7 +326,7 @@ class BatchService:
             with self._lock:
                 job.status = "failed"
                 job.errors = [
-                    _problem(
+                    problem(
                         "simulator_internal_error",
                         "The course simulator itself failed (a bug, not a simulated fault) while "
                         "running this batch; Simulator.server_errors holds the traceback.",
@@ -493,7 +347,7 @@ class BatchService:
             job.stamp("failed_at")
 
     def _run(self, job: BatchJob, data: bytes) -> None:
-        lines, problems, model = self._validate(job, data)
+        lines, problems, model = validate_input(data, job.endpoint, self.max_requests)
         if not self._advance(job, self.timings.validate_s):
             return
         if job.cancel_requested:  # cancelled while validating: nothing ran, nothing to report
@@ -560,7 +414,7 @@ class BatchService:
             job.stamp("completed_at")
 
     def _token_limit_problem(self, model: str, tokens: int, queued: int) -> dict:
-        return _problem(
+        return problem(
             "token_limit_exceeded",
             f"Enqueued token limit reached for {model} in organization {ORG}. Limit: "
             f"{self.enqueued_token_limit:,} enqueued tokens; this batch holds {tokens:,} and "
@@ -568,7 +422,7 @@ class BatchService:
             "batches, or wait until some in_progress batches have completed.",
         )
 
-    def _unfinished(self, job: BatchJob, lines: list[_Line], code: str, message: str) -> list:
+    def _unfinished(self, job: BatchJob, lines: list[InputLine], code: str, message: str) -> list:
         return [
             {
                 "id": new_id("batch_req_"),
@@ -580,7 +434,7 @@ class BatchService:
         ]
 
     def _finish_expired(
-        self, job: BatchJob, rest: list[_Line], outputs: list[dict], failures: list[dict]
+        self, job: BatchJob, rest: list[InputLine], outputs: list[dict], failures: list[dict]
     ) -> None:
         failures += self._unfinished(
             job, rest, "batch_expired",
@@ -596,7 +450,7 @@ class BatchService:
             job.stamp("expired_at")
 
     def _finish_cancelled(
-        self, job: BatchJob, rest: list[_Line], outputs: list[dict], failures: list[dict]
+        self, job: BatchJob, rest: list[InputLine], outputs: list[dict], failures: list[dict]
     ) -> None:
         failures += self._unfinished(
             job, rest, "batch_cancelled", "This request was not executed: the batch was cancelled."
@@ -620,7 +474,7 @@ class BatchService:
             err = self.add_file(job.owner, f"{job.id}_error.jsonl", "batch_output", jsonl(failures))
             job.error_file_id = err.id
 
-    def _run_line(self, job: BatchJob, line: _Line) -> tuple[dict, bool]:
+    def _run_line(self, job: BatchJob, line: InputLine) -> tuple[dict, bool]:
         """Run one line through the endpoint an online request would reach."""
         request_id = f"req_{uuid.uuid4().hex}"
         call = Call("POST", line.url, {}, job.owner, line.body, b"", request_id)
@@ -673,163 +527,3 @@ class BatchService:
             job.usage["output_tokens"] += out
             job.usage["cached_tokens"] += inp_details.get("cached_tokens") or 0
             job.usage["reasoning_tokens"] += out_details.get("reasoning_tokens") or 0
-
-    # --- validating an input file -----------------------------------------------------------
-
-    def _validate(self, job: BatchJob, data: bytes) -> tuple[list[_Line], list[dict], str]:
-        """Every line of the input file checked; (lines, problems, the file's one model)."""
-        problems: list[dict] = []
-        lines: list[_Line] = []
-        seen: dict[str, int] = {}
-        model: str | None = None
-        model_line = 0
-        count = 0
-        for number, text in _numbered_lines(data):
-            count += 1
-            if count > self.max_requests:
-                problems.insert(
-                    0,
-                    _problem(
-                        "too_many_tasks",
-                        f"The input file holds more than {self.max_requests:,} requests, the "
-                        "most one batch takes. Split it into several batches.",
-                    ),
-                )
-                break
-            found = _check_line(text, number, job.endpoint)
-            if isinstance(found, dict):
-                problems.append(found)
-                continue
-            line = found
-            first = seen.get(line.custom_id)
-            if first is not None:
-                problems.append(
-                    _problem(
-                        "duplicate_custom_id",
-                        f"The custom_id '{line.custom_id}' on line {number} is already used on "
-                        f"line {first}; every custom_id in a batch must be unique.",
-                        number,
-                        "custom_id",
-                    )
-                )
-                continue
-            seen[line.custom_id] = number
-            line_model = line.body["model"]
-            if model is None:
-                model, model_line = line_model, number
-            elif line_model != model:
-                problems.append(
-                    _problem(
-                        "model_mismatch",
-                        f"Line {number} asks for model '{line_model}' but line {model_line} for "
-                        f"'{model}'; every request of a batch must use the same model.",
-                        number,
-                        "body.model",
-                    )
-                )
-                continue
-            lines.append(line)
-        if count == 0:
-            problems.append(
-                _problem("empty_file", "The input file is empty: it holds no requests.")
-            )
-        if len(problems) > MAX_LISTED_ERRORS:
-            more = len(problems) - MAX_LISTED_ERRORS
-            tail = _problem("too_many_errors", f"... and {more:,} more problem(s) not listed.")
-            problems = [*problems[:MAX_LISTED_ERRORS], tail]
-        return lines, problems, model or ""
-
-
-def _numbered_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
-    """(line number, line) for each line; a final newline ends the last line, adds none."""
-    number = 0
-    start = 0
-    size = len(data)
-    while start < size:
-        end = data.find(b"\n", start)
-        if end < 0:
-            end = size
-        number += 1
-        yield number, data[start:end].rstrip(b"\r")
-        start = end + 1
-
-
-def _check_line(text: bytes, number: int, endpoint: str) -> _Line | dict:
-    """One line as a ``_Line``, or the problem that makes it unusable."""
-    if not text.strip():
-        return _problem(
-            "invalid_json_line",
-            f"Line {number} is empty; every line must hold one request object.",
-            number,
-        )
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return _problem(
-            "invalid_json_line",
-            f"Line {number} is not parseable as valid JSON.",
-            number,
-        )
-    if not isinstance(data, dict):
-        return _problem(
-            "invalid_json_line",
-            f"Line {number} is a JSON {type(data).__name__}, not an object with custom_id, "
-            "method, url and body.",
-            number,
-        )
-    for name in ("custom_id", "method", "url", "body"):
-        if data.get(name) in (None, ""):
-            return _problem(
-                "missing_required_parameter",
-                f"Line {number} has no '{name}'; each line needs custom_id, method, url and body.",
-                number,
-                name,
-            )
-    custom_id = data["custom_id"]
-    if not isinstance(custom_id, str):
-        return _problem(
-            "invalid_type",
-            f"Line {number}: custom_id must be a string, got {json.dumps(custom_id)}.",
-            number,
-            "custom_id",
-        )
-    if data["method"] != "POST":
-        return _problem(
-            "invalid_value",
-            f"Line {number}: method must be 'POST', got {json.dumps(data['method'])}.",
-            number,
-            "method",
-        )
-    if data["url"] != endpoint:
-        return _problem(
-            "url_mismatch",
-            f"Line {number}: the url {json.dumps(data['url'])} does not match the batch's "
-            f"endpoint '{endpoint}'; every line must use the endpoint the batch was created "
-            "with.",
-            number,
-            "url",
-        )
-    body = data["body"]
-    if not isinstance(body, dict):
-        return _problem(
-            "invalid_type",
-            f"Line {number}: body must be an object (the request's parameters), got "
-            f"{type(body).__name__}.",
-            number,
-            "body",
-        )
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        return _problem(
-            "missing_required_parameter",
-            f"Line {number}: body has no 'model'; every request must name its model.",
-            number,
-            "body.model",
-        )
-    if body.get("stream"):
-        return _problem(
-            "invalid_value",
-            f"Line {number}: a batch request cannot stream; remove 'stream'.",
-            number,
-            "body.stream",
-        )
-    return _Line(number, custom_id, data["url"], body)

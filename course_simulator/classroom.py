@@ -2,11 +2,11 @@
 
 ``attach(sim, keys=, admin_token=)`` turns a ``Simulator`` into the class server:
 
-- **Keys.** ``ClassKeys`` accepts the keys of a keys file (one key a line, an optional name after
-  it) and/or any key that starts with a prefix (``--key-prefix class-``). Every key gets its own
-  RPM/TPM buckets (the limiter is per key already), so each learner meets their own 429s.
-  ``make_keys`` writes keys a learner can type from a slip (``bafu-4827-seda``: no look-alike
-  characters, short groups), and a mistyped key's 401 says which group is wrong.
+- **Keys** (``class_keys``). ``ClassKeys`` accepts the keys of a keys file (one key a line,
+  an optional name after it) and/or any key that starts with a prefix (``--key-prefix class-``).
+  Every key gets its own RPM/TPM buckets (the limiter is per key already), so each learner meets
+  their own 429s. ``make_keys`` writes keys a learner can type from a slip (``bafu-4827-seda``:
+  no look-alike characters, short groups), and a mistyped key's 401 says which group is wrong.
 - **Admin.** ``GET /admin/limits`` shows, ``POST /admin/limits`` changes ``rpm``, ``tpm``,
   ``fail_rate`` and ``latency_ms`` while the server runs (``python -m course_simulator
   admin ... set --rpm 30`` calls it). It needs the admin token (``Authorization: Bearer``), read
@@ -14,15 +14,15 @@
   403 saying how to turn it on. Bad values get a 400 naming the field and the rule. Each change
   is saved beside the keys file (``class-keys.state.json``) and restored by the next start,
   which says what it restored and what a restart loses.
-- **Address.** The live view and the banner tell learners an ``OPENAI_BASE_URL`` they can reach:
-  ``--public-url``, else this machine's addresses when bound to every interface; never loopback
-  for a server bound elsewhere (``learner_urls``).
+- **Address** (``class_address``). The live view and the banner tell learners an
+  ``OPENAI_BASE_URL`` they can reach: ``--public-url``, else this machine's addresses when bound
+  to every interface; never loopback for a server bound elsewhere (``learner_urls``).
 - **Live view.** ``GET /live`` (the page to project), ``/live/panel`` (what it redraws) and
-  ``/live.json`` (the same data), drawn by ``liveview``. They need no token, on purpose: the
-  page is made to be projected, and a token in its address would be on the screen for the room
-  to copy; what it shows is already the room's to see (counts, names from the keys file or
-  masked keys, the limits), never a full key or a prompt. ``attach(live_view=False)`` (CLI:
-  ``--no-live-view``) turns it off.
+  ``/live.json`` (the same data), counted by ``liveview`` and drawn by ``liveview_page``. They
+  need no token, on purpose: the page is made to be projected, and a token in its address would
+  be on the screen for the room to copy; what it shows is already the room's to see (counts,
+  names from the keys file or masked keys, the limits), never a full key or a prompt.
+  ``attach(live_view=False)`` (CLI: ``--no-live-view``) turns it off.
 
 A key, a keys file's line or the admin token never appears in a message, a log or a page.
 """
@@ -31,21 +31,21 @@ from __future__ import annotations
 
 import argparse
 import hmac
-import ipaddress
 import json
 import math
 import os
-import secrets
-import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .class_address import EVERY_INTERFACE, is_loopback, learner_urls, parse_public_url
+from .class_keys import ClassKeys, ClassroomError
 from .error_replies import SimError, error_body
-from .liveview import LiveStats, render_page, render_panel
+from .liveview import LiveStats
+from .liveview_page import render_page, render_panel
 from .protocol import Call, Reply
 
 if TYPE_CHECKING:
@@ -56,25 +56,16 @@ __all__ = [
     "MAX_LATENCY_MS",
     "MIN_ADMIN_TOKEN_CHARS",
     "SETTINGS",
-    "ClassKeys",
     "Classroom",
-    "ClassroomError",
     "add_arguments",
     "apply_settings",
     "attach",
     "current_settings",
     "format_settings",
     "from_args",
-    "host_addresses",
     "host_warning",
-    "is_loopback",
-    "learner_urls",
     "load_admin_token",
     "load_state",
-    "make_keys",
-    "new_key",
-    "parse_keys",
-    "parse_public_url",
     "parse_settings",
     "save_state",
     "state_path_for",
@@ -83,225 +74,11 @@ __all__ = [
 
 ADMIN_TOKEN_ENV = "COURSE_SIM_ADMIN_TOKEN"
 MIN_ADMIN_TOKEN_CHARS = 16
-MAX_KEY_CHARS = 200
 MAX_LATENCY_MS = 30_000
 MAX_RPM = 1_000_000
 MAX_TPM = 1_000_000_000
 SETTINGS = ("rpm", "tpm", "fail_rate", "latency_ms")
 MAX_ROWS = 60  # learners drawn on the page (30 fit a 1280x720 screen); /live.json has them all
-
-
-class ClassroomError(ValueError):
-    """A bad class-server setting; the message says which one and how to fix it."""
-
-
-# --- keys -------------------------------------------------------------------------------------
-
-
-def _check_key_text(text: str, what: str) -> None:
-    """A key (or prefix) must be printable ASCII without spaces: it travels in an HTTP header."""
-    if not text.isascii() or not text.isprintable() or any(c.isspace() for c in text):
-        raise ClassroomError(f"{what} must be printable ASCII without spaces")
-    if len(text) > MAX_KEY_CHARS:
-        raise ClassroomError(f"{what} is longer than {MAX_KEY_CHARS} characters")
-
-
-def parse_keys(text: str, source: str = "keys file") -> dict[str, str | None]:
-    """``{key: name or None}`` from a keys file's text.
-
-    One key a line, optionally followed by whitespace and a name (the rest of the line, shown on
-    the live view instead of the masked key). Blank lines and lines starting with ``#`` are
-    skipped. A repeated key or name is an error naming both lines (never the key itself).
-    """
-    keys: dict[str, str | None] = {}
-    key_line: dict[str, int] = {}
-    name_line: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, _, rest = line.partition(" ") if " " in line else line.partition("\t")
-        key, name = key.strip(), " ".join(rest.split()) or None
-        _check_key_text(key, f"{source}, line {number}: the key")
-        if key in key_line:
-            raise ClassroomError(
-                f"{source}, line {number} repeats the key of line {key_line[key]}: give each "
-                "learner their own key (so each gets their own rate-limit bucket)"
-            )
-        if name is not None:
-            if len(name) > 60:
-                raise ClassroomError(f"{source}, line {number}: the name is over 60 characters")
-            if name in name_line:
-                raise ClassroomError(
-                    f"{source}, line {number} repeats the name {name!r} of line "
-                    f"{name_line[name]}: the live view needs one name per row"
-                )
-            name_line[name] = number
-        key_line[key] = number
-        keys[key] = name
-    if not keys:
-        raise ClassroomError(
-            f"{source} holds no keys: write one key a line (optionally followed by a name), "
-            "or make one with `python -m course_simulator make-keys 30 -o keys.txt`"
-        )
-    return keys
-
-
-@dataclass(frozen=True)
-class ClassKeys:
-    """Which keys the class server accepts, and the label each one gets on the live view."""
-
-    names: Mapping[str, str | None] = field(default_factory=dict, repr=False)
-    prefix: str | None = None
-    source: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.prefix is not None:
-            if not self.prefix:
-                raise ClassroomError("--key-prefix must not be empty (that would accept any key)")
-            _check_key_text(self.prefix, "--key-prefix")
-        if not self.names and not self.prefix:
-            raise ClassroomError("a key rule needs a keys file, a prefix, or both")
-
-    @classmethod
-    def from_file(cls, path: str | os.PathLike[str], prefix: str | None = None) -> ClassKeys:
-        """The keys of a keys file (see ``parse_keys``), plus ``prefix`` if given."""
-        where = Path(path)
-        try:
-            text = where.read_text("utf-8")
-        except FileNotFoundError:
-            raise ClassroomError(
-                f"keys file {str(where)!r} does not exist: make one with `python -m "
-                "course_simulator make-keys 30 -o keys.txt`, or use --key-prefix"
-            ) from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise ClassroomError(f"cannot read keys file {str(where)!r}: {err}") from None
-        return cls(parse_keys(text, f"keys file {where.name}"), prefix, where.name)
-
-    def accepts(self, key: str) -> bool:
-        """True for a listed key, or one that starts with the prefix (and has more after it)."""
-        if key in self.names:
-            return True
-        return (
-            bool(self.prefix)
-            and len(key) > len(self.prefix or "")
-            and key.startswith(self.prefix or "")
-        )
-
-    def check(self, key: str) -> bool:
-        """``accepts``, or the 401 that tells a learner which part of their key is mistyped.
-
-        The server calls it as its key rule (``Simulator.accept_key``). The message never holds
-        a key, typed or listed: it names the group that differs (only when every other group
-        matches one listed key of three groups or more, so a guess learns nothing about a key
-        it does not already nearly hold), a key in the wrong case, or the wrong number of groups.
-        """
-        if self.accepts(key):
-            return True
-        raise SimError(
-            401, self._typo_hint(key), "invalid_request_error", code="invalid_api_key",
-            outcome="auth",
-        )  # fmt: skip
-
-    def _typo_hint(self, key: str) -> str:
-        start = "Incorrect API key provided: this class server has no such key. "
-        end = " Check OPENAI_API_KEY against your slip, set it again, and restart JupyterLab."
-        if key.lower() != key and self.accepts(key.lower()):
-            return start + "Your key has capital letters; the keys here are all lower case." + end
-        near = self._near(key)
-        if near is not None:
-            _, group, groups = near
-            return (
-                start + f"The {_ordinal(group)} of its {groups} groups (separated by "
-                f"'{KEY_GROUP_SEPARATOR}') is mistyped; the other groups match." + end
-            )
-        sizes = {len(k.split(KEY_GROUP_SEPARATOR)) for k in self.names}
-        typed = len(key.split(KEY_GROUP_SEPARATOR))
-        if len(sizes) == 1 and typed not in sizes:
-            (size,) = sizes
-            return (
-                start + f"Your key has {typed} group(s) separated by '{KEY_GROUP_SEPARATOR}'; "
-                f"the keys here have {size}." + end
-            )
-        return start + "Check every group." + end
-
-    def _near(self, key: str) -> tuple[str, int, int] | None:
-        """(listed key, 1-based group, groups) when ``key`` differs from exactly one listed key
-        of 3+ groups in exactly one group; None otherwise."""
-        typed = key.split(KEY_GROUP_SEPARATOR)
-        if len(typed) < 3:
-            return None
-        found = None
-        for listed in self.names:
-            groups = listed.split(KEY_GROUP_SEPARATOR)
-            if len(groups) != len(typed):
-                continue
-            differ = [i for i, (a, b) in enumerate(zip(groups, typed, strict=True)) if a != b]
-            if len(differ) == 1:
-                if found is not None:
-                    return None  # two keys are one group away: naming a group would mislead
-                found = (listed, differ[0] + 1, len(groups))
-        return found
-
-    def owner(self, key: str | None) -> str | None:
-        """The listed key a request belongs to: the key itself, or the listed key it is one
-        mistyped group away from (so the live view shows *that* learner's setup error)."""
-        if not key:
-            return None
-        if key in self.names:
-            return key
-        if key.lower() in self.names:
-            return key.lower()
-        near = self._near(key)
-        return near[0] if near is not None else None
-
-    def describe(self) -> str:
-        """One line for the start-up banner (no key in it)."""
-        parts = []
-        if self.names:
-            parts.append(f"{len(self.names)} keys from {self.source or 'a keys file'}")
-        if self.prefix:
-            parts.append(f"any key starting with {self.prefix!r}")
-        return "accepted keys: " + " and ".join(parts)
-
-
-# Keys are read off a slip and typed, often blind: no character that looks like another (no
-# l/1/i, no o/0), lower case only, in short groups. A group is a syllable pair or four digits.
-CONSONANTS = "bdfghjkmnprstvwz"
-VOWELS = "aeu"
-DIGITS = "23456789"
-KEY_GROUP_SEPARATOR = "-"
-
-
-def _word() -> str:
-    pick = secrets.choice
-    return pick(CONSONANTS) + pick(VOWELS) + pick(CONSONANTS) + pick(VOWELS)
-
-
-def new_key(prefix: str = "") -> str:
-    """One fresh key such as ``bafu-4827-seda`` (about 34 bits: plenty for a room's simulator)."""
-    digits = "".join(secrets.choice(DIGITS) for _ in range(4))
-    return f"{prefix}{_word()}-{digits}-{_word()}"
-
-
-def make_keys(
-    count: int, prefix: str = "", *, name: str = "learner-{n:02d}"
-) -> list[tuple[str, str]]:
-    """``count`` fresh keys (``new_key``), each with a placeholder name to edit (``learner-01``)."""
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
-        raise ClassroomError(f"the number of keys must be from 1 to 1000, got {count!r}")
-    if prefix:
-        _check_key_text(prefix, "the key prefix")
-    keys: list[str] = []
-    while len(keys) < count:
-        key = new_key(prefix)
-        if key not in keys:
-            keys.append(key)
-    return [(key, name.format(n=n)) for n, key in enumerate(keys, start=1)]
-
-
-def _ordinal(n: int) -> str:
-    return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
 # --- runtime settings -------------------------------------------------------------------------
@@ -664,89 +441,7 @@ def attach(
     return room
 
 
-# --- binding beyond loopback: the address learners use ------------------------------------------
-
-EVERY_INTERFACE = ("0.0.0.0", "::", "")
-
-
-def is_loopback(host: str) -> bool:
-    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def _reachable(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return not (ip.is_loopback or ip.is_unspecified or ip.is_link_local or ip.is_multicast)
-
-
-def host_addresses() -> list[str]:
-    """This machine's IPv4 addresses that others may reach: the one on its default route first
-    (found without sending a packet), then those its host name resolves to."""
-    found: list[str] = []
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.connect(("10.255.255.255", 1))
-            found.append(str(probe.getsockname()[0]))
-    except OSError:
-        pass
-    try:
-        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
-    except OSError:
-        infos = []
-    found += [str(info[4][0]) for info in infos]
-    return list(dict.fromkeys(a for a in found if _reachable(a)))
-
-
-def parse_public_url(text: str) -> str:
-    """``--public-url``: the address learners use, as ``http(s)://HOST[:PORT]``, ``/v1`` added."""
-    parts = urlsplit(text.strip())
-    path = parts.path.rstrip("/")
-    if (
-        parts.scheme not in ("http", "https")
-        or not parts.hostname
-        or path not in ("", "/v1")
-        or parts.query
-        or parts.fragment
-        or any(c in text for c in "<>\"' ")
-    ):
-        raise ClassroomError(
-            f"--public-url must look like http://HOST:PORT (the address learners reach this "
-            f"server at, e.g. http://192.168.1.20:8000), got {text!r}"
-        )
-    return f"{parts.scheme}://{parts.netloc}/v1"
-
-
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}/v1" if ":" in host else f"http://{host}:{port}/v1"
-
-
-def learner_urls(
-    host: str,
-    port: int,
-    *,
-    public_url: str | None = None,
-    addresses: Callable[[], list[str]] | None = None,
-) -> list[str]:
-    """The ``OPENAI_BASE_URL`` values learners can use, best first; empty when none is known.
-
-    Never loopback for a server bound elsewhere: a learner's 127.0.0.1 is their own laptop.
-    """
-    if public_url:
-        return [public_url]
-    if is_loopback(host):
-        return [_url(host, port)]
-    if host in EVERY_INTERFACE:
-        return [_url(a, port) for a in (addresses or host_addresses)()]
-    return [_url(host, port)]
-
+# --- the warning for a server others can reach ----------------------------------------------------
 
 UNKNOWN_ADDRESS_HINT = (
     "`hostname -I` shows this machine's addresses; or restart the server with --public-url"

@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .class_keys import ClassroomError, make_keys
 from .classroom import (
     ADMIN_TOKEN_ENV,
     MAX_LATENCY_MS,
-    ClassroomError,
     format_settings,
     load_admin_token,
-    make_keys,
     parse_settings,
     write_private,
 )

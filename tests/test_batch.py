@@ -20,7 +20,7 @@ import openai
 import pytest
 
 from course_simulator import Simulator
-from course_simulator.batch_worker import BatchTimings
+from course_simulator.batch_objects import BatchTimings
 from course_utils.pricing import DEFAULT_MODEL, estimate_cost, get_model, list_models
 from course_utils.runner import InputError, read_results, run_batch, run_prompts
 from course_utils.runner.batch import (

@@ -22,7 +22,8 @@ import pytest
 from course_checks.authoring import EXERCISES
 from course_simulator import Simulator, instructor
 from course_simulator import __main__ as server_cli
-from course_simulator.classroom import ClassKeys, attach, parse_keys
+from course_simulator.class_keys import ClassKeys, parse_keys
+from course_simulator.classroom import attach
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "INSTRUCTOR.md"

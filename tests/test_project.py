@@ -71,3 +71,36 @@ def test_top_level_exports_resolve():
         assert getattr(course_utils, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         _ = course_utils.nope
+
+
+# --- the house is small enough to read (issue 30: one module per concept, content as data) ----
+
+MAX_MODULE_LINES = 700
+PACKAGES = ("course_utils", "course_simulator", "course_checks")
+
+
+def modules_over(root: Path, limit: int = MAX_MODULE_LINES) -> dict[str, int]:
+    """``{path: lines}`` for each Python module under ``root``'s packages longer than ``limit``."""
+    found = {}
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            lines = len(path.read_text("utf-8").splitlines())
+            if lines > limit:
+                found[path.relative_to(root).as_posix()] = lines
+    return found
+
+
+def test_no_module_is_over_700_lines():
+    too_long = modules_over(ROOT)
+    assert not too_long, (
+        f"over {MAX_MODULE_LINES} lines (split each along a seam of concepts, or move content "
+        f"to a data file): {too_long}"
+    )
+
+
+def test_the_size_rule_names_a_module_over_the_limit(tmp_path):
+    for package in PACKAGES:
+        (tmp_path / package / "sub").mkdir(parents=True)
+    (tmp_path / "course_checks" / "sub" / "big.py").write_text("x = 1\n" * 701)
+    (tmp_path / "course_utils" / "fits.py").write_text("x = 1\n" * 700)
+    assert modules_over(tmp_path) == {"course_checks/sub/big.py": 701}

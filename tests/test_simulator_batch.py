@@ -20,7 +20,7 @@ from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
 
 from course_simulator import Simulator
-from course_simulator.batch_worker import BatchTimings
+from course_simulator.batch_objects import BatchTimings
 from course_simulator.endpoints import allowed_methods, match_route
 from course_utils.pricing import DEFAULT_MODEL
 

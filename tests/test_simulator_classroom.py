@@ -17,17 +17,10 @@ from pathlib import Path
 import openai
 import pytest
 
-from course_simulator import classroom
-from course_simulator.classroom import (
-    ClassKeys,
-    ClassroomError,
-    attach,
-    host_warning,
-    is_loopback,
-    make_keys,
-    parse_keys,
-    parse_settings,
-)
+from course_simulator import class_address, classroom
+from course_simulator.class_address import is_loopback
+from course_simulator.class_keys import ClassKeys, ClassroomError, make_keys, parse_keys
+from course_simulator.classroom import attach, host_warning, parse_settings
 from course_simulator.error_replies import SimError
 from course_simulator.instructor import admin_request, format_settings
 from course_simulator.instructor import main as instructor_main
@@ -346,14 +339,14 @@ def found(*addresses: str):
     ],
 )
 def test_learners_are_told_an_address_they_can_reach(host, public, expected):
-    urls = classroom.learner_urls(
+    urls = class_address.learner_urls(
         host, 8000, public_url=public, addresses=found("192.168.1.20", "10.0.0.5")
     )
     assert urls == expected
 
 
 def test_this_machines_addresses_are_never_loopback():
-    for address in classroom.host_addresses():
+    for address in class_address.host_addresses():
         assert not is_loopback(address) and address != "0.0.0.0"
 
 
@@ -365,7 +358,7 @@ def test_this_machines_addresses_are_never_loopback():
     ],
 )
 def test_public_url_gets_its_v1(text, expected):
-    assert classroom.parse_public_url(text) == expected
+    assert class_address.parse_public_url(text) == expected
 
 
 @pytest.mark.parametrize(
@@ -373,7 +366,7 @@ def test_public_url_gets_its_v1(text, expected):
 )
 def test_a_bad_public_url_is_refused(text):
     with pytest.raises(ClassroomError, match="--public-url must look like http://HOST:PORT"):
-        classroom.parse_public_url(text)
+        class_address.parse_public_url(text)
 
 
 def test_a_loopback_public_url_is_refused_for_a_server_bound_elsewhere():
@@ -388,7 +381,7 @@ def test_the_projected_page_shows_a_reachable_address_not_the_browsers(monkeypat
     tells learners its network address: their 127.0.0.1 is their own laptop."""
     from course_simulator import Simulator
 
-    monkeypatch.setattr(classroom, "host_addresses", found("192.0.2.7"))
+    monkeypatch.setattr(class_address, "host_addresses", found("192.0.2.7"))
     sim = Simulator(host="0.0.0.0", port=0).start()
     try:
         attach(sim, keys=ClassKeys({ADA: "Ada"}))

@@ -9,16 +9,11 @@ import urllib.request
 import openai
 import pytest
 
-from course_simulator.classroom import ClassKeys, attach
+from course_simulator.class_keys import ClassKeys
+from course_simulator.classroom import attach
 from course_simulator.error_replies import mask_key
-from course_simulator.liveview import (
-    STATUSES,
-    LiveStats,
-    outcome_of,
-    render_page,
-    render_panel,
-    status_of,
-)
+from course_simulator.liveview import STATUSES, LiveStats, outcome_of, status_of
+from course_simulator.liveview_page import render_page, render_panel
 from course_simulator.protocol import RequestRecord
 from course_utils.pricing import DEFAULT_MODEL
 

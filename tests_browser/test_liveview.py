@@ -18,7 +18,8 @@ from labkit import SCREENSHOTS
 from playwright.sync_api import Browser, Page, expect
 
 from course_simulator import Simulator
-from course_simulator.classroom import ClassKeys, Classroom, attach, make_keys
+from course_simulator.class_keys import ClassKeys, make_keys
+from course_simulator.classroom import Classroom, attach
 from course_utils.pricing import DEFAULT_MODEL
 
 PROJECTOR = {"width": 1280, "height": 720}

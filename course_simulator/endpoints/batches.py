@@ -8,9 +8,9 @@ itself runs in the background (``batch_worker``), so ``create`` answers at once 
 
 from __future__ import annotations
 
+from ..batch_objects import COMPLETION_WINDOWS
 from ..batch_worker import (
     BATCH_ENDPOINTS,
-    COMPLETION_WINDOWS,
     MAX_METADATA_KEY,
     MAX_METADATA_PAIRS,
     MAX_METADATA_VALUE,
