@@ -14,7 +14,7 @@ Writing a test (the fixtures live in conftest.py)::
         lab.assert_no_error_output()                          # no traceback / stderr anywhere
         outs = lab.outputs()                                  # what each cell shows, as text
         assert "429" in outs[7].text
-        lab.page.get_by_role("slider").first.fill("4")        # Playwright for everything else
+        lab.page.get_by_label("Clients").fill("4")           # Playwright for everything else
 
 What ``LabPage`` offers:
 
@@ -31,6 +31,8 @@ What ``LabPage`` offers:
 - ``assert_no_error_output(allowed_tags=("raises-exception",))``: no cell shows a traceback or
   stderr, except cells tagged ``raises-exception`` (the tag nbval and JupyterLab's Run All
   already honour for a cell that fails on purpose).
+- ``assert_accessible(selector)``: axe-core (``accessibility_violations``) finds no serious or
+  critical violation inside the widget ``selector`` names (``.course-quiz``, ...).
 - ``screenshot(name)``: save the browser window as ``tests_browser/screenshots/<name>.png``.
   Besides what a test saves, the ``lab`` fixture saves one screenshot per notebook a test
   opened, as it looked at the end of the test (pass or fail), named
@@ -410,6 +412,15 @@ class LabPage:
             selector,
         )
         return list(found)
+
+    def assert_accessible(self, selector: str) -> None:
+        """axe-core finds nothing serious or critical in the widget(s) ``selector`` matches
+        (at least one must be on the page: an audit of nothing proves nothing)."""
+        expect(self.page.locator(selector).first).to_be_attached(timeout=SLOW_MS)
+        found = self.accessibility_violations(selector)
+        assert not found, f"{selector}: {len(found)} serious/critical axe findings:\n" + "\n".join(
+            found
+        )
 
     def screenshot(self, name: str) -> Path:
         """Save the window as screenshots/<name>.png (the folder is git-ignored)."""

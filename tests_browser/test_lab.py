@@ -93,6 +93,7 @@ def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
     button.click()
     expect(comparer.get_by_text("per 1,000)").first).not_to_have_text(cost_before, timeout=30_000)
     expect(comparer.get_by_text("⚠")).to_have_count(0)  # no error message in the widget
+    lab.assert_accessible(".course-prompt-comparer")  # with answers and chart on screen
 
 
 def test_token_boundaries_are_coloured(lab: LabPage):
