@@ -31,6 +31,7 @@ What ``LabPage`` offers:
 - ``assert_no_error_output(allowed_tags=("raises-exception",))``: no cell shows a traceback or
   stderr, except cells tagged ``raises-exception`` (the tag nbval and JupyterLab's Run All
   already honour for a cell that fails on purpose).
+- ``set_theme("JupyterLab Dark")``: Settings > Theme, as a learner switches it.
 - ``assert_accessible(selector)``: axe-core (``accessibility_violations``) finds no serious or
   critical violation inside the widget ``selector`` names (``.course-quiz``, ...).
 - ``screenshot(name)``: save the browser window as ``tests_browser/screenshots/<name>.png``.
@@ -412,6 +413,17 @@ class LabPage:
             selector,
         )
         return list(found)
+
+    def set_theme(self, name: str) -> None:
+        """Settings > Theme > ``name`` (e.g. "JupyterLab Dark"), as a learner switches it."""
+        self.page.get_by_role("menuitem", name="Settings", exact=True).click()
+        self.page.get_by_role("menuitem", name="Theme", exact=True).hover()
+        self.page.get_by_role("menuitem", name=name, exact=True).click()
+        light = "false" if "Dark" in name else "true"
+        expect(self.page.locator(f'body[data-jp-theme-light="{light}"]')).to_be_attached(
+            timeout=30_000
+        )
+        self.page.wait_for_timeout(500)  # the theme's style sheet applies a moment later
 
     def assert_accessible(self, selector: str) -> None:
         """axe-core finds nothing serious or critical in the widget(s) ``selector`` matches
