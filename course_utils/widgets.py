@@ -531,9 +531,10 @@ class Quiz:
         rows = []
         for number, q in enumerate(questions, start=1):
             control = self._control(q)
-            button = w.Button(description=f"Check answer {number}", icon="check")
+            fits = w.Layout(width="auto")  # "Check answer 10" is cut to "Check answer …" at 148px
+            button = w.Button(description=f"Check answer {number}", icon="check", layout=fits)
             button.on_click(lambda _b, qid=q.id: self.check(qid))
-            reveal = w.Button(description=f"Show answer {number}")
+            reveal = w.Button(description=f"Show answer {number}", layout=fits)
             reveal.on_click(lambda _b, qid=q.id: self.show_answer(qid))
             feedback = w.HTML(value="")
             self._inputs[q.id], self._feedback[q.id] = control, feedback
@@ -582,7 +583,9 @@ class Quiz:
         if result.answered:
             self.tries[qid] += 1
             self.results[qid] = result
-        mark = ("✅ Correct" if result.correct else "❌ Not yet") if result.answered else "Note"
+        # The symbol is decoration (a box without an emoji font): screen readers read the word.
+        symbol, word = {True: ("✅", "Correct"), False: ("❌", "Not yet")}[result.correct]
+        mark = f'<span aria-hidden="true">{symbol}</span> {word}' if result.answered else "Note"
         colour = "var(--jp-success-color1, #1a7f37)" if result.correct else "inherit"
         # the mark already says Correct / Not yet: show the explanation once, after it
         text = html.escape(result.message.removeprefix("Correct. ").removeprefix("Not yet. "))

@@ -233,3 +233,18 @@ def test_figures_follow_a_dark_theme(root):
     styles = [p.value for p in parts if isinstance(p, w.HTML) and "<style>" in p.value]
     assert styles and "data-jp-theme-light='false'" in styles[0] and "invert" in styles[0]
     assert [p for p in parts if isinstance(p, w.Image) and "course-figure" in p._dom_classes]
+
+
+def test_quiz_buttons_fit_their_text_and_the_mark_symbol_is_not_read_aloud():
+    """Seen in a screenshot: "Check answer 10" was cut to "Check answer …"."""
+    from course_utils.widgets import Quiz
+
+    quiz = Quiz()
+    buttons = [b for b in _descendants(quiz.widget) if isinstance(b, w.Button)]
+    assert len(buttons) == 2 * len(quiz.questions)
+    assert all(b.layout.width == "auto" for b in buttons)
+    qid = next(iter(quiz.questions))
+    quiz.answer(qid, 0)
+    quiz.check(qid)
+    feedback = quiz._feedback[qid].value
+    assert 'role="status"' in feedback and '<span aria-hidden="true">' in feedback
