@@ -416,9 +416,13 @@ class LabPage:
 
     def set_theme(self, name: str) -> None:
         """Settings > Theme > ``name`` (e.g. "JupyterLab Dark"), as a learner switches it."""
-        self.page.get_by_role("menuitem", name="Settings", exact=True).click()
-        self.page.get_by_role("menuitem", name="Theme", exact=True).hover()
-        self.page.get_by_role("menuitem", name=name, exact=True).click()
+        menus = self.page.locator(".lm-Menu")
+        try:
+            self.page.get_by_role("menuitem", name="Settings", exact=True).click()
+            menus.get_by_text("Theme", exact=True).first.hover()
+            menus.get_by_text(name, exact=True).first.click()
+        finally:
+            self.page.keyboard.press("Escape")  # never leave a menu open over the page
         light = "false" if "Dark" in name else "true"
         expect(self.page.locator(f'body[data-jp-theme-light="{light}"]')).to_be_attached(
             timeout=30_000
@@ -444,6 +448,7 @@ class LabPage:
     def screenshot_each_opened(self, prefix: str) -> list[Path]:
         """One screenshot per notebook opened, each brought to the front first."""
         saved = []
+        self.page.keyboard.press("Escape")  # a menu left open by a failed step covers the tabs
         for path in self.opened:
             name = path.rsplit("/", 1)[-1]
             tab = self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=name)
