@@ -104,6 +104,7 @@ def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
             "img => getComputedStyle(img).filter"
         )
         assert "invert" in chart_filter, chart_filter
+        comparer.locator("img.course-figure").scroll_into_view_if_needed()
         lab.screenshot("prompt-comparer-dark")
     finally:
         lab.set_theme("JupyterLab Light")  # the settings are the session's: later tests are light
