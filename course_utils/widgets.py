@@ -162,10 +162,10 @@ class PromptComparer:
         self.answer_b = w.HTML(layout=w.Layout(width="100%")).add_class("course-answer")
         self.stats_a = w.HTML()
         self.stats_b = w.HTML()
-        # The chart's tooltip is its text alternative.
-        self.chart = FigureImage(format="png", layout=w.Layout(max_width="100%")).add_class(
-            "course-figure"
-        )
+        # The chart's tooltip is its text alternative; it keeps its own size (a VBox would
+        # stretch it to the column's width, blurred).
+        chart_layout = w.Layout(max_width="100%", align_self="flex-start")
+        self.chart = FigureImage(format="png", layout=chart_layout).add_class("course-figure")
         self.theme = w.HTML(value=THEME_CSS)
         self.widget = w.VBox(
             [
