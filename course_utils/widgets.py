@@ -7,13 +7,13 @@ can press a button by calling the callback and then read the widget's state.
 
 from __future__ import annotations
 
-import base64
 import html
 import threading
 import time
 from typing import Any
 
 import ipywidgets as w
+import traitlets
 from IPython.display import HTML
 
 from .plots import comparer_figure, figure_png
@@ -98,6 +98,16 @@ def friendly_error(exc: BaseException) -> str:
     return f"{name}: {message}. Fix the input above and press Run again."
 
 
+class FigureImage(w.Image):
+    """A figure whose ``tooltip`` is its text alternative: the ``title`` a screen reader reads.
+
+    ipywidgets 8 writes a tooltip as the title only when the widget's ``description`` is empty,
+    and an Image has none (its view then fails to draw), so this one carries an empty one.
+    """
+
+    description = traitlets.Unicode("").tag(sync=True)
+
+
 class PromptComparer:
     """Two prompts side by side: run both, compare answers, tokens, cost and latency.
 
@@ -134,9 +144,12 @@ class PromptComparer:
         self.effort = w.Dropdown(description="Reasoning", layout=w.Layout(width="210px"))
         self.model.observe(self._follow_model, names="value")
         self._follow_model()
-        self.max_output_tokens = w.IntSlider(
-            value=max_output_tokens, min=16, max=1000, step=8, description="Max output"
-        )
+        # A number box, not a slider: its label names it for a screen reader (an ipywidgets
+        # slider handle has no accessible name), and its arrow keys step by 8 in JupyterLab.
+        self.max_output_tokens = w.BoundedIntText(
+            value=max_output_tokens, min=16, max=1000, step=8, description="Max output",
+            layout=w.Layout(width="190px"),
+        )  # fmt: skip
         self.stream = w.Checkbox(
             value=False, description="Stream answers", indent=False, layout=w.Layout(width="140px")
         )
@@ -149,7 +162,11 @@ class PromptComparer:
         self.answer_b = w.HTML(layout=w.Layout(width="100%")).add_class("course-answer")
         self.stats_a = w.HTML()
         self.stats_b = w.HTML()
-        self.chart = w.Output()
+        # The chart's tooltip is its text alternative; it keeps its own size (a VBox would
+        # stretch it to the column's width, blurred).
+        chart_layout = w.Layout(max_width="100%", align_self="flex-start")
+        self.chart = FigureImage(format="png", layout=chart_layout).add_class("course-figure")
+        self.theme = w.HTML(value=THEME_CSS)
         self.widget = w.VBox(
             [
                 w.HBox(
@@ -169,8 +186,9 @@ class PromptComparer:
                     ]
                 ),
                 self.chart,
+                self.theme,
             ]
-        )
+        ).add_class("course-prompt-comparer")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -210,7 +228,7 @@ class PromptComparer:
         self.runs = None
         self.answer_a.value = self.answer_b.value = ""
         self.stats_a.value = self.stats_b.value = ""
-        self.chart.outputs = ()
+        self.chart.value, self.chart.tooltip = b"", None
 
     def run(self) -> tuple[PromptRun, PromptRun] | None:
         """Send both prompts with the chosen model and cap; fill in answers, stats and chart.
@@ -256,13 +274,10 @@ class PromptComparer:
         self.status.value = html.escape(compare_runs(a, b).summary())
         fig = comparer_figure(["A", "B"], [a.input_tokens, b.input_tokens],
                               [a.output_tokens, b.output_tokens])  # fmt: skip
-        png = base64.b64encode(figure_png(fig)).decode("ascii")
-        self.chart.outputs = (
-            {
-                "output_type": "display_data",
-                "data": {"image/png": png, "text/plain": "<tokens per prompt chart>"},
-                "metadata": {},
-            },
+        self.chart.value = figure_png(fig)
+        self.chart.tooltip = (
+            f"Chart of tokens per prompt. A: {a.input_tokens:,} in, {a.output_tokens:,} out; "
+            f"B: {b.input_tokens:,} in, {b.output_tokens:,} out."
         )
         return self.runs
 
@@ -309,10 +324,20 @@ class PromptComparer:
     def _fail(self, message: str) -> None:
         """Show ``message`` as the widget's status (results are already cleared)."""
         self.error = message
-        self.status.value = f'<span style="color:#b00020">⚠ Problem: {html.escape(message)}</span>'
+        self.status.value = f'<span style="{ERROR_STYLE}">⚠ Problem: {html.escape(message)}</span>'
 
 
 _IDLE_STATUS = "Press <b>Run both</b> to send both prompts."
+# JupyterLab's theme colours, so a warning is readable in the light and the dark theme alike
+# (a fixed dark red was 2.58:1 on the dark background); the fallback is for other front ends.
+ERROR_STYLE = "color:var(--jp-error-color1, #b00020)"
+# Figures are drawn on white. In a dark theme (JupyterLab marks the page with
+# data-jp-theme-light="false") the widgets' figures are inverted, with the hues turned back, so
+# they follow the theme instead of glaring white. The style applies to .course-figure only.
+THEME_CSS = (
+    "<style>body[data-jp-theme-light='false'] .course-figure"
+    "{filter:invert(0.9) hue-rotate(180deg)}</style>"
+)
 
 
 def _half() -> w.Layout:
@@ -329,18 +354,20 @@ def _answer_html(label: str, run: PromptRun) -> str:
 
 
 def _box_html(label: str, body: str) -> str:
-    """``body`` (already escaped) in the answer box under its label."""
+    """``body`` (already escaped) in the answer box under its label. The box scrolls, so it
+    takes keyboard focus (tabindex) and is a named region: a keyboard user can scroll it too."""
     return (
         f"<b>{label}</b>"
-        '<div style="white-space:pre-wrap;line-height:1.4;max-height:260px;overflow:auto;'
-        "border:1px solid #c8c8c8;border-radius:4px;padding:6px 8px;margin:4px 0;"
-        f'color:var(--jp-content-font-color1, #111)">{body}</div>'
+        f'<div tabindex="0" role="region" aria-label="{label}" '
+        'style="white-space:pre-wrap;line-height:1.4;max-height:260px;overflow:auto;'
+        "border:1px solid var(--jp-border-color1, #c8c8c8);border-radius:4px;padding:6px 8px;"
+        f'margin:4px 0;color:var(--jp-content-font-color1, #111)">{body}</div>'
     )
 
 
 def _stats_html(run: PromptRun) -> str:
     cut = (
-        f' <b style="color:#b00020">cut at {run.max_output_tokens} tokens (incomplete)</b>'
+        f' <b style="{ERROR_STYLE}">cut at {run.max_output_tokens} tokens (incomplete)</b>'
         if run.truncated
         else ""
     )
@@ -389,23 +416,26 @@ class RetryTimeline:
 
         self.seed = seed
         self.run_result: Any = None
-        style = {"description_width": "initial"}
-        wide = w.Layout(width="320px")
-        self.base = w.FloatSlider(
+        # Number boxes, not sliders: each is named by its label for a screen reader (an
+        # ipywidgets slider handle has no accessible name) and steps with the arrow keys, which
+        # JupyterLab leaves to a text field. A typed number redraws on Enter or Tab.
+        style = {"description_width": "110px"}
+        box = w.Layout(width="220px")
+        self.base = w.BoundedFloatText(
             value=base_s, min=0.1, max=4.0, step=0.1, description="Base delay (s)",
-            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+            continuous_update=False, style=style, layout=box,
         )  # fmt: skip
-        self.factor = w.FloatSlider(
+        self.factor = w.BoundedFloatText(
             value=factor, min=1.0, max=4.0, step=0.5, description="Factor",
-            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+            continuous_update=False, style=style, layout=box,
         )  # fmt: skip
-        self.cap = w.FloatSlider(
+        self.cap = w.BoundedFloatText(
             value=cap_s, min=0.5, max=60.0, step=0.5, description="Cap (s)",
-            continuous_update=False, style=style, layout=wide, readout_format=".1f",
+            continuous_update=False, style=style, layout=box,
         )  # fmt: skip
-        self.max_retries = w.IntSlider(
+        self.max_retries = w.BoundedIntText(
             value=max_retries, min=0, max=10, description="Max retries",
-            continuous_update=False, style=style, layout=wide,
+            continuous_update=False, style=style, layout=box,
         )  # fmt: skip
         # Buttons, not a dropdown: in JupyterLab the arrow keys move the active cell, so a
         # dropdown cannot be changed from the keyboard there; a button is Tab, then Space.
@@ -414,11 +444,13 @@ class RetryTimeline:
                 "description_width": "initial", "button_width": "92px"},
             tooltips=[f"{name} jitter" for name in JITTERS],
         )  # fmt: skip
-        self.clients = w.IntSlider(
+        self.clients = w.BoundedIntText(
             value=clients, min=1, max=60, description="Clients",
-            continuous_update=False, style=style, layout=wide,
+            continuous_update=False, style=style, layout=box,
         )  # fmt: skip
-        self.image = w.Image(format="png", layout=w.Layout(width="900px", max_width="100%"))
+        self.image = FigureImage(
+            format="png", layout=w.Layout(width="900px", max_width="100%")
+        ).add_class("course-figure")
         self.summary = w.HTML()
         self.controls = (
             self.base, self.factor, self.cap, self.max_retries, self.jitter, self.clients
@@ -432,8 +464,9 @@ class RetryTimeline:
                         w.VBox([self.base, self.factor, self.cap])]),
                 self.summary,
                 self.image,
+                w.HTML(value=THEME_CSS),
             ]
-        )  # fmt: skip
+        ).add_class("course-retry-timeline")  # fmt: skip
         self.update()
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -469,6 +502,8 @@ class RetryTimeline:
         )
         fig = retry_timeline_figure(run, slot_s=0.5)
         self.image.value = figure_png(fig)
+        jitter = "no" if self.jitter.value == "none" else self.jitter.value
+        self.image.tooltip = f"Retry timeline with {jitter} jitter. {run.summary()}"
 
 
 # --- Quiz and Checklist (lesson 07) ----------------------------------------------------------
@@ -496,15 +531,16 @@ class Quiz:
         rows = []
         for number, q in enumerate(questions, start=1):
             control = self._control(q)
-            button = w.Button(description=f"Check answer {number}", icon="check")
+            fits = w.Layout(width="auto")  # "Check answer 10" is cut to "Check answer …" at 148px
+            button = w.Button(description=f"Check answer {number}", icon="check", layout=fits)
             button.on_click(lambda _b, qid=q.id: self.check(qid))
-            reveal = w.Button(description=f"Show answer {number}")
+            reveal = w.Button(description=f"Show answer {number}", layout=fits)
             reveal.on_click(lambda _b, qid=q.id: self.show_answer(qid))
             feedback = w.HTML(value="")
             self._inputs[q.id], self._feedback[q.id] = control, feedback
             title = w.HTML(value=f"<b>{number}. {html.escape(q.prompt)}</b>")
             rows.append(w.VBox([title, control, w.HBox([button, reveal]), feedback]))
-        self.widget = w.VBox([*rows, self.score])
+        self.widget = w.VBox([*rows, self.score]).add_class("course-quiz")
 
     @staticmethod
     def _control(q: Question) -> Any:
@@ -547,7 +583,9 @@ class Quiz:
         if result.answered:
             self.tries[qid] += 1
             self.results[qid] = result
-        mark = ("✅ Correct" if result.correct else "❌ Not yet") if result.answered else "Note"
+        # The symbol is decoration (a box without an emoji font): screen readers read the word.
+        symbol, word = {True: ("✅", "Correct"), False: ("❌", "Not yet")}[result.correct]
+        mark = f'<span aria-hidden="true">{symbol}</span> {word}' if result.answered else "Note"
         colour = "var(--jp-success-color1, #1a7f37)" if result.correct else "inherit"
         # the mark already says Correct / Not yet: show the explanation once, after it
         text = html.escape(result.message.removeprefix("Correct. ").removeprefix("Not yet. "))
@@ -586,7 +624,7 @@ class Checklist:
             parts.append(box)
         self.progress = w.HTML()
         self._update()
-        self.widget = w.VBox([*parts, self.progress])
+        self.widget = w.VBox([*parts, self.progress]).add_class("course-checklist")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

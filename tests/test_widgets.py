@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import html
 
 import ipywidgets as w
@@ -43,8 +42,9 @@ def test_run_button_fills_answers_stats_and_chart(sim):
     assert "fewer tokens than A" in comparer.status.value and "% fewer" in comparer.status.value
     # The default pair shows the lesson's point: both on topic, the verbose one far longer.
     assert a.output_tokens > 3 * b.output_tokens and "simulated model" not in a.output_text
-    (output,) = comparer.chart.outputs
-    assert base64.b64decode(output["data"]["image/png"]).startswith(b"\x89PNG")
+    assert bytes(comparer.chart.value).startswith(b"\x89PNG")
+    # The chart's text alternative (its title in the page) says what it shows, in numbers.
+    assert f"A: {a.input_tokens:,} in, {a.output_tokens:,} out" in comparer.chart.tooltip
     assert not comparer.run_button.disabled
     assert len(sim.requests) == 2
 
@@ -74,7 +74,7 @@ def test_answer_html_escapes_and_explains_an_empty_answer():
 def _ran(sim) -> PromptComparer:
     comparer = PromptComparer(sim.client(max_retries=0), max_output_tokens=64)
     assert comparer.run() is not None
-    assert comparer.answer_a.value and comparer.stats_b.value and comparer.chart.outputs
+    assert comparer.answer_a.value and comparer.stats_b.value and comparer.chart.value
     return comparer
 
 
@@ -82,7 +82,7 @@ def _assert_cleared(comparer: PromptComparer) -> None:
     assert comparer.runs is None
     assert comparer.answer_a.value == comparer.answer_b.value == ""
     assert comparer.stats_a.value == comparer.stats_b.value == ""
-    assert comparer.chart.outputs == ()
+    assert comparer.chart.value == b"" and not comparer.chart.tooltip
 
 
 @pytest.mark.parametrize(
@@ -175,3 +175,76 @@ def test_no_effort_is_sent_to_a_model_that_does_not_reason(sim):
     a, _ = comparer.run()
     assert comparer.error is None and a.reasoning_effort is None
     assert "reasoning" not in comparer.stats_a.value
+
+
+# --- accessibility (issue 32 item 3); the browser suite runs axe-core on the same widgets ---
+
+
+def _widgets_of(view):
+    from course_utils.widgets import Checklist, Quiz, RetryTimeline
+
+    return {
+        "course-prompt-comparer": PromptComparer(client=object()),
+        "course-retry-timeline": RetryTimeline(),
+        "course-quiz": Quiz(),
+        "course-checklist": Checklist(),
+    }[view]
+
+
+@pytest.mark.parametrize(
+    "root", ["course-prompt-comparer", "course-retry-timeline", "course-quiz", "course-checklist"]
+)
+def test_each_widget_root_has_its_class_and_no_unnamed_slider(root):
+    """axe found unnamed sliders (an ipywidgets slider handle has no accessible name): the
+    number controls are labelled boxes, and each widget's root has a class the audit selects."""
+    widget = _widgets_of(root).widget
+    assert root in widget._dom_classes
+    controls = list(_descendants(widget))
+    assert not [c for c in controls if isinstance(c, w.IntSlider | w.IntRangeSlider)]
+    assert not [c for c in controls if isinstance(c, w.FloatSlider)]
+    for c in controls:
+        if isinstance(c, w.BoundedIntText | w.BoundedFloatText):
+            assert c.description, f"a number box without a label: {c}"
+
+
+def test_answer_box_can_be_focused_and_is_named():
+    """It scrolls (max-height, overflow): without tabindex a keyboard user cannot scroll it."""
+    run = PromptRun("p", "m", "word " * 400, "completed", None, 5, 400, 0.0, 0.0)
+    box = _answer_html("Answer A", run)
+    assert 'tabindex="0"' in box and 'role="region"' in box and 'aria-label="Answer A"' in box
+
+
+def test_the_cut_note_and_problems_use_the_theme_error_colour(sim):
+    comparer = PromptComparer(sim.client(max_retries=0), max_output_tokens=16)
+    comparer.run()
+    assert "cut at 16 tokens" in comparer.stats_a.value
+    assert "var(--jp-error-color1" in comparer.stats_a.value
+    comparer.prompt_a.value = ""
+    comparer.run()
+    assert "var(--jp-error-color1" in comparer.status.value
+
+
+@pytest.mark.parametrize("root", ["course-prompt-comparer", "course-retry-timeline"])
+def test_figures_follow_a_dark_theme(root):
+    """Figures are drawn on white; the widget carries the style that inverts them (hues kept)
+    when JupyterLab's theme is dark, and marks its figure for it."""
+    widget = _widgets_of(root).widget
+    parts = list(_descendants(widget))
+    styles = [p.value for p in parts if isinstance(p, w.HTML) and "<style>" in p.value]
+    assert styles and "data-jp-theme-light='false'" in styles[0] and "invert" in styles[0]
+    assert [p for p in parts if isinstance(p, w.Image) and "course-figure" in p._dom_classes]
+
+
+def test_quiz_buttons_fit_their_text_and_the_mark_symbol_is_not_read_aloud():
+    """Seen in a screenshot: "Check answer 10" was cut to "Check answer …"."""
+    from course_utils.widgets import Quiz
+
+    quiz = Quiz()
+    buttons = [b for b in _descendants(quiz.widget) if isinstance(b, w.Button)]
+    assert len(buttons) == 2 * len(quiz.questions)
+    assert all(b.layout.width == "auto" for b in buttons)
+    qid = next(iter(quiz.questions))
+    quiz.answer(qid, 0)
+    quiz.check(qid)
+    feedback = quiz._feedback[qid].value
+    assert 'role="status"' in feedback and '<span aria-hidden="true">' in feedback

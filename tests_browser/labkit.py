@@ -14,7 +14,7 @@ Writing a test (the fixtures live in conftest.py)::
         lab.assert_no_error_output()                          # no traceback / stderr anywhere
         outs = lab.outputs()                                  # what each cell shows, as text
         assert "429" in outs[7].text
-        lab.page.get_by_role("slider").first.fill("4")        # Playwright for everything else
+        lab.page.get_by_label("Clients").fill("4")           # Playwright for everything else
 
 What ``LabPage`` offers:
 
@@ -31,6 +31,9 @@ What ``LabPage`` offers:
 - ``assert_no_error_output(allowed_tags=("raises-exception",))``: no cell shows a traceback or
   stderr, except cells tagged ``raises-exception`` (the tag nbval and JupyterLab's Run All
   already honour for a cell that fails on purpose).
+- ``set_theme("JupyterLab Dark")``: Settings > Theme, as a learner switches it.
+- ``assert_accessible(selector)``: axe-core (``accessibility_violations``) finds no serious or
+  critical violation inside the widget ``selector`` names (``.course-quiz``, ...).
 - ``screenshot(name)``: save the browser window as ``tests_browser/screenshots/<name>.png``.
   Besides what a test saves, the ``lab`` fixture saves one screenshot per notebook a test
   opened, as it looked at the end of the test (pass or fail), named
@@ -411,6 +414,30 @@ class LabPage:
         )
         return list(found)
 
+    def set_theme(self, name: str) -> None:
+        """Settings > Theme > ``name`` (e.g. "JupyterLab Dark"), as a learner switches it."""
+        menus = self.page.locator(".lm-Menu")
+        try:
+            self.page.get_by_role("menuitem", name="Settings", exact=True).click()
+            menus.get_by_text("Theme", exact=True).first.hover()
+            menus.get_by_text(name, exact=True).first.click()
+        finally:
+            self.page.keyboard.press("Escape")  # never leave a menu open over the page
+        light = "false" if "Dark" in name else "true"
+        expect(self.page.locator(f'body[data-jp-theme-light="{light}"]')).to_be_attached(
+            timeout=30_000
+        )
+        self.page.wait_for_timeout(500)  # the theme's style sheet applies a moment later
+
+    def assert_accessible(self, selector: str) -> None:
+        """axe-core finds nothing serious or critical in the widget(s) ``selector`` matches
+        (at least one must be on the page: an audit of nothing proves nothing)."""
+        expect(self.page.locator(selector).first).to_be_attached(timeout=SLOW_MS)
+        found = self.accessibility_violations(selector)
+        assert not found, f"{selector}: {len(found)} serious/critical axe findings:\n" + "\n".join(
+            found
+        )
+
     def screenshot(self, name: str) -> Path:
         """Save the window as screenshots/<name>.png (the folder is git-ignored)."""
         SCREENSHOTS.mkdir(exist_ok=True)
@@ -421,6 +448,7 @@ class LabPage:
     def screenshot_each_opened(self, prefix: str) -> list[Path]:
         """One screenshot per notebook opened, each brought to the front first."""
         saved = []
+        self.page.keyboard.press("Escape")  # a menu left open by a failed step covers the tabs
         for path in self.opened:
             name = path.rsplit("/", 1)[-1]
             tab = self.page.locator("#jp-main-dock-panel .lm-TabBar-tab", has_text=name)

@@ -93,6 +93,21 @@ def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
     button.click()
     expect(comparer.get_by_text("per 1,000)").first).not_to_have_text(cost_before, timeout=30_000)
     expect(comparer.get_by_text("⚠")).to_have_count(0)  # no error message in the widget
+    lab.assert_accessible(".course-prompt-comparer")  # with answers and chart on screen
+    # The dark theme: the "cut at ... tokens" note keeps its contrast (axe's color-contrast
+    # rule) and the chart is inverted to follow the theme instead of glaring white.
+    expect(comparer.get_by_text("cut at").first).to_be_visible()
+    lab.set_theme("JupyterLab Dark")
+    try:
+        lab.assert_accessible(".course-prompt-comparer")
+        chart_filter = comparer.locator("img.course-figure").evaluate(
+            "img => getComputedStyle(img).filter"
+        )
+        assert "invert" in chart_filter, chart_filter
+        comparer.locator("img.course-figure").scroll_into_view_if_needed()
+        lab.screenshot("prompt-comparer-dark")
+    finally:
+        lab.set_theme("JupyterLab Light")  # the settings are the session's: later tests are light
 
 
 def test_token_boundaries_are_coloured(lab: LabPage):

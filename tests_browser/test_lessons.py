@@ -47,13 +47,17 @@ def test_lesson_03_retry_timeline_redraws_when_jitter_and_clients_change(lab: La
     jitter.get_by_role("button", name="full", exact=True).focus()
     page.keyboard.press("Space")
     after_jitter = _wait_for_new_image(figure, before)
-    # Keyboard only, as a learner without a mouse: focus the Clients slider and press Right.
-    clients = page.locator(".widget-slider", has_text="Clients").locator(".noUi-handle")
+    # Keyboard only, as the lesson says: the Clients box (found by its label, as a screen
+    # reader finds it) steps with the Up arrow; Enter redraws.
+    clients = timeline.get_by_label("Clients", exact=True)
     clients.focus()
     for _ in range(5):
-        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    expect(clients).to_have_value("25")
     _wait_for_new_image(figure, after_jitter)
     lab.assert_learner_view()
+    lab.assert_accessible(".course-retry-timeline")
 
 
 def test_lesson_04_and_exercise_3_run_with_only_the_expected_error(lab: LabPage):
@@ -116,6 +120,8 @@ def test_lesson_07_quiz_gives_feedback_and_checklist_counts(lab: LabPage):
     page.keyboard.press("Enter")
     expect(page.get_by_text("Not yet:").first).to_be_visible()
     expect(page.get_by_text("1 of 11 correct (2 answered)")).to_be_visible()
+    lab.assert_accessible(".course-quiz")  # feedback shown
+    lab.assert_accessible(".course-checklist")
 
 
 def test_lesson_05_runner_progress_bar_renders(lab: LabPage):
