@@ -40,7 +40,7 @@ REFUSED = (
     "spend guard cannot bound",
 )
 DEFAULT_CAP_USD = 0.50
-EXPECTED_ERROR = "raises-exception"  # a cell that fails on purpose (lesson 04's traceback); never refused
+EXPECTED_ERROR = "raises-exception"  # a cell that fails on purpose (lesson 04), never refused
 
 
 @pytest.mark.timeout(1200)  # up to six lessons, one after another, on a shared machine

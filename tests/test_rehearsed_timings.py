@@ -8,12 +8,11 @@ the lessons no longer have.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
+from test_lessons import _class_time as class_time  # bench/class_time.py, the one measure
 
 from course_utils import course_map
 
@@ -21,14 +20,6 @@ ROOT = Path(__file__).resolve().parents[1]
 TEXT = (ROOT / "INSTRUCTOR.md").read_text("utf-8")
 CHARACTERS_PER_MINUTE = 100  # the guide's typing pace for code
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-
-
-def class_time() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("class_time", ROOT / "bench" / "class_time.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def table() -> dict[str, list[str]]:
