@@ -21,14 +21,29 @@ from course_simulator import Simulator
 
 ROOT = Path(__file__).resolve().parents[1]
 GROUPS = {
-    "class": ["00_start_here", "01_tokens", "02_prompt_efficiency"],
+    # the 45 minutes in class order, one ledger: the default cap covers the whole class
+    "class": [
+        "00_start_here",
+        "01_tokens",
+        "02_prompt_efficiency",
+        "03_rate_limits_backoff",
+        "04_error_handling",
+        "05_mini_project",
+    ],
     "after-class": ["06_model_selection", "07_wrap_up", "08_batch_at_scale"],
 }
-REFUSED = ("BudgetExceeded", "LiveRequestRefused", "Not sent:")  # the spend guard's words
+# the spend guard's words (lesson 05's runner says "Not sent:" too, for its own token budget)
+REFUSED = (
+    "BudgetExceeded",
+    "LiveRequestRefused",
+    "Not sent: this request could cost",
+    "spend guard cannot bound",
+)
 DEFAULT_CAP_USD = 0.50
+EXPECTED_ERROR = "raises-exception"  # a cell that fails on purpose (lesson 04), never refused
 
 
-@pytest.mark.timeout(600)  # three lessons, one after another
+@pytest.mark.timeout(1200)  # up to six lessons, one after another, on a shared machine
 @pytest.mark.parametrize("group", GROUPS, ids=str)
 def test_lessons_run_live_at_the_default_cap(group: str, tmp_path: Path) -> None:
     ledger = tmp_path / "spend.json"
@@ -46,9 +61,11 @@ def test_lessons_run_live_at_the_default_cap(group: str, tmp_path: Path) -> None
             with running_kernel(path, env) as client:
                 cells = run_cells(client)
             for cell in cells:
+                expected_error = EXPECTED_ERROR in cell.metadata.get("tags", [])
                 for output in cell.get("outputs", []):
                     text = text_of(output)
-                    assert output.output_type != "error", f"{stem} {cell.id}: {text}"
+                    if not expected_error:
+                        assert output.output_type != "error", f"{stem} {cell.id}: {text}"
                     assert not any(word in text for word in REFUSED), f"{stem} {cell.id}: {text}"
         served = [r for r in server.requests if r.path == "/v1/responses"]
     assert served, "no lesson request reached the live server"
