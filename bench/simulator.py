@@ -3,7 +3,9 @@
 The server runs as its own process (``python -m course_simulator``), as in class, so client
 and server do not share a GIL. Two clients are measured, each from N threads for a fixed time:
 ``httpx2`` (the HTTP library the SDK uses, raw JSON) and the real ``openai`` SDK (which adds request
-building and response parsing). No latency is injected.
+building and response parsing). No latency is injected. A last row serves the same httpx2
+requests in this process with no socket (``Simulator(serve=False)``, ``sim.transport()``), from
+one thread: the cost of the app alone.
 
     python bench/simulator.py [--seconds 5] [--threads 16]
 """
@@ -21,6 +23,7 @@ from collections.abc import Callable
 import httpx2
 import openai
 
+from course_simulator import Simulator
 from course_utils.pricing import DEFAULT_MODEL
 
 __all__ = ["main"]
@@ -109,6 +112,17 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+    with Simulator(serve=False) as sim:
+        local = httpx2.Client(base_url=sim.base_url, headers=headers, transport=sim.transport())
+
+        def in_process_call() -> Callable[[], None]:
+            def call() -> None:
+                local.post("/responses", json=body).raise_for_status()
+
+            return call
+
+        _run("warm-up", in_process_call, 1, 1.0)
+        _run("in-proc", in_process_call, 1, args.seconds)
 
 
 if __name__ == "__main__":

@@ -37,9 +37,9 @@ from typing import Any
 
 from course_utils.tokens import count_request_input
 
-from .caching import PromptCache
-from .errors import ORG, SimError, bad_request, error_body
+from .error_replies import ORG, SimError, bad_request, error_body
 from .faults import FAULTS, FaultPlan, fault_reply
+from .prompt_cache import PromptCache
 from .protocol import Call, Endpoint, Reply
 
 __all__ = [

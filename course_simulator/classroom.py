@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from .errors import SimError, error_body, mask_key
+from .error_replies import SimError, error_body, mask_key
 from .liveview import LiveStats, render_page, render_panel
 from .protocol import Call, Reply
 

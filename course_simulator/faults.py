@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from course_utils.pricing import model_or_default
 
-from .errors import (
+from .error_replies import (
     CONTEXT_LENGTH_MESSAGE,
     INVALID_KEY_MESSAGE,
     ORG,

@@ -1,10 +1,18 @@
-"""HTTP transport: bytes in, a ``Reply`` out as bytes; nothing here knows the API.
+"""The socket server: bytes in, the app's ``Reply`` out as bytes; nothing here knows the API.
 
-``Server`` is a threading ``http.server`` that hands every request (any method) to one
-``serve(method, target, headers, raw_body, body_error) -> Reply`` callable and writes the reply.
-The pipeline (routes, faults, auth, endpoints) lives in ``server``; this module only frames
-bytes: Content-Length and ``Transfer-Encoding: chunked`` bodies, keep-alive, JSON bodies,
-dropped connections, and JSON bodies for the protocol errors ``http.server`` detects itself.
+``Server`` is a threading ``http.server`` that hands every request (any method) to the app's
+``handle(method, target, headers, raw_body, body_error) -> Reply`` and writes the reply. The
+pipeline (routes, faults, auth, endpoints) lives in ``server``; this module frames bytes
+(Content-Length and ``Transfer-Encoding: chunked`` bodies, keep-alive, JSON bodies, dropped
+connections, JSON bodies for the protocol errors ``http.server`` detects itself) and does the
+waiting the app leaves to its sender: a reply's ``delay_s``, a stream's pacing, a held request.
+
+Why hand-written framing on ``http.server`` rather than a server library (uvicorn, hypercorn,
+h11): the faults need control a library hides or normalises -- closing a connection with no
+response at all (``disconnect``), cutting a chunked body without its last chunk
+(``stream_cut``), answering a body-less 401/413 and closing before the body is read, and
+JSON bodies (recorded in the request log) for the protocol errors a library answers itself in
+plain text. It also adds no dependency to a learner's install.
 
 Built to survive a room of learners (and a hostile client) on a class server:
 - every problem found while reading a request (a garbage request line, bad headers, a bad
@@ -14,6 +22,15 @@ Built to survive a room of learners (and a hostile client) on a class server:
   receive one whole request once its first byte arrived (a 408), so a slow drip cannot hold a
   thread forever;
 - at most ``max_connections`` connections are served at once; one more gets a 503 at once;
+- at most ``max_unkeyed_per_address`` connections per client address that have not yet shown
+  a valid key (idle sockets, a keyless flood): one more from that address gets a 503 at once,
+  so no single client can hold the connections a room needs;
+- the key is checked from the headers, before the body is read (``App.precheck``): a 60 MB
+  body without a valid key gets its 401 without being stored or parsed;
+- the pipeline runs at most ``fair_share.slots`` requests at once, one key's turn after the
+  other (``fair_share``): one learner's flood waits behind their own requests, not the room's;
+- a held request (fault ``timeout``) is released when its client disconnects (or at
+  ``hold_max_s``, or at stop()/reset()), so a client that gave up no longer holds a thread;
 - an exception escaping a handler is passed to ``crash`` (the server's error list and log),
   never printed to stderr.
 
@@ -30,8 +47,8 @@ from __future__ import annotations
 import contextlib
 import email.message
 import io
-import json
 import re
+import select
 import socket
 import sys
 import threading
@@ -40,24 +57,27 @@ import traceback
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Protocol
 
-from .errors import SimError, bad_request
+from .error_replies import SimError, bad_request
+from .fair_share import FairShare
 from .protocol import Reply, StreamCut
+from .request_body import bearer
 
 __all__ = [
     "MAX_BODY_BYTES",
     "MAX_CONNECTIONS",
     "MAX_REQUEST_LINE_BYTES",
+    "MAX_UNKEYED_PER_ADDRESS",
     "READ_TIMEOUT_S",
-    "Crash",
-    "Serve",
+    "App",
     "Server",
 ]
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # a larger body gets a JSON 413, unread
 MAX_REQUEST_LINE_BYTES = 65_536  # a longer request line gets a 414
-MAX_CONNECTIONS = 256  # served at once; one more gets a 503 (a class of 30 with 8 workers each)
+MAX_CONNECTIONS = 1024  # served at once; one more gets a 503 (300 learners, a few sockets each)
+MAX_UNKEYED_PER_ADDRESS = 64  # connections from one address that never showed a valid key
 # Idle keep-alive connections close after this; a request must arrive whole within it. Above
 # the SDK's own 5 s keep-alive expiry, so the SDK never reuses a connection the server closed.
 READ_TIMEOUT_S = 15.0
@@ -66,10 +86,32 @@ _MAX_TRAILER_LINES = 100
 _MAX_BLANK_LINES = 8  # skipped before a request line; the ninth is parsed (and refused)
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _DIGITS = re.compile(r"[0-9]{1,20}")
+_DISCARD_S = 1.0  # after an early refusal, unread body bytes are dropped this long, then close
+_HOLD_POLL_S = 0.25  # how often a held request looks whether its client is still there
 
-# (method, target, headers, raw body, error found while reading the request) -> reply
-Serve = Callable[[str, str, Any, bytes, "SimError | None"], Reply]
-Crash = Callable[[str], None]  # a traceback from outside the pipeline -> recorded
+
+class App(Protocol):
+    """What the socket server needs of the app (``server.Simulator``)."""
+
+    read_timeout_s: float
+    max_connections: int
+    max_unkeyed_per_address: int
+    hold_max_s: float
+    fair_share: FairShare
+
+    def handle(
+        self, method: str, target: str, headers: Any, raw: bytes, body_error: SimError | None = None
+    ) -> Reply: ...
+
+    def precheck(self, method: str, target: str, headers: Any) -> SimError | None: ...
+
+    def key_is_valid(self, headers: Any) -> bool: ...
+
+    def pause(self, seconds: float) -> None: ...
+
+    def released(self) -> bool: ...
+
+    def crash_outside(self, tb: str) -> None: ...
 
 
 def _no_headers() -> email.message.Message:
@@ -78,7 +120,7 @@ def _no_headers() -> email.message.Message:
 
 def _reply_bytes(reply: Reply, close: bool) -> bytes:
     """A whole JSON response as bytes (for replies written outside a handler)."""
-    data = json.dumps(reply.body, separators=(",", ":")).encode()
+    data = reply.payload()
     try:
         phrase = HTTPStatus(reply.status).phrase
     except ValueError:
@@ -96,31 +138,51 @@ def _reply_bytes(reply: Reply, close: bool) -> bytes:
 
 class Server(ThreadingHTTPServer):
     """A threading HTTP/1.1 server that remembers its open connections (so stop() can close
-    them), bounds how many it serves at once, and passes each request to ``serve``."""
+    them), bounds how many it serves at once (in all, and keyless per address), and passes
+    each request to ``app.handle``."""
 
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 256
+    request_queue_size = 512
 
     def __init__(
         self,
         address: tuple[str, int],
-        serve: Serve,
+        app: App,
         *,
-        crash: Crash | None = None,
-        read_timeout_s: float = READ_TIMEOUT_S,
-        max_connections: int = MAX_CONNECTIONS,
+        body_limit: Callable[[str, str], int | None] = lambda method, target: None,
     ) -> None:
-        self.serve = serve
-        self.crash = crash if crash is not None else (lambda tb: None)
-        self.read_timeout_s = float(read_timeout_s)
-        self.max_connections = int(max_connections)
-        # (method, target) -> the largest body to read; a route may allow more (an upload)
-        self.body_limit: Callable[[str, str], int] = lambda method, target: MAX_BODY_BYTES
+        self.app = app
+        self.read_timeout_s = float(app.read_timeout_s)
+        self.max_connections = int(app.max_connections)
+        # (method, target) -> the largest body to read, if not MAX_BODY_BYTES (an upload)
+        self.body_limit = body_limit
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
         self._active = 0  # connections being served (counted at accept, before the thread)
+        self._unkeyed: dict[socket.socket, str] = {}  # connection -> address, until a valid key
+        self._unkeyed_count: dict[str, int] = {}
         super().__init__(address, _Handler)
+
+    @property
+    def active(self) -> int:
+        """Connections being served now (a thread each)."""
+        with self.connections_lock:
+            return self._active
+
+    def mark_keyed(self, conn: socket.socket) -> None:
+        """``conn`` showed a valid key: it no longer counts against its address's bound."""
+        with self.connections_lock:
+            self._forget_unkeyed(conn)
+
+    def _forget_unkeyed(self, conn: socket.socket) -> None:
+        address = self._unkeyed.pop(conn, None)
+        if address is not None:
+            left = self._unkeyed_count[address] - 1
+            if left:
+                self._unkeyed_count[address] = left
+            else:
+                del self._unkeyed_count[address]
 
     def close_connections(self) -> None:
         """Shut down every open connection (held requests and idle keep-alive sockets)."""
@@ -130,44 +192,58 @@ class Server(ThreadingHTTPServer):
                     conn.shutdown(socket.SHUT_RDWR)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        """Serve in a thread, or answer 503 at once when ``max_connections`` are busy."""
+        """Serve in a thread, or answer 503 at once when ``max_connections`` are busy or the
+        address already holds its bound of connections without a valid key."""
+        address = str(client_address[0]) if client_address else "-"
+        bound = self.app.max_unkeyed_per_address
         with self.connections_lock:
             busy = self._active >= self.max_connections
-            if not busy:
+            crowded = not busy and self._unkeyed_count.get(address, 0) >= bound
+            if not (busy or crowded):
                 self._active += 1
-        if busy:
-            self._refuse_busy(request)
+                self._unkeyed[request] = address
+                self._unkeyed_count[address] = self._unkeyed_count.get(address, 0) + 1
+        if busy or crowded:
+            self._refuse_busy(request, address if crowded else None)
             return
         try:
             super().process_request(request, client_address)
         except BaseException:
-            self._done()
+            self._done(request)
             raise
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:
             super().process_request_thread(request, client_address)
         finally:
-            self._done()
+            self._done(request)
 
-    def _done(self) -> None:
+    def _done(self, conn: socket.socket) -> None:
         with self.connections_lock:
             self._active -= 1
+            self._forget_unkeyed(conn)
 
-    def _refuse_busy(self, sock: socket.socket) -> None:
-        """The clear 503 a connection over the bound gets, written without reading anything."""
+    def _refuse_busy(self, sock: socket.socket, crowded: str | None) -> None:
+        """The clear 503 a connection over a bound gets, written without reading anything."""
+        if crowded is not None:
+            message = (
+                f"Your address ({crowded}) already holds {self.app.max_unkeyed_per_address} "
+                "connections that sent no valid API key, so this one was refused. Close idle "
+                "connections, or send your requests with your key."
+            )
+        else:
+            message = (
+                f"The course simulator is already serving its maximum of {self.max_connections}"
+                " connections at once, so this one was refused. Retry in a moment (the SDK "
+                "retries a 503 by itself); an instructor can raise the bound with "
+                "--max-connections."
+            )
         error = SimError(
-            503,
-            f"The course simulator is already serving its maximum of {self.max_connections} "
-            "connections at once, so this one was refused. Retry in a moment (the SDK retries a "
-            "503 by itself); an instructor can raise the bound with --max-connections.",
-            "server_error",
-            code="server_busy",
-            outcome="server_busy",
+            503, message, "server_error", code="server_busy", outcome="server_busy",
             headers={"retry-after": "1"},
-        )
+        )  # fmt: skip
         try:
-            reply = self.serve("-", "/", _no_headers(), b"", error)
+            reply = self.app.handle("-", "/", _no_headers(), b"", error)
             sock.settimeout(1.0)
             sock.sendall(_reply_bytes(reply, close=True))
         except OSError:
@@ -179,7 +255,7 @@ class Server(ThreadingHTTPServer):
         """An exception that escaped a handler: recorded by ``crash``, never printed."""
         if isinstance(sys.exc_info()[1], OSError):
             return  # the client went away mid-write: nothing the server did wrong
-        self.crash(traceback.format_exc())
+        self.app.crash_outside(traceback.format_exc())
 
 
 class _DeadlineSocket(io.RawIOBase):
@@ -217,11 +293,14 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
     server: Server
 
+    _turn = "-"  # whose turn the pipeline takes (fair_share): the key, or the address
+
     def setup(self) -> None:
         self.request.settimeout(self.server.read_timeout_s)
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._reader = _DeadlineSocket(self.connection, self.server.read_timeout_s)
+        self._turn = f"address:{self.client_address[0]}"
         self.rfile = io.BufferedReader(self._reader)
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
@@ -267,8 +346,11 @@ class _Handler(BaseHTTPRequestHandler):
                     f"Request line over {MAX_REQUEST_LINE_BYTES:,} bytes",
                 )
                 return
+            self._expects_continue = False
             if not self.parse_request():
                 return  # parse_request answered (through send_error)
+            if not self._admit_by_headers():
+                return  # refused from the headers alone: the body was never read
             raw, body_error = self._read_body()
         except TimeoutError:
             self._answer_error(
@@ -286,6 +368,43 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._handle(raw, body_error)
+
+    def handle_expect_100(self) -> bool:
+        """Send ``100 Continue`` only once the headers passed ``precheck`` (see below)."""
+        self._expects_continue = True
+        return True
+
+    def _admit_by_headers(self) -> bool:
+        """Check route and key from the headers, before the body: a refusal is answered, its
+        unread body dropped unstored, and the connection closed. An accepted key moves the
+        connection out of its address's keyless bound and names its turn (``fair_share``)."""
+        app = self.server.app
+        refusal = app.precheck(self.command, self.path, self.headers)
+        if refusal is not None:
+            self._answer_error(refusal)
+            self._discard_unread()
+            return False
+        if app.key_is_valid(self.headers):
+            self.server.mark_keyed(self.connection)
+            self._turn = f"key:{bearer(self.headers)}"
+        if self._expects_continue:
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            self.wfile.flush()
+        return True
+
+    def _discard_unread(self) -> None:
+        """Let the client finish sending what it started (so it reads our reply instead of a
+        reset), dropping the bytes into one small buffer, for at most ``_DISCARD_S``."""
+        if not (self.headers.get("Content-Length") or self.headers.get("Transfer-Encoding")):
+            return
+        sock, scrap = self.connection, bytearray(65536)
+        deadline = time.monotonic() + _DISCARD_S
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
+            while (left := deadline - time.monotonic()) > 0:
+                sock.settimeout(left)
+                if not sock.recv_into(scrap):
+                    break
 
     def _request_line(self) -> bytes:
         """The next request line, skipping a few blank lines before it (as HTTP asks)."""
@@ -309,17 +428,41 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle(b"", error)
 
     def _handle(self, raw: bytes, body_error: SimError | None) -> None:
-        """Pass the request to ``serve`` and write its reply (or drop the connection)."""
+        """Pass the request to the app in its key's turn, then send the reply: after its
+        ``delay_s``, as a paced stream, held until the client leaves, or dropped."""
         self.connection.settimeout(self.server.read_timeout_s)  # writes get the full time
-        method = self.command or "-"
-        reply = self.server.serve(method, self.path or "/", self.headers, raw, body_error)
-        if reply.action == "drop":
+        app, method = self.server.app, self.command or "-"
+        with app.fair_share.turn(self._turn):
+            reply = app.handle(method, self.path or "/", self.headers, raw, body_error)
+        if reply.action == "hold":
+            self._hold()
+        elif reply.action == "drop":
+            app.pause(reply.delay_s)  # a reply cut before it is sent still took its time
+        if reply.action in ("hold", "drop"):
             self.close_connection = True
             return
         if reply.stream is not None:
             self._write_stream(reply)
             return
+        app.pause(reply.delay_s)
         self._write_json(reply)
+
+    def _hold(self) -> None:
+        """Hold a request (fault ``timeout``) until its client disconnects, ``hold_max_s``
+        passes, or stop()/reset() releases it; then the connection is dropped unanswered."""
+        app, sock = self.server.app, self.connection
+        deadline = time.monotonic() + app.hold_max_s
+        while not app.released() and (left := deadline - time.monotonic()) > 0:
+            readable, _, _ = select.select([sock], [], [], min(_HOLD_POLL_S, left))
+            if not readable:
+                continue
+            try:
+                if not sock.recv(1, socket.MSG_PEEK):
+                    return  # the client hung up: nobody waits for this answer any more
+            except OSError:
+                return
+            app.pause(left)  # it sent more (pipelining): no more polling, just the hold
+            return
 
     # --- bodies --------------------------------------------------------------------------
 
@@ -408,7 +551,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _limit(self) -> int:
         """The largest body this request may send (an upload route allows more)."""
-        return self.server.body_limit(self.command, self.path)
+        return self.server.body_limit(self.command, self.path) or MAX_BODY_BYTES
 
     def _too_large(self, length: int) -> SimError:
         return SimError(
@@ -435,7 +578,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.flush()  # the status line and headers go now: the first event may wait
             for frame in stream:
-                if frame:
+                if isinstance(frame, float):
+                    self.server.app.pause(frame)  # the stream's pacing (released by stop())
+                elif frame:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
                     self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
@@ -454,12 +599,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _write_json(self, reply: Reply) -> None:
         """Send ``reply`` as one JSON document (or its ``text`` / raw ``content``) with a
         Content-Length."""
-        if reply.content is not None:
-            data = reply.content
-        elif reply.text is not None:
-            data = reply.text.encode()
-        else:
-            data = json.dumps(reply.body, separators=(",", ":")).encode()
+        data = reply.payload()
         try:
             self.send_response(reply.status)
             self.send_header("Content-Type", reply.content_type)

@@ -26,8 +26,8 @@ __all__ = [
     "DEFAULT_REPORTED_TPM",
     "MAX_KEYS",
     "Admission",
+    "KeyBuckets",
     "KeyLimits",
-    "RateLimiter",
     "TokenBucket",
     "format_duration",
 ]
@@ -175,7 +175,7 @@ class KeyLimits:
         )
 
 
-class RateLimiter:
+class KeyBuckets:
     """Buckets per API key, created on first use; one lock keeps check-and-take atomic.
 
     At most ``max_keys`` keys keep their buckets; the least recently used is forgotten first.
@@ -262,4 +262,4 @@ class RateLimiter:
             self._keys.clear()
 
     def __repr__(self) -> str:
-        return f"<RateLimiter rpm={self.rpm} tpm={self.tpm} keys={len(self._keys)}>"
+        return f"<KeyBuckets rpm={self.rpm} tpm={self.tpm} keys={len(self._keys)}>"

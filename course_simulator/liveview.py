@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from .errors import mask_key
+from .error_replies import mask_key
 from .protocol import RequestRecord
 
 __all__ = [

@@ -12,7 +12,7 @@ import re
 from course_utils.pricing import model_or_default
 from course_utils.tokens import content_text, count_request_input, request_messages
 
-from .errors import CONTEXT_LENGTH_MESSAGE, SimError, bad_request
+from .error_replies import CONTEXT_LENGTH_MESSAGE, SimError, bad_request
 
 __all__ = [
     "LONGEST_UNBROKEN_RUN",

@@ -2,22 +2,26 @@
 
 Endpoints take a ``Call`` and return a ``Reply``; only ``http`` turns a reply into bytes, so a
 new kind of reply (a stream of server-sent events, a batch file) needs no change to the pipeline.
-A streamed reply carries ``stream``: an iterator of already-framed event bytes that ``http``
-writes as they come (the iterator paces itself), and that may raise ``StreamCut`` to drop the
-connection half-way. ``Host`` is the little an endpoint may ask of the server it runs in
+A streamed reply carries ``stream``: an iterator of already-framed event bytes, with between them
+the seconds to wait before the next (a float), that ``http`` or ``inprocess`` sends as they come
+and that may raise ``StreamCut`` to drop the connection half-way. A whole reply waits
+``delay_s`` (its simulated latency) before it is sent. The sender waits, never the endpoint, so
+one app serves a socket (threads) and an in-process transport (``asyncio``, or the browser's one
+thread) alike. ``Host`` is the little an endpoint may ask of the server it runs in
 (admission against the rate-limit buckets, the simulated latency, the prompt cache), so
 endpoints never import the server.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .batch_worker import BatchService
-    from .caching import PromptCache
+    from .prompt_cache import PromptCache
 
 __all__ = [
     "Call",
@@ -45,6 +49,9 @@ class RequestRecord:
     fault: str | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+    # The server refused the request's key (missing or not accepted; not the simulated ``auth``
+    # fault): a live view can count refused keys without showing them.
+    key_refused: bool = False
 
 
 @dataclass
@@ -62,8 +69,18 @@ class Reply:
     content: bytes | None = None
     text: str | None = None  # a body that is not JSON (the live view's HTML), sent as is
     content_type: str = "application/json"
-    # A streamed body: framed server-sent events, written and flushed one by one (``http``).
-    stream: Iterator[bytes] | None = None
+    # A streamed body: framed server-sent events, written and flushed one by one, and between
+    # them a float: the seconds the sender waits before the next event (the stream's pacing).
+    stream: Iterator[bytes | float] | None = None
+    delay_s: float = 0.0  # a whole reply is sent after this simulated latency
+
+    def payload(self) -> bytes:
+        """The whole body as bytes: raw ``content``, ``text``, or the JSON ``body``."""
+        if self.content is not None:
+            return self.content
+        if self.text is not None:
+            return self.text.encode()
+        return json.dumps(self.body, separators=(",", ":")).encode()
 
 
 class StreamCut(Exception):
@@ -100,10 +117,6 @@ class Host(Protocol):
         the service's 429."""
         ...
 
-    def wait_latency(self, call: Call, model: str | None, output_tokens: int) -> None:
-        """Wait the simulated latency of an answer of ``output_tokens`` tokens."""
-        ...
-
     @property
     def batch(self) -> BatchService:
         """The files and batches of the Batch API (``batch_worker.BatchService``)."""
@@ -116,10 +129,6 @@ class Host(Protocol):
         self, call: Call, model: str | None, input_tokens: int = 0, cached_tokens: int = 0
     ) -> tuple[float, float]:
         """(seconds before the first output token, seconds per output token) for ``call``."""
-        ...
-
-    def pause(self, seconds: float) -> None:
-        """Wait ``seconds`` (a streamed reply's pacing); stop()/reset() end the wait at once."""
         ...
 
     def now(self) -> float:

@@ -1,62 +1,67 @@
-"""The simulator's server: lifecycle, the request pipeline, auth, admission and the request log.
+"""The simulator: one app (the request pipeline), served over a socket or in-process.
 
-One request goes: route → API key → injected fault → JSON body → endpoint (validate, reserve
-rate-limit budget, generate, serialise). The key is checked before any fault, so a keyless
-request cannot hold a thread with ``X-Sim-Fault: timeout``. The route table is
-``endpoints.ROUTES``, the faults ``faults.FAULTS``, the wire types ``protocol``, bytes ``http``.
+``Simulator.handle(method, target, headers, body) -> Reply`` is the whole API as a plain
+callable: route → API key → injected fault → JSON body → endpoint (validate, reserve rate-limit
+budget, generate, serialise). It never waits and never touches a socket; whoever sends the
+reply does (its ``delay_s``, a stream's pacing, a held or dropped connection). Two senders:
 
-Every request that reaches the pipeline is answered and recorded in ``Simulator.requests``,
-whatever happens: protocol errors found by ``http`` come in as ``body_error``, and anything the
-simulator's own code raises (even a ``BaseException`` such as tiktoken's Rust panic, but not
-Ctrl+C) is a bug: an OpenAI-shaped 500 ``simulator_internal_error`` naming the request id and
-the exception's type. Its traceback goes to ``Simulator.server_errors`` (tests fail on it) and
-the ``course_simulator`` logger, never over the wire or to stderr.
+- ``Simulator()`` (``serve=True``) runs ``http.Server`` on a port: real sockets, real 429s, for
+  the lessons and the class server (which adds the key check before the body is read, a fair
+  share per key and a bound on keyless connections per address; see ``http``);
+- ``Simulator(serve=False)`` binds nothing: ``sim.transport()`` / ``sim.async_transport()`` are
+  httpx2 transports (``inprocess``) and ``sim.client()`` / ``sim.async_client()`` SDK clients
+  that call ``handle`` directly, with no socket and no thread (fast tests, a browser kernel).
 
-What the server keeps is bounded: the request log holds the newest ``request_log_max`` records
-(``REQUEST_LOG_MAX``, 10,000; a ring buffer), the rate limiter the buckets of ``max_keys`` keys
-(``limits.MAX_KEYS``, 10,000; least recently used forgotten first), ``server_errors`` the newest
-``MAX_SERVER_ERRORS`` (1,000) tracebacks.
+The key is checked before any fault: a keyless request cannot hold a connection with
+``X-Sim-Fault: timeout``. Every request is answered and recorded in ``Simulator.requests``:
+protocol errors found by ``http`` come in as ``body_error``; anything the simulator's own code
+raises is a bug, a 500 (``bugs``), its traceback kept in ``Simulator.server_errors``. What it
+keeps is bounded: the newest ``request_log_max`` records (``REQUEST_LOG_MAX``, 10,000), the
+buckets of ``max_keys`` keys (``limits.MAX_KEYS``, 10,000; least recently used forgotten first),
+the newest ``MAX_SERVER_ERRORS`` (1,000) tracebacks.
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import math
 import threading
 import time
 import traceback
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT, BatchService
-from .caching import CACHED_PREFILL_SHARE, PromptCache
-from .endpoints import ROUTES, allowed_methods, match_route, route_for
-from .errors import (
-    ORG,
-    RATE_LIMIT_DOCS,
+from .bugs import MAX_SERVER_ERRORS, Bugs
+from .endpoints import ROUTES, Route, allowed_methods, match_route, max_body, online_endpoint
+from .error_replies import (
     SimError,
     bad_request,
-    error_body,
     invalid_key,
     mask_key,
-    retry_headers,
+    missing_key,
+    no_route,
+    rate_limited,
 )
+from .fair_share import DEFAULT_SLOTS, FairShare
 from .faults import FAULT_HEADER, FAULTS, FaultPlan, fault_reply
-from .http import MAX_BODY_BYTES, MAX_CONNECTIONS, READ_TIMEOUT_S, Server
-from .limits import MAX_KEYS, RateLimiter, format_duration
-from .model import profile
-from .protocol import Call, Endpoint, Reply, RequestRecord, SideRoute, StreamCut
+from .http import MAX_CONNECTIONS, MAX_UNKEYED_PER_ADDRESS, READ_TIMEOUT_S, Server
+from .latency import latency_parts, request_latency
+from .limits import MAX_KEYS, KeyBuckets
+from .prompt_cache import PromptCache
+from .protocol import Call, Reply, RequestRecord, SideRoute
+from .request_body import MAX_JSON_DEPTH, bearer, is_multipart, parse_body
 
 if TYPE_CHECKING:
+    import httpx2
     import openai
 
 __all__ = [
     "DEFAULT_CLIENT_KEY",
     "HOLD_MAX_S",
+    "IN_PROCESS_URL",
     "MAX_JSON_DEPTH",
     "MAX_SERVER_ERRORS",
     "REQUEST_LOG_MAX",
@@ -66,97 +71,21 @@ __all__ = [
 
 DEFAULT_CLIENT_KEY = "sim-course-key"
 HOLD_MAX_S = 30.0  # default: a "timeout" fault holds the request at most this long
-MAX_EXTRA_LATENCY_MS = 30_000  # the largest X-Sim-Latency-Ms a request may ask for
-MAX_LATENCY_SCALE = 10.0  # the largest X-Sim-Latency-Scale a request may ask for
-# Processing one fresh input token takes this share of the time to write one output token (a
-# teaching approximation): a long prompt delays the first token, a cached prefix much less.
-PREFILL_SHARE_OF_OUTPUT_TOKEN = 0.04
-MAX_JSON_DEPTH = 64  # a body nested deeper is a 400 (a schema or message list is far shallower)
 REQUEST_LOG_MAX = 10_000  # the request log keeps the newest this many records
-MAX_SERVER_ERRORS = 1_000  # server_errors keeps the newest this many tracebacks
-
-log = logging.getLogger("course_simulator")
-log.addHandler(logging.NullHandler())  # no handler of the user's: silent, never stderr
+IN_PROCESS_URL = "http://course-simulator.invalid/v1"  # serve=False: no socket, never resolved
 
 
-def _batch_endpoint(url: str) -> Endpoint | None:
-    """The endpoint an online POST to ``url`` reaches (a batch line runs through it)."""
-    route = route_for("POST", url)
-    return route.endpoint if route is not None else None
-
-
-def _body_limit(method: str, target: str) -> int:
-    """The largest body ``method target`` may send: the route's own limit, if it sets one."""
-    found = match_route(method, urlsplit(target).path.rstrip("/") or "/")
-    limit = found[0].max_body_bytes if found is not None else None
-    return limit if limit is not None else MAX_BODY_BYTES
-
-
-def _is_multipart(headers: Any) -> bool:
-    return (headers.get("Content-Type") or "").lower().startswith("multipart/form-data")
-
-
-def _bearer(headers: Any) -> str | None:
-    auth = headers.get("Authorization") or ""
-    scheme, _, key = str(auth).partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
-        return None
-    return key.strip()
-
-
-def _not_a_number(name: str) -> object:
-    raise ValueError(f"{name} is not a JSON number")
-
-
-def _depth(value: object) -> int:
-    """How deeply ``value`` nests lists and objects (iteratively: no recursion)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            items: Iterable[object] = item.values()
-        elif isinstance(item, list):
-            items = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        if depth > MAX_JSON_DEPTH:
-            break
-        stack.extend((child, depth + 1) for child in items)
-    return deepest
-
-
-_UNREADABLE_BODY = (
-    "We could not parse the JSON body of your request: send a JSON object, with Content-Type: "
-    "application/json."
-)
-
-
-def _parse_body(raw: bytes) -> tuple[dict | None, SimError | None]:
-    """The JSON object a body holds, or the 400 it earns (never an exception)."""
-    if not raw:
-        return {}, None
-    try:
-        body = json.loads(raw, parse_constant=_not_a_number)
-    except RecursionError:
-        body, depth = None, MAX_JSON_DEPTH + 1
-    except ValueError:  # also bad UTF-8 and over-long integers
-        return None, bad_request(_UNREADABLE_BODY)
-    else:
-        if not isinstance(body, dict):
-            return None, bad_request(_UNREADABLE_BODY)
-        depth = _depth(body)
-    if depth > MAX_JSON_DEPTH:
-        return None, bad_request(
-            f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep; the course "
-            "simulator reads at most that many (real requests nest a few levels).",
-            code="invalid_value",
-        )
-    return body, None
+def _seconds(value: object) -> bool:
+    """True for a finite number of seconds > 0 (never a bool)."""
+    return type(value) in (int, float) and 0 < value < math.inf  # type: ignore[operator]
 
 
 class Simulator:
-    """An OpenAI-compatible server for the course: ``with Simulator() as sim: sim.client()``."""
+    """An OpenAI-compatible server for the course: ``with Simulator() as sim: sim.client()``.
+
+    ``serve=False`` binds no port: the same app is reached through ``transport()`` /
+    ``async_transport()`` (or ``client()`` / ``async_client()``, which mount them).
+    """
 
     def __init__(
         self,
@@ -180,12 +109,11 @@ class Simulator:
         max_keys: int = MAX_KEYS,
         batch_time_scale: float = DEFAULT_BATCH_TIME_SCALE,
         batch_enqueued_tokens: int = DEFAULT_ENQUEUED_TOKEN_LIMIT,
+        serve: bool = True,
+        max_unkeyed_per_address: int = MAX_UNKEYED_PER_ADDRESS,
+        pipeline_slots: int = DEFAULT_SLOTS,
     ) -> None:
-        if (
-            isinstance(hold_max_s, bool)
-            or not isinstance(hold_max_s, int | float)
-            or not 0 < hold_max_s < math.inf
-        ):
+        if not _seconds(hold_max_s):
             raise ValueError(
                 f"hold_max_s must be a number of seconds > 0 (how long a 'timeout' fault holds "
                 f"the request before dropping it), got {hold_max_s!r}"
@@ -195,19 +123,18 @@ class Simulator:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
         if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
             raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port!r}")
-        if isinstance(read_timeout_s, bool) or not (
-            isinstance(read_timeout_s, int | float) and 0 < read_timeout_s < math.inf
-        ):
+        if not _seconds(read_timeout_s):
             raise ValueError(
                 f"read_timeout_s must be a number of seconds > 0, got {read_timeout_s!r}"
             )
         for name, count in (
             ("max_connections", max_connections),
             ("request_log_max", request_log_max),
+            ("max_unkeyed_per_address", max_unkeyed_per_address),
         ):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ValueError(f"{name} must be a whole number >= 1, got {count!r}")
-        self.host, self.port = host, port
+        self.host, self.port, self.serve = host, port, bool(serve)
         self.latency_ms, self.latency_scale = float(latency_ms), float(latency_scale)
         self.fault_retry_after_ms = fault_retry_after_ms
         self.hold_max_s = float(hold_max_s)
@@ -219,15 +146,18 @@ class Simulator:
         self._clock = clock
         self.read_timeout_s = float(read_timeout_s)
         self.max_connections = max_connections
+        self.max_unkeyed_per_address = max_unkeyed_per_address
+        self.fair_share = FairShare(pipeline_slots)  # the socket server's turns, per key
         self.request_log_max = request_log_max
-        self.limiter = RateLimiter(rpm, tpm, clock, max_keys=max_keys)
+        self.limiter = KeyBuckets(rpm, tpm, clock, max_keys=max_keys)
         self.faults = FaultPlan(fail_rate, seed)
         self.prompt_cache = PromptCache(clock)
-        self.server_errors: list[str] = []
+        self.bugs = Bugs()
+        self.server_errors = self.bugs.tracebacks  # the simulator's own bugs (tests fail on them)
         # The Batch API's files and jobs; its lines run through the same endpoints (route_for).
         self.batch = BatchService(
             self.faults, time_scale=batch_time_scale, enqueued_token_limit=batch_enqueued_tokens,
-            endpoint_for=_batch_endpoint, on_crash=self.server_errors.append,
+            endpoint_for=online_endpoint, on_crash=self.server_errors.append,
             prompt_cache=self.prompt_cache,
         )  # fmt: skip
         self._log: deque[RequestRecord] = deque(maxlen=request_log_max)
@@ -235,50 +165,48 @@ class Simulator:
         self._release = threading.Event()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self._running = False
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> Simulator:
-        """Bind and serve in a background thread; a second start() is an error."""
-        if self._server is not None:
+        """Serve (a background thread on a port, or in-process); a second start() is an error."""
+        if self._running:
             raise RuntimeError(
                 f"this Simulator is already running at {self.base_url}; call stop() first, "
                 "or create a second Simulator(port=0) for a second server"
             )
-        try:
-            server = Server(
-                (self.host, self.port),
-                self._serve,
-                crash=self._crash_outside,
-                read_timeout_s=self.read_timeout_s,
-                max_connections=self.max_connections,
-            )
-        except OSError as err:
-            raise OSError(
-                f"the simulator could not listen on {self.host}:{self.port} ({err.strerror}); "
-                "pick another --port, or 0 for any free port"
-            ) from err
         self._release = threading.Event()
-        server.body_limit = _body_limit
+        if self.serve:
+            try:
+                server = Server((self.host, self.port), self, body_limit=max_body)
+            except OSError as err:
+                raise OSError(
+                    f"the simulator could not listen on {self.host}:{self.port} "
+                    f"({err.strerror}); pick another --port, or 0 for any free port"
+                ) from err
+            self._server = server
+            self._thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
+                name=f"course-simulator:{server.server_address[1]}",
+            )  # fmt: skip
+            self._thread.start()
         self.batch.start()
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
-            name=f"course-simulator:{server.server_address[1]}",
-        )  # fmt: skip
-        self._thread.start()
+        self._running = True
         return self
 
     def stop(self) -> None:
         """Stop serving, release held requests and close open connections (safe to repeat)."""
-        server, self._server = self._server, None
-        if server is None:
+        if not self._running:
             return
+        self._running = False
         self._release.set()
         self.batch.stop()  # the batch workers first: they hold no connection
-        server.shutdown()
-        server.close_connections()
-        server.server_close()
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.close_connections()
+            server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
@@ -289,7 +217,7 @@ class Simulator:
         old.set()
         with self._lock:
             self._log.clear()
-            self.server_errors.clear()
+        self.bugs.clear()
         self.faults.reset()
         self.limiter.reset()
         self.prompt_cache.clear()
@@ -302,7 +230,7 @@ class Simulator:
         self.stop()
 
     def __repr__(self) -> str:
-        where = self.base_url if self._server else "stopped"
+        where = self.base_url if self._running else "stopped"
         return f"<Simulator {where} rpm={self.limiter.rpm} tpm={self.limiter.tpm}>"
 
     # --- public helpers -------------------------------------------------------------------
@@ -315,23 +243,58 @@ class Simulator:
     @property
     def running(self) -> bool:
         """True between start() and stop()."""
-        return self._server is not None
+        return self._running
 
     @property
     def base_url(self) -> str:
-        """``http://HOST:PORT/v1``, the ``base_url`` for ``openai.OpenAI``."""
-        if self._server is None:
+        """``http://HOST:PORT/v1``, the ``base_url`` for ``openai.OpenAI`` (in-process: a name
+        that never resolves, ``IN_PROCESS_URL``: only this simulator's transports reach it)."""
+        if not self._running:
             raise RuntimeError("the simulator is not running: call start() or use `with sim:`")
+        if self._server is None:
+            return IN_PROCESS_URL
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/v1"
 
-    def client(self, **kwargs: Any) -> openai.OpenAI:
-        """An SDK client pointed at this simulator (kwargs go to ``openai.OpenAI``)."""
-        import openai  # here, so that the CLI server starts without importing the SDK
+    @property
+    def open_connections(self) -> int:
+        """How many connections the socket server is serving now (0 in-process)."""
+        return self._server.active if self._server is not None else 0
 
+    def transport(self) -> httpx2.BaseTransport:
+        """An httpx2 transport that serves each request with this app, in this thread."""
+        from .inprocess import SimulatorTransport
+
+        return SimulatorTransport(self)
+
+    def async_transport(self) -> httpx2.AsyncBaseTransport:
+        """An asyncio httpx2 transport that serves each request with this app (no thread)."""
+        from .inprocess import AsyncSimulatorTransport
+
+        return AsyncSimulatorTransport(self)
+
+    def client(self, **kwargs: Any) -> openai.OpenAI:
+        """An SDK client for this simulator (kwargs go to ``openai.OpenAI``); in-process when
+        ``serve=False`` (its ``http_client`` mounts ``transport()``)."""
+        import httpx2  # here, so that the CLI server starts without importing the SDK
+        import openai
+
+        return openai.OpenAI(**self._client_kwargs(kwargs, httpx2.Client, self.transport))
+
+    def async_client(self, **kwargs: Any) -> openai.AsyncOpenAI:
+        """``client()`` for asyncio: an ``openai.AsyncOpenAI`` for this simulator."""
+        import httpx2
+        import openai
+
+        kwargs = self._client_kwargs(kwargs, httpx2.AsyncClient, self.async_transport)
+        return openai.AsyncOpenAI(**kwargs)
+
+    def _client_kwargs(self, kwargs: dict, http_client: Any, transport: Any) -> dict:
         kwargs.setdefault("api_key", DEFAULT_CLIENT_KEY)
         kwargs.setdefault("base_url", self.base_url)
-        return openai.OpenAI(**kwargs)
+        if self._server is None and "http_client" not in kwargs:
+            kwargs["http_client"] = http_client(transport=transport())
+        return kwargs
 
     def queue_faults(self, faults: Iterable[str | None], *, replace: bool = False) -> None:
         """Script the next generating requests: each a fault kind, or None to serve normally.
@@ -355,39 +318,16 @@ class Simulator:
         with self._lock:
             return list(self._log)
 
-    # --- the pipeline ---------------------------------------------------------------------
+    # --- the app --------------------------------------------------------------------------
 
-    def _record(self, call: Call, reply: Reply, started: float, fault: str | None) -> None:
-        record = RequestRecord(
-            time=started,
-            method=call.method,
-            path=call.path,
-            key_hint=mask_key(call.key),
-            model=call.model,
-            status=reply.status if reply.action == "respond" else None,
-            outcome=reply.outcome,
-            request_id=call.request_id,
-            fault=fault,
-            input_tokens=reply.input_tokens,
-            output_tokens=reply.output_tokens,
-        )
-        with self._lock:
-            self._log.append(record)
-        for observe in self.observers:
-            try:
-                observe(record, call.key)
-            except Exception:  # an observer's bug must not cost the learner their answer
-                self.server_errors.append(traceback.format_exc())
-
-    def _serve(
-        self,
-        method: str,
-        target: str,
-        headers: Any,
-        raw: bytes,
-        body_error: SimError | None = None,
+    def handle(
+        self, method: str, target: str, headers: Any, raw: bytes, body_error: SimError | None = None
     ) -> Reply:
-        """Answer one request; never raises, always records (see the module docstring)."""
+        """Answer one request (``headers``: any mapping with a case-blind ``get``).
+
+        Never raises, never waits, always records. ``body_error``: a refusal the sender found
+        first (bad framing, a key refused from the headers), answered and recorded the same.
+        """
         started = self._clock()
         call = Call(method, "/", headers, None, {}, raw, f"req_{uuid.uuid4().hex}")
         fault = None
@@ -395,20 +335,16 @@ class Simulator:
             try:
                 url = urlsplit(target)
                 call.path, call.query = url.path.rstrip("/") or "/", url.query
-                call.key = _bearer(headers)
-                multipart = _is_multipart(headers)  # an upload: the endpoint reads the raw body
-                body, body_problem = ({}, None) if multipart else _parse_body(raw)
+                call.key = bearer(headers)
+                multipart = is_multipart(headers)  # an upload: the endpoint reads the raw body
+                body, body_problem = ({}, None) if multipart else parse_body(raw)
                 call.body = body if body is not None else {}
                 side = self.side_routes.get((method, call.path))
                 if side is not None and body_error is None:
                     return self._serve_side(side, call)  # its own auth; not in the log
                 if body_error is not None:
                     raise body_error
-                found = match_route(method, call.path)
-                if found is None:
-                    raise self._not_found(method, call.path)
-                route, call.params = found
-                self._authenticate(call.key)  # before any fault: no keyless holds
+                route, call.params = self._route_and_key(method, call.path, call.key)
                 fault = self._next_fault(headers, route.generating)
                 if fault is not None and FAULTS[fault].action != "cut":
                     reply = fault_reply(fault, call, self.fault_retry_after_ms / 1000)
@@ -424,7 +360,7 @@ class Simulator:
             except SimError as err:
                 reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
             if reply.stream is not None:
-                reply.stream = self._guarded(reply.stream)
+                reply.stream = self.bugs.guarded(reply.stream)
             reply.headers = {
                 **self.limiter.headers(call.key or ""),
                 **reply.headers,
@@ -433,14 +369,60 @@ class Simulator:
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # a bug: even a Rust panic (a BaseException) is answered
-            reply = self._crash(call, exc, traceback.format_exc())
-        if reply.action == "hold":
-            self._record(call, reply, started, fault)
-            self._release.wait(self.hold_max_s)
-            reply.action = "drop"
-            return reply
+            reply = self.bugs.reply(call, exc)
         self._record(call, reply, started, fault)
         return reply
+
+    def precheck(self, method: str, target: str, headers: Any) -> SimError | None:
+        """What the headers alone decide, before a body is read: the 404 of an unknown route,
+        the 401 of a missing or refused key; None when the body is worth reading."""
+        path = urlsplit(target).path.rstrip("/") or "/"
+        if (method, path) in self.side_routes:
+            return None
+        try:
+            self._route_and_key(method, path, bearer(headers))
+        except SimError as err:
+            return err
+        return None
+
+    def key_is_valid(self, headers: Any) -> bool:
+        """True when the request's key is accepted (``http`` counts keyless connections)."""
+        try:
+            self._authenticate(bearer(headers))
+        except SimError:
+            return False
+        return True
+
+    def _route_and_key(self, method: str, path: str, key: str | None) -> tuple[Route, dict]:
+        found = match_route(method, path)
+        if found is None:
+            served = [f"{m} {p}" for m, p in ROUTES]
+            raise no_route(method, path, served, allowed_methods(path))
+        self._authenticate(key)  # before any fault: no keyless holds
+        return found
+
+    def _record(self, call: Call, reply: Reply, started: float, fault: str | None) -> None:
+        record = RequestRecord(
+            time=started,
+            method=call.method,
+            path=call.path,
+            key_hint=mask_key(call.key),
+            model=call.model,
+            status=reply.status if reply.action == "respond" else None,
+            outcome=reply.outcome,
+            request_id=call.request_id,
+            fault=fault,
+            input_tokens=reply.input_tokens,
+            output_tokens=reply.output_tokens,
+            key_refused=reply.outcome == "auth" and fault is None,
+        )
+        with self._lock:
+            self._log.append(record)
+        for observe in self.observers:
+            try:
+                observe(record, call.key)
+            except Exception:  # an observer's bug must not cost the learner their answer
+                self.bugs.keep(traceback.format_exc())
 
     def _serve_side(self, handler: SideRoute, call: Call) -> Reply:
         """A non-API route (the class server's admin and live view): it does its own auth,
@@ -449,16 +431,8 @@ class Simulator:
             reply = handler(call)
         except SimError as err:
             reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
-        except Exception:  # a bug: the traceback goes to server_errors, never on the wire
-            self.server_errors.append(traceback.format_exc())
-            body = error_body(
-                f"The course simulator itself failed (a bug, not a simulated fault); request id "
-                f"{call.request_id}.",
-                "server_error",
-                None,
-                "simulator_internal_error",
-            )
-            reply = Reply(500, body, {"x-should-retry": "false"}, "internal_error")
+        except Exception as exc:  # a bug: the traceback goes to server_errors, never on the wire
+            reply = self.bugs.reply(call, exc)
         reply.headers = {**reply.headers, "x-request-id": call.request_id}
         return reply
 
@@ -468,80 +442,13 @@ class Simulator:
         except ValueError as err:
             raise bad_request(str(err), FAULT_HEADER) from None
 
-    def _guarded(self, stream: Iterator[bytes]) -> Iterator[bytes]:
-        """A reply stream whose own failure (a simulator bug mid-stream, after the status line
-        went out) is kept in ``server_errors`` and drops the connection."""
-        try:
-            yield from stream
-        except (StreamCut, GeneratorExit):
-            raise
-        except Exception:
-            self._keep_error(traceback.format_exc())
-            log.error("course simulator internal error in a reply stream; see server_errors")
-            raise StreamCut from None
-
-    def _keep_error(self, tb: str) -> None:
-        with self._lock:
-            self.server_errors.append(tb)
-            del self.server_errors[:-MAX_SERVER_ERRORS]
-
-    def _crash(self, call: Call, exc: BaseException, tb: str) -> Reply:
-        """The reply to a bug: an OpenAI-shaped 500; the traceback kept, never sent."""
-        self._keep_error(tb)
-        kind = type(exc).__name__
-        log.error(
-            "course simulator internal error (%s) on %s %s, request %s; the traceback is in "
-            "Simulator.server_errors",
-            kind, call.method, call.path, call.request_id,
-        )  # fmt: skip
-        log.debug("traceback of request %s:\n%s", call.request_id, tb)
-        body = error_body(
-            f"The course simulator itself failed ({kind}; a bug, not a simulated fault) on "
-            f"request {call.request_id}. Retrying will not help; the details are kept in "
-            "Simulator.server_errors and the 'course_simulator' log.",
-            "server_error",
-            None,
-            "simulator_internal_error",
-        )
-        headers = {"x-should-retry": "false", "x-request-id": call.request_id}
-        return Reply(500, body, headers, "internal_error")
-
-    def _crash_outside(self, tb: str) -> None:
-        """A traceback from outside the pipeline (the HTTP layer): kept and logged, not printed."""
-        self._keep_error(tb)
-        log.error("course simulator internal error in its HTTP layer; see Simulator.server_errors")
-        log.debug("%s", tb)
-
-    def _not_found(self, method: str, path: str) -> SimError:
-        routes = ", ".join(f"{m} {p}" for m, p in ROUTES)
-        allowed = allowed_methods(path)
-        if allowed:
-            return SimError(
-                405,
-                f"Method {method} is not allowed on {path}; use {' or '.join(allowed)}. "
-                f"The course simulator serves: {routes}.",
-                "invalid_request_error",
-                outcome="not_found",
-                headers={"Allow": ", ".join(allowed)},
-            )
-        return SimError(
-            404,
-            f"Invalid URL ({method} {path}). The course simulator serves: {routes}.",
-            "invalid_request_error",
-            outcome="not_found",
-        )
+    def crash_outside(self, tb: str) -> None:
+        """A traceback from outside the pipeline (the socket server): kept and logged."""
+        self.bugs.outside(tb)
 
     def _authenticate(self, key: str | None) -> None:
         if key is None:
-            raise SimError(
-                401,
-                "You didn't provide an API key. Send it in an Authorization header using "
-                "Bearer auth (Authorization: Bearer YOUR_KEY); the SDK does this from "
-                "OPENAI_API_KEY or api_key=.",
-                "invalid_request_error",
-                code="missing_api_key",
-                outcome="auth",
-            )
+            raise missing_key()
         if self.accept_key is not None:
             if key == self._api_key or self.accept_key(key):
                 return
@@ -556,107 +463,37 @@ class Simulator:
         admission = self.limiter.admit(call.key or "", tokens)
         if admission.admitted:
             return admission.headers
-        unit = (
-            "requests per min (RPM)"
-            if admission.limit_type == "requests"
-            else ("tokens per min (TPM)")
-        )
-        if math.isinf(admission.retry_after_s):
-            raise SimError(
-                429,
-                f"Request too large for {model} in organization {ORG} on {unit}: Limit "
-                f"{admission.limit:,}, Requested {admission.requested:,}. It can never fit: "
-                "reduce the input or max_output_tokens. " + RATE_LIMIT_DOCS,
-                "tokens",
-                code="rate_limit_exceeded",
-                outcome="rate_limit",
-                headers=admission.headers,
-            )
-        raise SimError(
-            429,
-            f"Rate limit reached for {model} in organization {ORG} on {unit}: Limit "
-            f"{admission.limit:,}, Used {admission.used:,}, Requested {admission.requested:,}. "
-            f"Please try again in {format_duration(admission.retry_after_s)}. " + RATE_LIMIT_DOCS,
-            admission.limit_type or "requests",
-            code="rate_limit_exceeded",
-            outcome="rate_limit",
-            headers={**admission.headers, **retry_headers(admission.retry_after_s)},
-        )
-
-    def latency_s(
-        self,
-        model: str | None,
-        output_tokens: int,
-        extra_ms: float = 0.0,
-        *,
-        input_tokens: int = 0,
-        cached_tokens: int = 0,
-        scale: float | None = None,
-    ) -> float:
-        """Simulated latency: fixed ms + ``latency_scale`` x the model's catalogue profile.
-
-        The profile: time to first token (more for a long input, much less for its cached
-        part) plus the time per output token. ``scale`` overrides ``latency_scale``.
-        """
-        first, per_token = self._latency_parts(model, extra_ms, input_tokens, cached_tokens, scale)
-        return first + per_token * output_tokens
-
-    def _latency_parts(
-        self,
-        model: str | None,
-        extra_ms: float,
-        input_tokens: int,
-        cached_tokens: int,
-        scale: float | None,
-    ) -> tuple[float, float]:
-        scale = self.latency_scale if scale is None else scale
-        first = (self.latency_ms + extra_ms) / 1000
-        if not scale or model is None:
-            return first, 0.0
-        p = profile(model)
-        fresh = max(0, input_tokens - cached_tokens) + CACHED_PREFILL_SHARE * cached_tokens
-        prefill_ms = PREFILL_SHARE_OF_OUTPUT_TOKEN * p.sim_ms_per_output_token * fresh
-        first += scale * (p.sim_first_token_ms + prefill_ms) / 1000
-        return first, scale * p.sim_ms_per_output_token / 1000
+        raise rate_limited(admission, model)
 
     def timing(
         self, call: Call, model: str | None, input_tokens: int = 0, cached_tokens: int = 0
     ) -> tuple[float, float]:
-        """(seconds before the first output token, seconds per output token) for ``call``.
+        """(seconds before the first output token, seconds per output token) for ``call``:
+        ``latency_ms`` + ``latency_scale`` x the model's profile, or what the request's
+        ``X-Sim-Latency-Ms`` / ``X-Sim-Latency-Scale`` headers ask (see ``latency``)."""
+        extra_ms, scale = request_latency(call)
+        scale = self.latency_scale if scale is None else scale
+        return latency_parts(model, self.latency_ms + extra_ms, scale, input_tokens, cached_tokens)
 
-        The request may add fixed latency (``X-Sim-Latency-Ms``) or set its own share of the
-        catalogue profile (``X-Sim-Latency-Scale``, 1 = the catalogue's full latency): a
-        lesson can show realistic streaming on the shared simulator; the live API ignores both.
-        """
-        extra = self._header_number(
-            call, "X-Sim-Latency-Ms", MAX_EXTRA_LATENCY_MS, "a number of milliseconds"
+    def latency_s(
+        self, model: str | None, output_tokens: int, *, input_tokens: int = 0,
+        cached_tokens: int = 0,
+    ) -> float:  # fmt: skip
+        """The whole simulated latency of an answer (what a JSON reply waits)."""
+        first, per_token = latency_parts(
+            model, self.latency_ms, self.latency_scale, input_tokens, cached_tokens
         )
-        scale = self._header_number(call, "X-Sim-Latency-Scale", MAX_LATENCY_SCALE, "a number")
-        return self._latency_parts(model, extra or 0.0, input_tokens, cached_tokens, scale)
-
-    @staticmethod
-    def _header_number(call: Call, name: str, most: float, unit: str) -> float | None:
-        raw = call.headers.get(name)
-        if not raw:
-            return None
-        try:
-            value = float(raw)
-        except ValueError:
-            value = -1.0
-        if not 0 <= value <= most:
-            raise bad_request(f"{name} must be {unit} from 0 to {most:g}, got {raw!r}", name)
-        return value
+        return first + per_token * output_tokens
 
     def pause(self, seconds: float) -> None:
         """Wait ``seconds`` (released at once by stop()/reset())."""
         if seconds > 0:
             self._release.wait(seconds)
 
+    def released(self) -> bool:
+        """True once stop()/reset() released the requests waiting now."""
+        return self._release.is_set()
+
     def now(self) -> float:
         """The simulator's clock (``clock=``, time.monotonic by default)."""
         return self._clock()
-
-    def wait_latency(self, call: Call, model: str | None, output_tokens: int) -> None:
-        """Wait the simulated latency (released at once by stop()/reset())."""
-        first, per_token = self.timing(call, model)
-        self.pause(first + per_token * output_tokens)

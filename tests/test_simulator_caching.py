@@ -14,7 +14,7 @@ import openai
 import pytest
 
 from course_simulator import Simulator
-from course_simulator.caching import (
+from course_simulator.prompt_cache import (
     CACHE_STEP_TOKENS,
     DEFAULT_TTL_S,
     MIN_CACHED_TOKENS,

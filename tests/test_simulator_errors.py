@@ -1,10 +1,10 @@
-"""course_simulator.errors: OpenAI-shaped error bodies and the masked key the log keeps."""
+"""simulator.error_replies: OpenAI-shaped error bodies and the masked key the log keeps."""
 
 from __future__ import annotations
 
 import pytest
 
-from course_simulator.errors import error_body, mask_key
+from course_simulator.error_replies import error_body, mask_key
 
 
 @pytest.mark.parametrize("length", range(1, 80))

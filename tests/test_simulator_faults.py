@@ -342,6 +342,7 @@ def test_the_route_table_says_which_routes_generate() -> None:
         ("POST", "/v1/responses/input_tokens"): False,
         ("POST", "/v1/chat/completions"): True,
         ("GET", "/v1/models"): False,
+        ("GET", "/v1/models/{model}"): False,
         # the Batch API: a batch's lines take faults one by one in its worker, not its routes
         ("POST", "/v1/files"): False,
         ("GET", "/v1/files"): False,

@@ -121,7 +121,8 @@ def test_public_surface() -> None:
 
     for name in pkg.__all__:
         assert hasattr(pkg, name), name
-    modules = ("errors", "faults", "limits", "model", "server", "__main__", "protocol", "http")
+    modules = ("error_replies", "faults", "limits", "model", "server", "__main__", "protocol")
+    modules += ("http", "inprocess", "fair_share", "request_body", "latency")
     modules += ("params", "endpoints", "endpoints.generation", "endpoints.responses")
     modules += ("endpoints.chat", "endpoints.models", "endpoints.input_tokens")
     for mod in modules:

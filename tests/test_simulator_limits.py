@@ -12,7 +12,7 @@ from course_simulator import TokenBucket, format_duration
 from course_simulator.limits import (
     DEFAULT_REPORTED_RPM,
     DEFAULT_REPORTED_TPM,
-    RateLimiter,
+    KeyBuckets,
 )
 from course_utils.pricing import DEFAULT_MODEL
 from course_utils.tokens import DEFAULT_OUTPUT_RESERVE_TOKENS, count_message_tokens
@@ -70,7 +70,7 @@ def test_bucket_rejects_bad_capacity(bad: object) -> None:
 
 
 def test_limiter_refuses_and_names_the_limit(fake_clock) -> None:
-    limiter = RateLimiter(rpm=2, tpm=1000, clock=fake_clock)
+    limiter = KeyBuckets(rpm=2, tpm=1000, clock=fake_clock)
     assert limiter.admit("k", 100).admitted
     assert limiter.admit("k", 100).admitted
     third = limiter.admit("k", 100)
@@ -84,7 +84,7 @@ def test_limiter_refuses_and_names_the_limit(fake_clock) -> None:
 
 
 def test_limiter_token_refusal(fake_clock) -> None:
-    limiter = RateLimiter(tpm=1000, clock=fake_clock)
+    limiter = KeyBuckets(tpm=1000, clock=fake_clock)
     assert limiter.admit("k", 800).admitted
     fake_clock.advance(3)  # +50 tokens
     tokens = limiter.admit("k", 900)
@@ -97,7 +97,7 @@ def test_limiter_token_refusal(fake_clock) -> None:
 
 def test_limiter_rejects_bad_settings() -> None:
     with pytest.raises(ValueError, match="rpm"):
-        RateLimiter(rpm=0)
+        KeyBuckets(rpm=0)
 
 
 def _reserve(cap: int) -> int:
@@ -250,6 +250,6 @@ def test_unknown_keys_get_default_headers_without_a_bucket(make_sim) -> None:
         assert raw.headers["x-ratelimit-remaining-tokens"] == "700"
         assert raw.headers["x-ratelimit-reset-requests"] == "0s"
     assert sim.limiter.keys == 0
-    limiter = RateLimiter()
+    limiter = KeyBuckets()
     assert limiter.headers("never-seen")["x-ratelimit-limit-tokens"] == "150000000"
     assert limiter.keys == 0

@@ -215,6 +215,18 @@ def test_models_list(sim: Simulator) -> None:
     assert DEFAULT_MODEL in ids
 
 
+def test_models_retrieve_one_model_or_the_service_404(sim: Simulator) -> None:
+    client = sim.client(max_retries=0)
+    model = client.models.retrieve(DEFAULT_MODEL)
+    assert (model.id, model.object, model.owned_by) == (DEFAULT_MODEL, "model", "course-simulator")
+    with pytest.raises(openai.NotFoundError) as info:
+        client.models.retrieve("gpt-no-such-model")
+    assert info.value.code == "model_not_found"
+    assert info.value.body["message"] == (  # type: ignore[index]
+        "The model 'gpt-no-such-model' does not exist or you do not have access to it."
+    )
+
+
 @pytest.mark.parametrize(
     ("body", "param"),
     [

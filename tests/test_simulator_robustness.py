@@ -15,11 +15,12 @@ import time
 import httpx2
 import openai
 import pytest
+from raw_http import connect, read_response  # a helper beside the tests
 
 from course_simulator import ROUTES, Route, Simulator
 from course_simulator import params as sim_params
 from course_simulator.endpoints import generation
-from course_simulator.limits import RateLimiter, TokenBucket
+from course_simulator.limits import KeyBuckets, TokenBucket
 from course_utils.pricing import DEFAULT_MODEL, get_model
 
 KEY = "sk-course-robustness-key"
@@ -27,35 +28,6 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
 # --- a raw HTTP/1.1 client: what a broken or hostile client sends -------------------------------
-
-
-def connect(sim: Simulator, timeout: float = 10.0) -> socket.socket:
-    host, port = sim.base_url.removeprefix("http://").split("/")[0].split(":")
-    return socket.create_connection((host, int(port)), timeout=timeout)
-
-
-def read_response(sock: socket.socket) -> tuple[int, dict[str, str], bytes, bytes]:
-    """(status, headers, body, the raw status line) of one response; body by Content-Length."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError(f"closed before a full response head: {data!r}")
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    headers = {}
-    for line in lines[1:]:
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    length = int(headers.get("content-length", "0"))
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return status, headers, rest[:length], lines[0]
 
 
 def exchange(sim: Simulator, raw: bytes) -> tuple[int, dict[str, str], dict, bytes]:
@@ -142,7 +114,7 @@ def test_a_bucket_stays_bounded_whatever_it_is_asked_to_take(fake_clock, amount)
     assert 0 <= bucket.time_to_full() <= 120
     assert bucket.wait_for(amount) == float("inf")
     repr(bucket)
-    limiter = RateLimiter(None, None, fake_clock)  # reports, never refuses: takes anything
+    limiter = KeyBuckets(None, None, fake_clock)  # reports, never refuses: takes anything
     assert limiter.admit("k", amount).admitted  # type: ignore[arg-type]
     headers = limiter.headers("k")
     assert int(headers["x-ratelimit-remaining-tokens"]) >= 0
@@ -427,7 +399,7 @@ def test_the_request_log_keeps_only_the_newest_records(make_sim) -> None:
 
 
 def test_per_key_buckets_are_bounded_least_recently_used_first(fake_clock) -> None:
-    limiter = RateLimiter(rpm=10, tpm=None, clock=fake_clock, max_keys=3)
+    limiter = KeyBuckets(rpm=10, tpm=None, clock=fake_clock, max_keys=3)
     for key in ("a", "b", "c"):
         limiter.admit(key, 1)
     limiter.admit("a", 1)  # "a" is now the most recently used

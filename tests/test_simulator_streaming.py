@@ -17,7 +17,7 @@ from openai.types.chat import ChatCompletionChunk
 from openai.types.responses import ResponseStreamEvent
 
 from course_simulator import Simulator
-from course_simulator.endpoints import streaming
+from course_simulator.endpoints import event_stream
 from course_utils.pricing import DEFAULT_MODEL
 
 QUESTION = "Explain API rate limits for a beginner in 3 bullet points, under 60 words."
@@ -389,7 +389,7 @@ def test_a_request_can_ask_for_the_catalogue_latency(
 def test_deltas_join_to_the_text_and_count_its_tokens(text: str) -> None:
     from course_utils.tokens import count_tokens
 
-    pieces = streaming.deltas(text, DEFAULT_MODEL)
+    pieces = event_stream.deltas(text, DEFAULT_MODEL)
     assert "".join(p for p, _ in pieces) == text
     assert sum(n for _, n in pieces) == count_tokens(text, DEFAULT_MODEL)
     assert all(p and n >= 1 for p, n in pieces)
@@ -397,7 +397,7 @@ def test_deltas_join_to_the_text_and_count_its_tokens(text: str) -> None:
 
 @pytest.mark.parametrize(("n", "cut"), [(0, 0), (1, 1), (2, 1), (3, 1), (10, 5), (101, 50)])
 def test_stream_cut_point(n: int, cut: int) -> None:
-    assert streaming.cut_point(n) == cut
+    assert event_stream.cut_point(n) == cut
 
 
 def test_a_stream_keeps_to_its_schedule_when_writing_is_slow(

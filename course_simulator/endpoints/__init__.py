@@ -13,6 +13,7 @@ reaches the endpoint as ``call.params["file_id"]``. Exact paths win over pattern
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from ..protocol import Endpoint
 from . import batches, chat, files, input_tokens, models, responses
@@ -22,6 +23,8 @@ __all__ = [
     "Route",
     "allowed_methods",
     "match_route",
+    "max_body",
+    "online_endpoint",
     "route_for",
 ]
 
@@ -46,6 +49,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         Route("POST", "/v1/responses/input_tokens", input_tokens.count),
         Route("POST", "/v1/chat/completions", chat.create, generating=True),
         Route("GET", "/v1/models", models.list_all),
+        Route("GET", "/v1/models/{model}", models.retrieve),
         Route(
             "POST",
             "/v1/files",
@@ -103,3 +107,15 @@ def route_for(method: str, path: str) -> Route | None:
 def allowed_methods(path: str) -> list[str]:
     """The methods some route serves at ``path`` (for a 405's ``Allow``), in table order."""
     return [m for m, p in ROUTES if p == path or ("{" in p and _params(p, path) is not None)]
+
+
+def max_body(method: str, target: str) -> int | None:
+    """The route's own bound on the request body (an upload allows more), or None."""
+    found = match_route(method, urlsplit(target).path.rstrip("/") or "/")
+    return found[0].max_body_bytes if found is not None else None
+
+
+def online_endpoint(url: str) -> Endpoint | None:
+    """The endpoint an online POST to ``url`` reaches (a batch line runs through it)."""
+    route = route_for("POST", url)
+    return route.endpoint if route is not None else None

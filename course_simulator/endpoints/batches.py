@@ -15,7 +15,7 @@ from ..batch_worker import (
     MAX_METADATA_PAIRS,
     MAX_METADATA_VALUE,
 )
-from ..errors import bad_request
+from ..error_replies import bad_request
 from ..params import require
 from ..protocol import Call, Host, Reply
 from .files import page, query_params

@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Iterator
 
-from ..caching import cache_settings
 from ..model import Answer
 from ..params import (
     check_messages,
@@ -22,9 +21,10 @@ from ..params import (
     output_cap,
     require,
 )
+from ..prompt_cache import cache_settings
 from ..protocol import Call, Host, Reply, StreamCut
+from .event_stream import DONE, Pacer, cut_point, deltas, sse, stream_settings
 from .generation import Served, deliver, serve
-from .streaming import DONE, Pacer, cut_point, deltas, sse, stream_settings
 
 __all__ = ["create", "stream_chunks", "usage"]
 
@@ -61,9 +61,7 @@ def create(host: Host, call: Call) -> Reply:
     cap = cap if cap is not None else legacy
     check_temperature(body)
     fmt = body.get("response_format")
-    served = serve(
-        host, call, model, "chat", cap, fmt, "messages", cache=cache, wait=not streaming.stream
-    )
+    served = serve(host, call, model, "chat", cap, fmt, "messages", cache=cache)
     result = served.result
     out = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
@@ -98,7 +96,7 @@ def create(host: Host, call: Call) -> Reply:
 
 def stream_chunks(
     host: Host, completion: dict, served: Served, *, include_usage: bool, cut: bool = False
-) -> Iterator[bytes]:
+) -> Iterator[bytes | float]:
     """The chunk stream of ``completion`` (the finished object), paced by ``served``'s timing.
 
     The role chunk waits the time to first token, each content chunk the time of its tokens.
@@ -115,14 +113,14 @@ def stream_chunks(
         ]})  # fmt: skip
 
     pacer = Pacer(host)
-    pacer.wait(served.first_token_s)
+    yield pacer.wait(served.first_token_s)
     yield chunk({"role": "assistant", "content": "", "refusal": None})
     pieces = deltas(choice["message"]["content"], completion["model"])
     stop = cut_point(len(pieces)) if cut else None
     for i, (piece, n_tokens) in enumerate(pieces):
         if i == stop:
             raise StreamCut
-        pacer.wait(served.per_token_s * n_tokens)
+        yield pacer.wait(served.per_token_s * n_tokens)
         yield chunk({"content": piece})
     if cut:
         raise StreamCut

@@ -12,7 +12,7 @@ import re
 from urllib.parse import parse_qs
 
 from ..batch_worker import FILE_PURPOSES, MAX_FILE_BYTES
-from ..errors import SimError, bad_request
+from ..error_replies import SimError, bad_request
 from ..protocol import Call, Host, Reply
 
 __all__ = [

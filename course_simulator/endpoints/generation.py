@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 from course_utils.tokens import output_reserve, request_messages
 
-from ..caching import MIN_CACHED_TOKENS, CacheSettings, prompt_token_ids
-from ..errors import bad_request
+from ..error_replies import bad_request
 from ..model import Answer, UnsupportedSetting, generate, profile, resolve_effort, resolve_verbosity
 from ..params import context_length_error, count_input_or_400, output_format
+from ..prompt_cache import MIN_CACHED_TOKENS, CacheSettings, prompt_token_ids
 from ..protocol import Call, Host, Reply
 
-__all__ = ["Served", "answer", "deliver", "serve", "settings"]
+__all__ = ["Served", "deliver", "serve", "settings"]
 
 
 def settings(body: dict, model: str, endpoint: str) -> tuple[str | None, str]:
@@ -66,16 +66,15 @@ def serve(
     param: str,
     *,
     cache: CacheSettings | None = None,
-    wait: bool = True,
 ) -> Served:
     """Answer a validated request: count, check the window, reserve, look up the cache, generate.
 
     The input is counted with ``tokens.count_request_input`` and the TPM bucket takes the input
     plus ``tokens.output_reserve`` -- the same figures a client-side limiter computes with
     ``tokens.estimate_request_tokens``. An uncapped answer stops at the model's maximum output
-    (``incomplete``, reason ``max_output_tokens``), as the service's does. With ``wait`` the
-    whole simulated latency passes here (a JSON reply); without it the caller paces a stream
-    with ``first_token_s`` and ``per_token_s``, which add up to the same total.
+    (``incomplete``, reason ``max_output_tokens``), as the service's does. Nothing waits here:
+    ``deliver`` turns ``first_token_s`` and ``per_token_s`` into the reply's ``delay_s`` (a JSON
+    reply) or the stream's pacing, which add up to the same total.
     """
     input_tokens = count_input_or_400(call.body, model, endpoint, param)
     if input_tokens > profile(model).context_window:
@@ -101,22 +100,12 @@ def serve(
     )
     first_s, per_token_s = host.timing(call, model, input_tokens, cached)
     first_s += per_token_s * result.reasoning_tokens
-    if wait:
-        visible = result.output_tokens - result.reasoning_tokens
-        host.pause(first_s + per_token_s * visible)
     return Served(result, headers, cached, first_s, per_token_s)
 
 
-def answer(
-    host: Host, call: Call, model: str, endpoint: str, cap: int | None, fmt: object, param: str
-) -> tuple[Answer, dict[str, str]]:
-    """Answer a validated request and wait its latency; returns the answer and the headers
-    (``serve`` without the cache or a stream, for endpoints that need neither)."""
-    served = serve(host, call, model, endpoint, cap, fmt, param)
-    return served.result, served.headers
-
-
-def deliver(served: Served, body: dict, stream: Iterator[bytes] | None, *, cut: bool) -> Reply:
+def deliver(
+    served: Served, body: dict, stream: Iterator[bytes | float] | None, *, cut: bool
+) -> Reply:
     """The reply carrying ``body`` whole, or ``stream`` when the request streams.
 
     Under fault ``stream_cut`` (``cut``) a stream breaks half-way (the stream's own doing) and
@@ -128,6 +117,9 @@ def deliver(served: Served, body: dict, stream: Iterator[bytes] | None, *, cut: 
         200, None if stream is not None else body, served.headers, outcome,
         input_tokens=result.input_tokens, output_tokens=result.output_tokens, stream=stream,
     )  # fmt: skip
+    if stream is None:  # the whole answer waits its latency (the sender waits ``delay_s``)
+        visible = result.output_tokens - result.reasoning_tokens
+        reply.delay_s = served.first_token_s + served.per_token_s * visible
     if cut and stream is None:
         reply.action = "drop"
     return reply

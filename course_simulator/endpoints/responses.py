@@ -17,7 +17,6 @@ import uuid
 from collections.abc import Iterator
 from itertools import count
 
-from ..caching import cache_settings
 from ..model import Answer
 from ..params import (
     RESPONSES_MIN_OUTPUT_TOKENS,
@@ -26,9 +25,10 @@ from ..params import (
     model_param,
     output_cap,
 )
+from ..prompt_cache import cache_settings
 from ..protocol import Call, Host, Reply, StreamCut
+from .event_stream import Pacer, cut_point, deltas, sse, stream_settings
 from .generation import Served, deliver, serve
-from .streaming import Pacer, cut_point, deltas, sse, stream_settings
 
 __all__ = ["create", "output_items", "stream_events", "usage"]
 
@@ -75,9 +75,7 @@ def create(host: Host, call: Call) -> Reply:
     check_temperature(body)
     text_cfg = body.get("text")
     fmt = text_cfg.get("format") if isinstance(text_cfg, dict) else None
-    served = serve(
-        host, call, model, "responses", cap, fmt, "input", cache=cache, wait=not streaming.stream
-    )
+    served = serve(host, call, model, "responses", cap, fmt, "input", cache=cache)
     result = served.result
     status = "incomplete" if result.truncated else "completed"
     out = {
@@ -119,7 +117,7 @@ def create(host: Host, call: Call) -> Reply:
 
 def stream_events(
     host: Host, response: dict, served: Served, *, cut: bool = False
-) -> Iterator[bytes]:
+) -> Iterator[bytes | float]:
     """The event stream of ``response`` (the finished object), paced by ``served``'s timing.
 
     ``created`` and ``in_progress`` go at once (they carry the response so far: no output, no
@@ -136,7 +134,7 @@ def stream_events(
     yield event("response.created", response=start)
     yield event("response.in_progress", response=start)
     pacer = Pacer(host)
-    pacer.wait(served.first_token_s)
+    yield pacer.wait(served.first_token_s)
     for index, item in enumerate(response["output"]):
         if item["type"] != "message":  # reasoning: hidden, so added and done at once
             yield event("response.output_item.added", output_index=index, item=item)
@@ -155,7 +153,7 @@ def stream_events(
         for i, (piece, n_tokens) in enumerate(pieces):
             if i == stop:
                 raise StreamCut
-            pacer.wait(served.per_token_s * n_tokens)
+            yield pacer.wait(served.per_token_s * n_tokens)
             yield event("response.output_text.delta", **where, delta=piece, logprobs=[])
         yield event("response.output_text.done", **where, text=text, logprobs=[])
         yield event("response.content_part.done", **where, part={**part, "text": text})

@@ -3,8 +3,10 @@
 A streamed answer is generated, billed and admitted exactly like a non-streamed one (same text,
 same ``usage``); only its delivery differs. ``deltas`` cuts the text at token boundaries into
 whole-character pieces, one per token as the service sends them; the endpoint's event
-generator pauses before each one (``Host.pause``) so that time to first token and total time
-follow the model's latency profile. ``sse`` frames one event; ``http`` writes the frames.
+generator yields the seconds to wait before each one (a float between the frames) so that time
+to first token and total time follow the model's latency profile; whoever sends the stream does
+the waiting (``http`` with a socket, ``inprocess`` with ``time.sleep`` or ``asyncio.sleep``), so
+the endpoint never blocks. ``sse`` frames one event; ``http`` writes the frames.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from course_utils.tokens import encoding_for
 
-from ..errors import bad_request
+from ..error_replies import bad_request
 from ..model import profile
 from ..protocol import Host
 
@@ -88,7 +90,7 @@ def stream_settings(body: dict, endpoint: str) -> StreamSettings:
 
 
 class Pacer:
-    """Keeps a stream on its schedule: each ``wait`` ends at start + the waits so far.
+    """Keeps a stream on its schedule: each ``wait`` is due at start + the waits so far.
 
     Waiting each delta's own time would add the cost of writing every event to the total, so a
     long streamed answer would finish visibly later than the same answer as JSON.
@@ -98,10 +100,11 @@ class Pacer:
         self.host = host
         self.due = host.now()
 
-    def wait(self, seconds: float) -> None:
-        """Wait until ``seconds`` after the previous wait was due (at once if already late)."""
+    def wait(self, seconds: float) -> float:
+        """The seconds left until ``seconds`` after the previous wait was due (0 if late):
+        the stream yields it and its sender waits."""
         self.due += seconds
-        self.host.pause(self.due - self.host.now())
+        return max(0.0, self.due - self.host.now())
 
 
 def deltas(text: str, model: str) -> list[tuple[str, int]]:

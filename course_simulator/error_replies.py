@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from .limits import Admission, format_duration
+
 __all__ = [
     "CONTEXT_LENGTH_MESSAGE",
     "INVALID_KEY_MESSAGE",
@@ -19,6 +21,9 @@ __all__ = [
     "error_body",
     "invalid_key",
     "mask_key",
+    "missing_key",
+    "no_route",
+    "rate_limited",
     "retry_headers",
 ]
 
@@ -97,3 +102,63 @@ def retry_headers(seconds: float) -> dict[str, str]:
         "retry-after": str(max(1, math.ceil(seconds))),
         "retry-after-ms": str(max(1, math.ceil(seconds * 1000))),
     }
+
+
+def missing_key() -> SimError:
+    """The 401 ``missing_api_key`` for a request without ``Authorization: Bearer ...``."""
+    return SimError(
+        401,
+        "You didn't provide an API key. Send it in an Authorization header using Bearer auth "
+        "(Authorization: Bearer YOUR_KEY); the SDK does this from OPENAI_API_KEY or api_key=.",
+        "invalid_request_error",
+        code="missing_api_key",
+        outcome="auth",
+    )
+
+
+def no_route(method: str, path: str, served: list[str], allowed: list[str]) -> SimError:
+    """The 405 (the path exists for other ``allowed`` methods) or 404 listing ``served``."""
+    routes = ", ".join(served)
+    if allowed:
+        return SimError(
+            405,
+            f"Method {method} is not allowed on {path}; use {' or '.join(allowed)}. "
+            f"The course simulator serves: {routes}.",
+            "invalid_request_error",
+            outcome="not_found",
+            headers={"Allow": ", ".join(allowed)},
+        )
+    return SimError(
+        404,
+        f"Invalid URL ({method} {path}). The course simulator serves: {routes}.",
+        "invalid_request_error",
+        outcome="not_found",
+    )
+
+
+def rate_limited(admission: Admission, model: str) -> SimError:
+    """The service's 429 for a request the key's RPM or TPM bucket refused (``admission``)."""
+    unit = (
+        "requests per min (RPM)" if admission.limit_type == "requests" else "tokens per min (TPM)"
+    )
+    if math.isinf(admission.retry_after_s):
+        return SimError(
+            429,
+            f"Request too large for {model} in organization {ORG} on {unit}: Limit "
+            f"{admission.limit:,}, Requested {admission.requested:,}. It can never fit: "
+            "reduce the input or max_output_tokens. " + RATE_LIMIT_DOCS,
+            "tokens",
+            code="rate_limit_exceeded",
+            outcome="rate_limit",
+            headers=admission.headers,
+        )
+    return SimError(
+        429,
+        f"Rate limit reached for {model} in organization {ORG} on {unit}: Limit "
+        f"{admission.limit:,}, Used {admission.used:,}, Requested {admission.requested:,}. "
+        f"Please try again in {format_duration(admission.retry_after_s)}. " + RATE_LIMIT_DOCS,
+        admission.limit_type or "requests",
+        code="rate_limit_exceeded",
+        outcome="rate_limit",
+        headers={**admission.headers, **retry_headers(admission.retry_after_s)},
+    )

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from course_utils.tokens import content_text, encoding_for
 
-from .errors import bad_request
+from .error_replies import bad_request
 
 __all__ = [
     "CACHED_PREFILL_SHARE",
