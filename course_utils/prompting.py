@@ -19,6 +19,7 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 from .chunking import chunk_text
+from .platform import IN_BROWSER
 from .pricing import DEFAULT_MODEL, UnknownModelError, estimate_cost, get_model
 from .streaming import read_stream
 from .tokens import count_request_input, count_tokens, encoding_for
@@ -226,6 +227,8 @@ def run_prompts_streaming(
             on_done(i, run)
         return run
 
+    if IN_BROWSER:  # no threads in a browser tab: the streams run one after the other
+        return [one(i) for i in range(len(prompts))]
     with ThreadPoolExecutor(max_workers=len(prompts), thread_name_prefix="stream") as pool:
         return list(pool.map(one, range(len(prompts))))
 
