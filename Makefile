@@ -79,12 +79,14 @@ unit: $(VENV)/.installed-dev
 notebooks: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=60 exercises
 
-# The lessons in real JupyterLab + headless Chromium. Needs Debian's chromium (CHROMIUM=path to
-# use another); without it the suite is reported as not run, unless REQUIRE_BROWSER is set (CI).
+# The lessons in real JupyterLab + headless Chromium, and in the JupyterLite site (test_lite.py
+# builds it once, from npm and PyPI). Needs Debian's chromium (CHROMIUM=path to use another);
+# without it the suite is reported as not run, unless REQUIRE_BROWSER is set (CI).
 CHROMIUM ?= /usr/bin/chromium
 browser: $(VENV)/.installed-dev
 	@if [ -x "$(CHROMIUM)" ]; then \
 		npm ci --prefix tests_browser --silent --no-audit --no-fund && \
+		$(BIN)/pip install --quiet -r lite/requirements-build.txt && \
 		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider tests_browser; \
 	elif [ -n "$$REQUIRE_BROWSER" ]; then \
 		echo "browser suite required but no Chromium at $(CHROMIUM)"; exit 1; \

@@ -7,16 +7,26 @@ things can outlive it, and the caller is told so (``Bounded.stopped`` is False) 
 so: one long call into C that never returns to Python (``10 ** 10 ** 9``), and code that
 catches ``BaseException`` (which the exercises forbid for this reason). A background reaper
 keeps trying on those until they end.
+
+A browser tab (Pyodide) has no threads, so there the call runs in the check's own thread under
+a trace function that raises ``LearnerCodeStopped`` on the learner's next line once the limit
+has passed (``_call_traced``). What it cannot stop: a long call into library or C code that
+never returns to a line of the learner's (a request the simulator holds times out at once
+in-process, so that one does not arise), and code that catches ``BaseException``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
+
+from course_utils.platform import IN_BROWSER
 
 __all__ = ["Bounded", "LearnerCodeStopped", "active_threads", "call_with_limit", "stop_threads"]
 
@@ -64,6 +74,8 @@ def call_with_limit(
     blocked on it returns), then the thread is stopped. A KeyboardInterrupt while waiting (the
     learner pressed Stop) stops the thread too, then propagates.
     """
+    if IN_BROWSER:
+        return _call_traced(fn, args, kwargs or {}, limit_s=limit_s, on_timeout=on_timeout)
     box = Bounded()
 
     def target() -> None:
@@ -91,6 +103,52 @@ def call_with_limit(
     if on_timeout is not None:
         on_timeout()
     box.stopped = stop_threads([thread], within_s=stop_within_s)
+    return box
+
+
+def _learner_frame(frame: FrameType) -> bool:
+    """Code typed in a notebook cell (IPython names its file ``<ipython-input-...>`` or a
+    temporary ``/tmp/ipykernel_.../...py``), not the library or the check."""
+    name = frame.f_code.co_filename
+    return name.startswith("<ipython-input") or "ipykernel_" in name or name.startswith("<exec")
+
+
+def _call_traced(
+    fn: Callable[..., Any],
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    *,
+    limit_s: float,
+    on_timeout: Callable[[], None] | None,
+) -> Bounded:
+    """``call_with_limit`` with no thread: the limit is checked on each line of learner code."""
+    box = Bounded()
+    deadline = time.monotonic() + limit_s
+    fired = False
+
+    def on_line(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal fired
+        if event == "line" and time.monotonic() > deadline:
+            if not fired and on_timeout is not None:
+                on_timeout()
+            fired = True
+            raise LearnerCodeStopped(f"stopped by the check after {limit_s:g} s")
+        return on_line
+
+    def on_call(frame: FrameType, event: str, arg: Any) -> Any:
+        return on_line if _learner_frame(frame) else None
+
+    previous = sys.gettrace()
+    sys.settrace(on_call)
+    try:
+        box.value = fn(*args, **kwargs)
+        box.finished = not fired
+    except LearnerCodeStopped:
+        box.finished = False
+    except BaseException as exc:  # learner code may raise anything; report it, never lose it
+        box.error, box.finished = exc, not fired
+    finally:
+        sys.settrace(previous)
     return box
 
 

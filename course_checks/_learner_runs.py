@@ -255,7 +255,13 @@ def check_client(
             pressed.append(True)
             raise KeyboardInterrupt("Ctrl-C, pressed by the check during a request")
 
-    http = openai.DefaultHttpxClient(event_hooks={"request": [ctrl_c]})
+    hooks = {"request": [ctrl_c]}
+    if sim.serve:
+        http = openai.DefaultHttpxClient(event_hooks=hooks)
+    else:  # in-process (always so in a browser tab): the hook on a client of its transport
+        import httpx2
+
+        http = httpx2.Client(transport=sim.transport(), event_hooks=hooks)
     return sim.client(max_retries=0, timeout=timeout_s, http_client=http)
 
 

@@ -37,6 +37,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from course_utils.platform import IN_BROWSER
 from course_utils.tokens import count_request_input
 
 from .batch_input import InputLine, validate_input
@@ -253,6 +254,13 @@ class BatchService:
                 "a batch reads only files uploaded with purpose 'batch'.",
                 "input_file_id",
                 "invalid_value",
+            )
+        if IN_BROWSER:  # each batch runs in a worker thread, and a browser tab has none
+            raise bad_request(
+                "The course simulator cannot run batches in a browser tab (no threads there); "
+                "run this part of the course in JupyterLab on your machine or on Binder.",
+                "input_file_id",
+                "unsupported_in_browser",
             )
         job = BatchJob(
             new_id("batch_"), owner, input_file_id, endpoint, completion_window, metadata,

@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from course_utils.platform import IN_BROWSER
+
 from .batch_worker import DEFAULT_BATCH_TIME_SCALE, DEFAULT_ENQUEUED_TOKEN_LIMIT, BatchService
 from .bugs import MAX_SERVER_ERRORS, Bugs
 from .endpoints import ROUTES, Route, allowed_methods, match_route, max_body, online_endpoint
@@ -109,7 +111,7 @@ class Simulator:
         max_keys: int = MAX_KEYS,
         batch_time_scale: float = DEFAULT_BATCH_TIME_SCALE,
         batch_enqueued_tokens: int = DEFAULT_ENQUEUED_TOKEN_LIMIT,
-        serve: bool = True,
+        serve: bool | None = None,  # None: a socket, but in-process in a browser tab (none there)
         max_unkeyed_per_address: int = MAX_UNKEYED_PER_ADDRESS,
         pipeline_slots: int = DEFAULT_SLOTS,
     ) -> None:
@@ -134,7 +136,8 @@ class Simulator:
         ):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ValueError(f"{name} must be a whole number >= 1, got {count!r}")
-        self.host, self.port, self.serve = host, port, bool(serve)
+        self.serve = not IN_BROWSER if serve is None else bool(serve)
+        self.host, self.port = host, port
         self.latency_ms, self.latency_scale = float(latency_ms), float(latency_scale)
         self.fault_retry_after_ms = fault_retry_after_ms
         self.hold_max_s = float(hold_max_s)
@@ -484,7 +487,7 @@ class Simulator:
 
     def pause(self, seconds: float) -> None:
         """Wait ``seconds`` (released at once by stop()/reset())."""
-        if seconds > 0:
+        if seconds > 0 and not IN_BROWSER:  # a browser tab waits for no one: no latency there
             self._release.wait(seconds)
 
     def release_signal(self) -> threading.Event:

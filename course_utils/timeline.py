@@ -18,13 +18,14 @@ import math
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+# matplotlib is imported by the figure functions only: the counting above them runs where it
+# cannot load (a browser tab offline, which takes matplotlib from Pyodide's CDN)
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 from .backoff import Backoff
-from .figure import CourseFigure
 from .validate import whole
 
 __all__ = [
@@ -246,6 +247,12 @@ def _slot_bars(ax: Any, times: Sequence[float], ok: Sequence[bool], slot_s: floa
 
 def retry_timeline_figure(run: RetryRun, *, slot_s: float = 0.5, takeaway: str = "") -> Figure:
     """(a) each client's attempts on a timeline; (b) requests reaching the server per slot."""
+    from matplotlib.ticker import MaxNLocator
+
+    from .figure import (
+        CourseFigure,  # here: a browser tab without matplotlib still imports this module
+    )
+
     fig = CourseFigure(figsize=(9, 6.2), facecolor="white")
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
     by_client: dict[int, list[Attempt]] = {}
@@ -292,6 +299,8 @@ def requests_figure(
     requests against the limit's ceiling (``rpm`` given)."""
     if not events:
         raise ValueError("no requests in the log: send some first (sim.requests is empty)")
+    from .figure import CourseFigure
+
     fig = CourseFigure(figsize=(9, 5.4), facecolor="white")
     top, bottom = fig.subplots(2, 1, sharex=True)
     times = [e.time_s for e in events]

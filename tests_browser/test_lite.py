@@ -1,0 +1,258 @@
+"""The course in a browser tab: the JupyterLite site `make lite` builds, run in headless Chromium.
+
+One site is built per session (``lite/build.py``: npm's Pyodide, PyPI's wheels, a wheel of this
+project) and served on loopback; every request that would leave loopback is aborted, so nothing
+comes from a CDN: numpy and matplotlib are missing on purpose and the lessons run without their
+plots (``%matplotlib`` lines, the figure functions' imports and the statements that draw are
+left out; nothing else is changed). The kernel is the site's own REPL, fed the notebooks' code
+cells one by one from the site's copies, so their first cell is the one a learner runs in the
+browser (install the course, ``prepare_browser()``, the banner).
+
+Set LITE_SITE to a site already built (``make lite`` writes lite/_site) to skip the build.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import http.server
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from labkit import SCREENSHOTS
+from playwright.sync_api import Browser, Route
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_TIMEOUT_S = 900  # a kernel start, the course's install and five notebooks in WebAssembly
+DONE = "LITE-RUN-DONE"
+FIGURE_CALL = re.compile(r"\b(\w+_figure|RetryTimeline)\(")  # what draws with matplotlib
+STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+
+pytestmark = pytest.mark.timeout(RUN_TIMEOUT_S + 300)
+
+
+@pytest.fixture(scope="session")
+def lite_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site: LITE_SITE if set, else built once for the session, offline but for the
+    registries (npm and PyPI)."""
+    given = os.environ.get("LITE_SITE")
+    if given:
+        return Path(given)
+    try:
+        import jupyterlite_core  # noqa: F401
+    except ImportError:
+        pytest.fail("jupyterlite-core is missing: pip install -r lite/requirements-build.txt")
+    work = tmp_path_factory.mktemp("lite")
+    subprocess.run(
+        [sys.executable, str(ROOT / "lite" / "build.py"), "--out", str(work / "site"),
+         "--work", str(work / "build")],
+        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    return work / "site"
+
+
+@pytest.fixture(scope="session")
+def site_url(lite_site: Path) -> Iterator[str]:
+    """The site served on a free loopback port, as any static host would serve it."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(lite_site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+# --- the notebooks' code, without their plots -------------------------------------------------
+
+
+def without_plots(source: str) -> str:
+    """``source`` with its drawing left out: ``%matplotlib`` lines, ``*_figure`` and
+    ``RetryTimeline`` in imports, and every top-level statement that calls one of them."""
+    lines = [ln for ln in source.splitlines() if not ln.lstrip().startswith("%matplotlib")]
+    lines = [ln for ln in lines if not re.fullmatch(r"\s+(\w+_figure|RetryTimeline),", ln)]
+    lines = [
+        re.sub(r"\b(\w+_figure|RetryTimeline), ", "", ln) if ln.startswith("from ") else ln
+        for ln in lines
+    ]
+    text = "\n".join(lines)
+    if not FIGURE_CALL.search(text):
+        return text
+    tree = ast.parse(text)  # a cell that draws has no other IPython syntax in the course
+    drop = {
+        n for stmt in tree.body if FIGURE_CALL.search(ast.get_source_segment(text, stmt) or "")
+        for n in range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1)
+    }  # fmt: skip
+    return "\n".join(ln for i, ln in enumerate(text.splitlines(), 1) if i not in drop)
+
+
+@dataclass
+class Cell:
+    source: str
+
+
+def code_cells(notebook: Path, *, core_only: bool) -> list[Cell]:
+    """The notebook's code cells (``core_only``: up to "Going further" or "Homework")."""
+    cells = []
+    for cell in json.loads(notebook.read_text("utf-8"))["cells"]:
+        source = "".join(cell["source"])
+        if (
+            core_only
+            and cell["cell_type"] == "markdown"
+            and re.search(r"^#+ (Going further|Homework)", source, re.MULTILINE)
+        ):
+            break
+        if cell["cell_type"] == "code":
+            assert "raises-exception" not in cell.get("metadata", {}).get("tags", []), (
+                f"{notebook.name}: the REPL stops at an error, so a core cell may not raise"
+            )
+            code = without_plots(source)
+            if code.strip():
+                cells.append(Cell(code))
+    return cells
+
+
+# --- running code in the site's REPL ----------------------------------------------------------
+
+
+@dataclass
+class Output:
+    text: str
+    error: bool
+
+
+def run_in_browser(browser: Browser, url: str, cells: list[Cell]) -> tuple[list[Output], list[str]]:
+    """Run ``cells`` in turn in a fresh REPL of the site; each one's output, and every request
+    that tried to leave loopback (all aborted)."""
+    left: list[str] = []
+
+    def only_loopback(route: Route) -> None:
+        target = route.request.url
+        if target.startswith((url, "data:", "blob:")):
+            route.continue_()
+        else:
+            left.append(target)
+            route.abort()
+
+    context = browser.new_context()
+    try:
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        codes = [cell.source for cell in cells] + [f"print({DONE!r})"]
+        query = "&".join("code=" + urllib.parse.quote(code) for code in codes)
+        page.goto(f"{url}/repl/index.html?kernel=python&toolbar=1&{query}&execute=1")
+        outputs = page.locator(".jp-CodeConsole-content .jp-Cell .jp-OutputArea-output")
+        # the REPL runs no further cell after an error: stop waiting at the first one
+        errors = page.locator(f".jp-CodeConsole-content .jp-Cell {STDERR}")
+        deadline = time.monotonic() + RUN_TIMEOUT_S
+        while not any(DONE in text for text in outputs.all_text_contents()) and not errors.count():
+            if time.monotonic() > deadline:
+                page.screenshot(path=str(SCREENSHOTS / "lite-timeout.png"))
+                raise AssertionError(
+                    f"the REPL did not finish in {RUN_TIMEOUT_S} s; the last outputs:\n"
+                    + "\n---\n".join(outputs.all_text_contents()[-5:])[-3000:]
+                )
+            page.wait_for_timeout(2_000)
+        shown = page.evaluate(
+            """(stderr) => [...document.querySelectorAll('.jp-CodeConsole-content .jp-Cell')]
+                .filter(cell => cell.querySelector('.jp-InputArea'))
+                .map(cell => ({
+                    text: [...cell.querySelectorAll('.jp-OutputArea-output')]
+                        .map(o => o.textContent).join('\\n'),
+                    error: !!cell.querySelector(stderr),
+                }))""",
+            STDERR,
+        )
+    finally:
+        context.close()
+    return [Output(**o) for o in shown][-len(codes) :], left
+
+
+def lesson(site: Path, name: str, *, core_only: bool = True) -> list[Cell]:
+    return code_cells(site / "files" / "notebooks" / name, core_only=core_only)
+
+
+def test_the_site_installs_the_course_in_every_notebook(lite_site: Path) -> None:
+    for notebook in sorted((lite_site / "files").glob("*/*.ipynb")):
+        cells = json.loads(notebook.read_text("utf-8"))["cells"]
+        first = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
+        assert "%pip install course-utils" in first and "prepare_browser()" in first, notebook
+    courses = list((lite_site / "pypi").glob("course_utils-*.whl"))
+    assert len(courses) == 1, "the course's own wheel is not in the site's package index"
+
+
+def test_lessons_and_exercise_2_run_in_a_browser_tab(
+    lite_site: Path, site_url: str, browser: Browser
+) -> None:
+    parts = {
+        "00": lesson(lite_site, "00_start_here.ipynb", core_only=False),
+        "01": lesson(lite_site, "01_tokens.ipynb"),
+        "02": lesson(lite_site, "02_prompt_efficiency.ipynb"),
+        "03": lesson(lite_site, "03_rate_limits_backoff.ipynb"),
+        "04": lesson(lite_site, "04_error_handling.ipynb"),
+        "ex2": exercise_2(),
+    }
+    cells = [cell for part in parts.values() for cell in part]
+    outputs, left = run_in_browser(browser, site_url, cells)
+    assert len(outputs) == len(cells) + 1  # and the last: DONE
+    errors = [
+        f"cell {i}:\n{cell.source[:300]}\n--> {out.text[-1500:]}"
+        for i, (cell, out) in enumerate(zip(cells, outputs[:-1], strict=True))
+        if out.error
+    ]
+    assert not errors, "\n\n".join(errors)
+    texts, start = {}, 0
+    for name, part in parts.items():
+        texts[name] = "\n".join(o.text for o in outputs[start : start + len(part)])
+        start += len(part)
+    # nothing reached the network: the only requests that tried were Pyodide's CDN (plots)
+    assert left and all(u.startswith("https://cdn.jsdelivr.net/pyodide/") for u in left), left
+
+    first = outputs[0].text
+    assert "course simulator inside this browser tab" in first
+    assert "cannot start threads" in first
+    assert "Plots are off" in first  # offline on purpose: the CDN is unreachable
+    assert re.search(r"input: +\d+ tokens", texts["00"])
+    assert re.search(r"total: +\d+ tokens, \$0\.\d+", texts["00"])
+
+    assert re.search(r"[\d,]+-token handbook -> [2-9]\d* requests", texts["01"])  # chunked
+    assert "local count matches: True" in texts["01"]  # count_message_tokens vs the server
+    assert "refused: HTTP 400, code 'context_length_exceeded'" in texts["01"]
+    assert re.search(r"within the 1,500 budget: True", texts["01"])
+
+    assert re.search(r"\d+ served and [1-9]\d* refused", texts["03"])  # the burst hit 429s
+    assert re.search(r"SDK max_retries=0: \d+ requests", texts["03"])
+
+    assert "RateLimitError" in texts["04"]
+
+    assert "✅ PASS" in texts["ex2"]
+    assert "❌ FAIL" in texts["ex2"]
+
+
+def exercise_2() -> list[Cell]:
+    """Exercise 2 with the reference answer (its check passes), then a wrong one (it fails).
+    From solutions/: the site ships the exercise with blanks; the kernel has the course already."""
+    from course_checks._commands import _solution_from_notebook
+
+    cells = code_cells(ROOT / "solutions" / "02_retry_wrapper.ipynb", core_only=True)
+    solution = _solution_from_notebook(
+        ROOT / "solutions" / "02_retry_wrapper.ipynb", "generate_with_retry"
+    )
+    assert solution is not None
+    wrong = solution.replace("return response.output_text", "return ''")
+    return [*cells, Cell(wrong + '\n\ncheck("generate_with_retry", generate_with_retry)')]
