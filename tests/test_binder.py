@@ -73,6 +73,7 @@ def test_make_binder_link_says_what_is_missing_without_a_github_remote(tmp_path:
     assert "no GitHub remote" in run.stdout + run.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lesson", [START, "notebooks/07_wrap_up.ipynb"])
 def test_a_lesson_runs_with_no_make_as_on_binder(lesson: str, tmp_path: Path):
     env = {

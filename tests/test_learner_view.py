@@ -157,6 +157,7 @@ def assert_learner_sees_it_right(name: str, cells: list[nbformat.NotebookNode]) 
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)  # two Run Alls of a whole lesson
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_a_lesson_shows_what_it_says_and_tells_the_same_story_when_run_again(path: Path) -> None:
@@ -176,6 +177,7 @@ def test_a_lesson_shows_what_it_says_and_tells_the_same_story_when_run_again(pat
     )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
 def test_a_solution_shows_what_it_says(path: Path) -> None:

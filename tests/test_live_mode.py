@@ -28,6 +28,7 @@ REFUSED = ("BudgetExceeded", "LiveRequestRefused", "Not sent:")  # the spend gua
 DEFAULT_CAP_USD = 0.50
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)  # three lessons, one after another
 @pytest.mark.parametrize("group", GROUPS, ids=str)
 def test_lessons_run_live_at_the_default_cap(group: str, tmp_path: Path) -> None:
