@@ -479,6 +479,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+@pytest.mark.slow
 def test_class_server_cli_end_to_end(tmp_path: Path):
     keys_file = tmp_path / "keys.txt"
     keys_file.write_text(KEYS_TEXT)

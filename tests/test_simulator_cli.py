@@ -16,6 +16,7 @@ from course_utils.pricing import DEFAULT_MODEL
 SECRET = "sk-cli-test-secret-0123456789"
 
 
+@pytest.mark.slow
 def test_cli_serves_and_stops_on_sigterm() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "course_simulator", "--port", "0", "--api-key", SECRET,
@@ -137,6 +138,7 @@ def test_help_says_where_the_key_can_come_from(capsys) -> None:
     assert "--max-connections" in text and "--read-timeout-s" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [

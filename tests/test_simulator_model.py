@@ -448,6 +448,7 @@ RUNNER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_self_contained_code_examples_run(tmp_path) -> None:
     """Examples that need no API or network run as written (in a scratch folder, own process)."""
     env = {"OPENAI_API_KEY": "placeholder-for-the-example", "PYTHONPATH": ":".join(sys.path)}
