@@ -246,6 +246,7 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, cas
     assert after == before  # nothing written, changed or created
 
 
+@pytest.mark.slow
 def test_bad_flags_exit_2_with_the_usage_line(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One"])
     done = run_runner(str(prompts), "--rpm", "0", "-o", str(tmp_path / "r.jsonl"))
@@ -254,6 +255,7 @@ def test_bad_flags_exit_2_with_the_usage_line(tmp_path):
     assert not (tmp_path / "r.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_an_existing_output_is_never_overwritten_by_accident(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One"])
     out = tmp_path / "r.jsonl"
@@ -272,6 +274,7 @@ def _result(id: object, ok: bool = True, error_type: str | None = None, prompt: 
     ).to_json()  # fmt: skip
 
 
+@pytest.mark.slow
 def test_resume_refuses_an_output_with_a_garbage_line_and_leaves_it_alone(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One", "Two", "Three"])
     out = tmp_path / "r.jsonl"
@@ -283,6 +286,7 @@ def test_resume_refuses_an_output_with_a_garbage_line_and_leaves_it_alone(tmp_pa
     assert out.read_text("utf-8") == text
 
 
+@pytest.mark.slow
 def test_resume_refuses_when_the_input_changed_under_the_same_ids(tmp_path):
     out = tmp_path / "r.jsonl"
     text = _result(1, prompt="One") + "\n"
@@ -294,6 +298,7 @@ def test_resume_refuses_when_the_input_changed_under_the_same_ids(tmp_path):
     assert out.read_text("utf-8") == text
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_last_line_it_did_not_write_and_leaves_it(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One", "Two"])
     out = tmp_path / "r.jsonl"

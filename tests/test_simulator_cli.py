@@ -63,6 +63,7 @@ def test_bad_flags_exit_2(args: list[str], message: str, capsys) -> None:
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_flag_in_a_real_process() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "course_simulator", "--latency-ms", "-5"],
@@ -108,6 +109,7 @@ def _stop(proc: subprocess.Popen) -> tuple[str, str]:
             proc.kill()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["file", "env"])
 def test_the_api_key_can_come_from_a_file_or_the_environment(tmp_path, how) -> None:
     """--api-key on the command line is visible to every local user through ps."""
@@ -162,6 +164,7 @@ def test_bad_key_sources_and_bounds_exit_2(tmp_path, args, env, message) -> None
     assert message in proc.stderr
 
 
+@pytest.mark.slow
 def test_an_empty_key_file_is_refused(tmp_path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("\n")

@@ -483,6 +483,7 @@ KNOWN = [s.aliases[0] for s in SUBJECTS]
 NOUNS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     wrapper=st.sampled_from(WRAPPERS),
