@@ -64,6 +64,11 @@ lite: $(VENV)/.installed-dev
 ## and the browser suite where Chromium is installed)
 test: $(VENV)/.installed-dev lint unit notebooks browser
 
+## make test-fast: the inner loop, about a minute: unit and simulator tests, no notebook
+## executed, no browser (tests marked slow, pyproject.toml, run only in `make test`)
+test-fast: $(VENV)/.installed-dev
+	$(TEST_ENV) $(BIN)/pytest -n 2 -m "not slow" tests
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -393,6 +393,7 @@ def _files_no_bigger_than(size: int) -> Callable[[], None]:
     return limit
 
 
+@pytest.mark.slow
 def test_a_collection_cut_by_a_full_disk_then_resumed_is_counted_in_full(
     fast: Simulator, tmp_path: Path
 ) -> None:
@@ -414,6 +415,7 @@ def test_a_collection_cut_by_a_full_disk_then_resumed_is_counted_in_full(
     assert total["reserved_usd"] == pytest.approx(0)
 
 
+@pytest.mark.slow
 def test_a_second_run_on_a_batch_output_exits_2_naming_the_first(
     fast: Simulator, tmp_path: Path
 ) -> None:
@@ -446,6 +448,7 @@ def test_a_second_run_on_a_batch_output_exits_2_naming_the_first(
     assert not out.exists() or read_results(out) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("problem", ["401", "server down", "forgotten batch"])
 def test_the_batch_cli_explains_service_errors(
     make_sim: Callable[..., Simulator], tmp_path: Path, problem: str

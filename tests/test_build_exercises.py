@@ -152,6 +152,7 @@ def test_solution_and_check_cells_carry_nbgrader_metadata(folder: str, path: Pat
     assert not any(marker in s or s.startswith("check(") for s in kinds["other"])
 
 
+@pytest.mark.slow
 def test_nbgrader_clears_the_solutions_only_with_the_metadata() -> None:
     clear = pytest.importorskip("nbgrader.preprocessors").ClearSolutions
     source = nbformat.read(ROOT / "solutions" / "08_batch_input.ipynb", as_version=4)
@@ -164,6 +165,7 @@ def test_nbgrader_clears_the_solutions_only_with_the_metadata() -> None:
         clear().preprocess(source, {})
 
 
+@pytest.mark.slow
 def test_under_nbgrader_a_wrong_answer_loses_its_marks_and_a_right_one_keeps_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -319,6 +321,7 @@ def _run_cells(path: Path) -> str:
     return out.getvalue()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_solution_check_cell_prints_pass(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COURSE_BACKEND", "simulator")

@@ -77,6 +77,7 @@ def make_variant(
     return generate_with_retry
 
 
+@pytest.mark.slow
 def test_solution_notebook_passes(solution_from_notebook) -> None:
     assert_passes(NAME, solution_from_notebook(NOTEBOOK, NAME))
 
@@ -85,6 +86,7 @@ def test_reference_variant_passes() -> None:
     assert_passes(NAME, make_variant())
 
 
+@pytest.mark.slow
 def test_logging_through_the_course_logger_passes_and_prints_nothing_during_the_check(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -99,24 +101,29 @@ def test_logging_through_the_course_logger_passes_and_prints_nothing_during_the_
         course.propagate = True
 
 
+@pytest.mark.slow
 def test_equal_jitter_with_growth_passes() -> None:
     assert_passes(NAME, make_variant(delay=lambda n: random.uniform(0.5, 1.0) * 2 ** min(n, 5)))
 
 
+@pytest.mark.slow
 def test_honouring_retry_after_ms_passes() -> None:
     assert_passes(NAME, make_variant(honours_retry_after=True))
 
 
+@pytest.mark.slow
 def test_own_per_request_timeout_passes() -> None:
     # timeout=30 overrides the check's short client timeout; the check's simulator drops a
     # held request after SIM_HOLD_MAX_S, so the 'timeout' fault still ends as a failed attempt.
     assert_passes(NAME, make_variant(request_timeout=30))
 
 
+@pytest.mark.slow
 def test_cap_then_additive_jitter_passes() -> None:
     assert_passes(NAME, make_variant(delay=lambda n: min(60, 2**n) + random.uniform(0, 1)))
 
 
+@pytest.mark.slow
 def test_full_jitter_with_an_unseeded_rng_passes() -> None:
     rng = random.Random()  # the learner's own, unseeded: the check must not depend on luck
     assert_passes(NAME, make_variant(delay=lambda n: rng.uniform(0, min(60, 0.5 * 2**n))))
@@ -134,6 +141,7 @@ def test_the_schedule_judge_accepts_full_jitter_whatever_the_draws() -> None:
         _judge_schedule(runs)  # raises Incorrect on a wrong verdict
 
 
+@pytest.mark.slow
 def test_full_jitter_with_system_random_passes() -> None:
     rng = random.SystemRandom()
     assert_passes(NAME, make_variant(delay=lambda n: rng.uniform(0, min(60, 1.0 * 2**n))))
@@ -238,6 +246,7 @@ WRONG: dict[str, tuple[Callable[..., Any], int, str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(WRONG))
 def test_seeded_wrong_answers_fail_on_the_stated_rule(case: str) -> None:
     fn, rule, text = WRONG[case]

@@ -220,6 +220,7 @@ WRONG: dict[str, tuple[Callable[..., Any], int, str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(WRONG))
 def test_seeded_wrong_answers_fail_on_the_stated_rule(case: str) -> None:
     fn, rule, text = WRONG[case]

@@ -66,6 +66,7 @@ sentence_st = st.text(
 ).map(lambda s: s.strip() + ".")
 
 
+@pytest.mark.slow
 @settings(
     max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "150")),
     deadline=None,

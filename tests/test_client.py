@@ -68,6 +68,7 @@ def test_live_backend_without_key_is_a_clear_error(monkeypatch) -> None:
     assert info.value.__cause__ is None and info.value.__suppress_context__ is False
 
 
+@pytest.mark.slow
 def test_live_client_never_loads_the_simulator() -> None:
     """Live code must not depend on the fake server: a fresh interpreter's live get_client()
     leaves every course_simulator module unimported."""

@@ -239,6 +239,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.slow
 def test_the_class_server_recipe_runs_as_written(tmp_path):
     """Steps 1 to 4 and the admin commands, run as the guide gives them; only the address
     (loopback, a free port) and the final `make lab` (one call through get_client) differ."""

@@ -1,7 +1,9 @@
 """What a learner sees in JupyterLab, judged from executed notebooks.
 
 Every notebook in ``notebooks/`` and ``solutions/`` runs in a real kernel as JupyterLab starts
-it (no ``MPLBACKEND``: matplotlib's inline backend), and fails on:
+it on Binder or from a plain ``jupyter lab``: none of the Makefile's variables (no
+``COURSE_BACKEND``: the simulator is the default; no ``MPLBACKEND``: matplotlib's inline backend;
+no ``PYTHONHASHSEED``) and no key. It fails on:
 
 - a figure printed as text (``<Figure size ...>`` without an image beside it);
 - a ``$`` that JupyterLab would typeset as math, in a Markdown cell or a Markdown output;
@@ -29,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CLAIMS_FILE = ROOT / "tests" / "claims.toml"
 LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
-ENV = {"COURSE_BACKEND": "simulator", "PYTHONHASHSEED": "0"}
+MAKEFILE_ONLY = ("COURSE_BACKEND", "PYTHONHASHSEED", "OPENAI_API_KEY", "OPENAI_BASE_URL")
 EXPECTED_ERROR = "raises-exception"  # the tag nbval, JupyterLab and tests_browser honour
 FIGURE_AS_TEXT = re.compile(r"<\w*Figure size \d+x\d+")
 
@@ -148,6 +150,11 @@ def steady_text(name: str, cells: list[nbformat.NotebookNode]) -> list[str]:
     return texts
 
 
+def learner_env() -> dict[str, str]:
+    """A kernel's environment with no ``make`` (Binder, JupyterHub, ``jupyter lab``) and no key."""
+    return {k: v for k, v in kernel_env().items() if k not in MAKEFILE_ONLY}
+
+
 def relative(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
@@ -157,11 +164,12 @@ def assert_learner_sees_it_right(name: str, cells: list[nbformat.NotebookNode]) 
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(600)  # two Run Alls of a whole lesson
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.stem)
 def test_a_lesson_shows_what_it_says_and_tells_the_same_story_when_run_again(path: Path) -> None:
     name = relative(path)
-    with running_kernel(path, kernel_env(**ENV)) as client:
+    with running_kernel(path, learner_env()) as client:
         first = run_cells(client)
         assert_learner_sees_it_right(name, first)
         second = run_cells(client)
@@ -176,11 +184,12 @@ def test_a_lesson_shows_what_it_says_and_tells_the_same_story_when_run_again(pat
     )
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
 def test_a_solution_shows_what_it_says(path: Path) -> None:
     name = relative(path)
-    with running_kernel(path, kernel_env(**ENV)) as client:
+    with running_kernel(path, learner_env()) as client:
         cells = run_cells(client)
     assert_learner_sees_it_right(name, cells)
 

@@ -140,6 +140,7 @@ def _plain(output: nbformat.NotebookNode) -> str:
     return "".join(plain) if isinstance(plain, list) else plain
 
 
+@pytest.mark.slow
 def test_lesson_00_shows_three_usage_numbers_not_the_raw_repr(monkeypatch):
     out = "\n".join(run_lesson(LESSONS[0], monkeypatch))
     for label in ("input:", "output:", "total:"):
@@ -147,6 +148,7 @@ def test_lesson_00_shows_three_usage_numbers_not_the_raw_repr(monkeypatch):
     assert "ResponseUsage(" not in out
 
 
+@pytest.mark.slow
 def test_lesson_01_overflow_is_real_and_chunks_stay_within_budget(monkeypatch):
     out = "\n".join(run_lesson(LESSONS[1], monkeypatch))
     assert "refused: HTTP 400, code 'context_length_exceeded'" in out
@@ -156,6 +158,7 @@ def test_lesson_01_overflow_is_real_and_chunks_stay_within_budget(monkeypatch):
     assert billed and max(int(n) for n in billed.group(1).split(",")) <= 1500
 
 
+@pytest.mark.slow
 def test_lesson_02_reasoning_demo_shows_an_empty_cut_and_a_full_answer(monkeypatch):
     out = "\n".join(run_lesson(LESSONS[2], monkeypatch))
     assert re.search(r"^  none: completed +0 reasoning", out, re.M)

@@ -43,6 +43,7 @@ DEFAULT_CAP_USD = 0.50
 EXPECTED_ERROR = "raises-exception"  # a cell that fails on purpose (lesson 04), never refused
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(1200)  # up to six lessons, one after another, on a shared machine
 @pytest.mark.parametrize("group", GROUPS, ids=str)
 def test_lessons_run_live_at_the_default_cap(group: str, tmp_path: Path) -> None:

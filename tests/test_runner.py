@@ -230,6 +230,7 @@ BAD_CASES = [  # the names of the cases _bad_inputs builds
 ]  # fmt: skip
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", BAD_CASES)
 def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, case):
     cases = {c[0]: c for c in _bad_inputs(tmp_path)}
@@ -245,6 +246,7 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, cas
     assert after == before  # nothing written, changed or created
 
 
+@pytest.mark.slow
 def test_bad_flags_exit_2_with_the_usage_line(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One"])
     done = run_runner(str(prompts), "--rpm", "0", "-o", str(tmp_path / "r.jsonl"))
@@ -253,6 +255,7 @@ def test_bad_flags_exit_2_with_the_usage_line(tmp_path):
     assert not (tmp_path / "r.jsonl").exists()
 
 
+@pytest.mark.slow
 def test_an_existing_output_is_never_overwritten_by_accident(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One"])
     out = tmp_path / "r.jsonl"
@@ -271,6 +274,7 @@ def _result(id: object, ok: bool = True, error_type: str | None = None, prompt: 
     ).to_json()  # fmt: skip
 
 
+@pytest.mark.slow
 def test_resume_refuses_an_output_with_a_garbage_line_and_leaves_it_alone(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One", "Two", "Three"])
     out = tmp_path / "r.jsonl"
@@ -282,6 +286,7 @@ def test_resume_refuses_an_output_with_a_garbage_line_and_leaves_it_alone(tmp_pa
     assert out.read_text("utf-8") == text
 
 
+@pytest.mark.slow
 def test_resume_refuses_when_the_input_changed_under_the_same_ids(tmp_path):
     out = tmp_path / "r.jsonl"
     text = _result(1, prompt="One") + "\n"
@@ -293,6 +298,7 @@ def test_resume_refuses_when_the_input_changed_under_the_same_ids(tmp_path):
     assert out.read_text("utf-8") == text
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_last_line_it_did_not_write_and_leaves_it(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One", "Two"])
     out = tmp_path / "r.jsonl"
@@ -304,6 +310,7 @@ def test_resume_refuses_a_last_line_it_did_not_write_and_leaves_it(tmp_path):
     assert out.read_text("utf-8") == text
 
 
+@pytest.mark.slow
 def test_resume_over_an_output_with_other_ids_counts_only_this_input(tmp_path, shared_sim):
     prompts = write_txt(tmp_path / "p.txt", ["One", "Two", "Three"])
     out = tmp_path / "r.jsonl"
@@ -421,6 +428,7 @@ def test_a_run_writes_one_record_per_prompt_and_the_summary(tmp_path, shared_sim
     assert SIM_KEY not in done.stdout + done.stderr + out.read_text("utf-8")
 
 
+@pytest.mark.slow
 def test_fail_rate_loses_and_duplicates_nothing(tmp_path, simulator):
     sim = simulator("--fail-rate", "0.3", "--seed", "5")
     prompts, ids = prompts_file(tmp_path, 60)
@@ -434,6 +442,7 @@ def test_fail_rate_loses_and_duplicates_nothing(tmp_path, simulator):
     assert done.stdout.startswith("60 succeeded, 0 failed")
 
 
+@pytest.mark.slow
 def test_kill_9_mid_run_then_resume_gives_exactly_one_record_per_id(tmp_path, simulator):
     sim = simulator("--latency-ms", "80")
     prompts, ids = prompts_file(tmp_path, 80)
@@ -459,6 +468,7 @@ def test_kill_9_mid_run_then_resume_gives_exactly_one_record_per_id(tmp_path, si
     assert f"{len(written)} prompt(s) were already done" in done.stdout
 
 
+@pytest.mark.slow
 def test_a_second_run_on_the_same_output_exits_2_naming_the_first(tmp_path, simulator):
     sim = simulator("--latency-ms", "400")
     prompts, ids = prompts_file(tmp_path, 40)
@@ -483,6 +493,7 @@ def test_a_second_run_on_the_same_output_exits_2_naming_the_first(tmp_path, simu
     assert again.returncode == 0 and again.stdout.startswith("40 succeeded, 0 failed")
 
 
+@pytest.mark.slow
 def test_a_line_the_spend_guard_refuses_is_a_failed_record_and_the_run_goes_on(
     tmp_path, shared_sim
 ):
@@ -514,6 +525,7 @@ def _no_bigger_than(size: int) -> Callable[[], None]:
     return limit
 
 
+@pytest.mark.slow
 def test_a_write_error_ends_with_a_message_and_resume_finishes(tmp_path, shared_sim):
     prompts, ids = prompts_file(tmp_path, 12)
     out = tmp_path / "r.jsonl"
@@ -531,6 +543,7 @@ def test_a_write_error_ends_with_a_message_and_resume_finishes(tmp_path, shared_
     assert_one_record_per_id(out, ids)
 
 
+@pytest.mark.slow
 def test_resume_repairs_a_torn_last_line(tmp_path, shared_sim):
     sim = shared_sim
     prompts, ids = prompts_file(tmp_path, 3)
@@ -546,6 +559,7 @@ def test_resume_repairs_a_torn_last_line(tmp_path, shared_sim):
     assert recs[0]["id"] == 1
 
 
+@pytest.mark.slow
 def test_a_quota_error_stops_the_run_and_resume_finishes_it(tmp_path, shared_sim):
     sim = shared_sim
     lines = [{"id": f"q{i}", "prompt": f"Explain idea {i} in one sentence."} for i in range(30)]
@@ -575,6 +589,7 @@ def test_a_quota_error_stops_the_run_and_resume_finishes_it(tmp_path, shared_sim
     assert all(r["ok"] for r in recs)
 
 
+@pytest.mark.slow
 def test_a_rejected_key_stops_at_once_and_is_never_printed(tmp_path, shared_sim):
     sim = shared_sim
     prompts, ids = prompts_file(tmp_path, 12)
@@ -589,6 +604,7 @@ def test_a_rejected_key_stops_at_once_and_is_never_printed(tmp_path, shared_sim)
     assert wrong not in text and SIM_KEY not in text
 
 
+@pytest.mark.slow
 def test_limits_are_learned_from_headers_and_paced_without_429s(tmp_path, simulator):
     # 100 RPM: the first 100 requests fit the server's burst, the rest must be paced.
     sim = simulator("--rpm", "100", "--tpm", "1000000")
@@ -613,6 +629,7 @@ def test_limits_are_learned_from_headers_and_paced_without_429s(tmp_path, simula
 LONG = " ".join(f"Sentence {i} explains one more detail about rate limits." for i in range(60))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("mode", "ok", "expected"),
     [

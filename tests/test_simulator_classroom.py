@@ -472,6 +472,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+@pytest.mark.slow
 def test_class_server_cli_end_to_end(tmp_path: Path):
     keys_file = tmp_path / "keys.txt"
     keys_file.write_text(KEYS_TEXT)
@@ -529,6 +530,7 @@ def test_class_server_cli_end_to_end(tmp_path: Path):
     assert err == ""  # loopback: no warning
 
 
+@pytest.mark.slow
 def test_cli_restart_says_loudly_what_it_restored_and_lost(tmp_path: Path):
     keys_file = tmp_path / "class-keys.txt"
     keys_file.write_text(KEYS_TEXT)
@@ -555,6 +557,7 @@ def test_cli_restart_says_loudly_what_it_restored_and_lost(tmp_path: Path):
     assert any(line.startswith("LOST in the restart:") for line in lines)
 
 
+@pytest.mark.slow
 def test_cli_warns_loudly_off_loopback(tmp_path: Path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "course_simulator", "--host", "0.0.0.0", "--port", "0"],
@@ -572,6 +575,7 @@ def test_cli_warns_loudly_off_loopback(tmp_path: Path):
     assert "WARNING: listening on 0.0.0.0" in err and "ANY key is accepted" in err
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -587,6 +591,7 @@ def test_cli_refuses_bad_class_settings(args, message):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_cli_refuses_a_short_admin_token_from_the_environment():
     out = run_cli("--port", "0", env=clean_env(**{classroom.ADMIN_TOKEN_ENV: "short"}))
     assert out.returncode == 2 and "at least 16 characters" in out.stderr

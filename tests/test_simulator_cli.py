@@ -16,6 +16,7 @@ from course_utils.pricing import DEFAULT_MODEL
 SECRET = "sk-cli-test-secret-0123456789"
 
 
+@pytest.mark.slow
 def test_cli_serves_and_stops_on_sigterm() -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "course_simulator", "--port", "0", "--api-key", SECRET,
@@ -62,6 +63,7 @@ def test_bad_flags_exit_2(args: list[str], message: str, capsys) -> None:
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_bad_flag_in_a_real_process() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "course_simulator", "--latency-ms", "-5"],
@@ -107,6 +109,7 @@ def _stop(proc: subprocess.Popen) -> tuple[str, str]:
             proc.kill()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["file", "env"])
 def test_the_api_key_can_come_from_a_file_or_the_environment(tmp_path, how) -> None:
     """--api-key on the command line is visible to every local user through ps."""
@@ -137,6 +140,7 @@ def test_help_says_where_the_key_can_come_from(capsys) -> None:
     assert "--max-connections" in text and "--read-timeout-s" in text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
@@ -160,6 +164,7 @@ def test_bad_key_sources_and_bounds_exit_2(tmp_path, args, env, message) -> None
     assert message in proc.stderr
 
 
+@pytest.mark.slow
 def test_an_empty_key_file_is_refused(tmp_path) -> None:
     empty = tmp_path / "empty.txt"
     empty.write_text("\n")

@@ -168,6 +168,7 @@ def recorded(sim: Simulator, request_id: str) -> object:
 # --- properties ---------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @FUZZ
 @given(method=methods, path=paths, body=raw_bodies, fault=fault_headers, auth=auth_headers)
 def test_any_body_and_headers_get_an_openai_shaped_reply(fuzz_sim, method, path, body, fault, auth):
@@ -237,6 +238,7 @@ garbage = st.one_of(
 )
 
 
+@pytest.mark.slow
 @FUZZ
 @given(raw=garbage, ending=st.sampled_from([b"\r\n\r\n", b"", b"\n\n", b"\r\n"]))
 def test_protocol_garbage_gets_a_status_line_and_is_recorded(fuzz_sim, raw, ending):

@@ -448,6 +448,7 @@ RUNNER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_self_contained_code_examples_run(tmp_path) -> None:
     """Examples that need no API or network run as written (in a scratch folder, own process)."""
     env = {"OPENAI_API_KEY": "placeholder-for-the-example", "PYTHONPATH": ":".join(sys.path)}
@@ -482,6 +483,7 @@ KNOWN = [s.aliases[0] for s in SUBJECTS]
 NOUNS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=3, max_size=10)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     wrapper=st.sampled_from(WRAPPERS),

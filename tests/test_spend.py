@@ -129,6 +129,7 @@ for _ in range(int(sys.argv[2])):
 """
 
 
+@pytest.mark.slow
 def test_two_processes_writing_at_once_lose_nothing(tmp_path) -> None:
     path, n = tmp_path / "spend.json", 150
     procs = [
@@ -176,6 +177,7 @@ print(r.usage.input_tokens, r.usage.output_tokens)
 """
 
 
+@pytest.mark.slow
 def test_spend_of_another_kernel_counts_against_the_same_cap(live_env, monkeypatch) -> None:
     """A second kernel (a subprocess here) spends; this one sees it and its cap shrinks."""
     proc = subprocess.run(
@@ -384,6 +386,7 @@ except BudgetExceeded:
 """
 
 
+@pytest.mark.slow
 def test_two_kernels_at_the_same_instant_cannot_pass_the_cap_together(paid) -> None:
     """The reservation is in the ledger, under its file lock: another kernel sees it at once
     (the old holds were per process, so two kernels could both pass)."""

@@ -45,6 +45,7 @@ COUNT = (
 )
 
 
+@pytest.mark.slow
 def test_counts_with_an_empty_per_user_cache_and_no_network(tmp_path):
     proc = run_python(COUNT, {"XDG_CACHE_HOME": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
@@ -55,6 +56,7 @@ def test_counts_with_an_empty_per_user_cache_and_no_network(tmp_path):
     assert (Path(cache_dir) / name).stat().st_size > 1_000_000
 
 
+@pytest.mark.slow
 def test_a_users_own_cache_dir_is_kept_and_its_files_untouched(tmp_path):
     user_cache = tmp_path / "mine"
     user_cache.mkdir()
@@ -135,6 +137,7 @@ print(json.dumps({"results": results, "attempts": attempts}))
 """
 
 
+@pytest.mark.slow
 def test_every_shipped_encoding_counts_offline_and_the_others_fail_at_once(tmp_path):
     names = ["o200k_base", "cl100k_base", "o200k_harmony", "gpt-4", "gpt-5.4-mini",
              "gpt2", "r50k_base", "p50k_base", "p50k_edit", "text-davinci-003"]  # fmt: skip
@@ -157,6 +160,7 @@ def test_every_shipped_encoding_counts_offline_and_the_others_fail_at_once(tmp_p
         assert "offline" in message and "o200k_base" in message and "TIKTOKEN_CACHE_DIR" in message
 
 
+@pytest.mark.slow
 def test_a_vocabulary_the_user_already_cached_is_used(tmp_path):
     """A learner who once downloaded r50k_base (its file is in their tiktoken cache) keeps it."""
     from course_utils.vocab import _VOCAB_FILES
