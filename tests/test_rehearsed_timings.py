@@ -12,13 +12,14 @@ import re
 from pathlib import Path
 
 import nbformat
+from test_checks_in_class import TYPING_CHARS_PER_MIN
 from test_lessons import _class_time as class_time  # bench/class_time.py, the one measure
 
 from course_utils import course_map
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = (ROOT / "INSTRUCTOR.md").read_text("utf-8")
-CHARACTERS_PER_MINUTE = 100  # the guide's typing pace for code
+CHARACTERS_PER_MINUTE = TYPING_CHARS_PER_MIN  # one typing pace: the in-class parts' own test
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 
 
