@@ -76,7 +76,18 @@ CLAIMS, VOLATILE = load_claims()
 
 
 def cell_text(cell: nbformat.NotebookNode) -> str:
-    return "\n".join(text_of(o) for o in cell.get("outputs", []))
+    """What a cell shows, as text. Consecutive stream outputs of one name are joined as they
+    are, the way JupyterLab shows them: one print() may reach the kernel's client in pieces."""
+    parts: list[str] = []
+    last_stream = None
+    for output in cell.get("outputs", []):
+        stream = output.get("name") if output.output_type == "stream" else None
+        if stream is not None and stream == last_stream:
+            parts[-1] += text_of(output)
+        else:
+            parts.append(text_of(output))
+        last_stream = stream
+    return "\n".join(parts)
 
 
 def problems_seen(name: str, cells: list[nbformat.NotebookNode]) -> list[str]:
@@ -233,3 +244,15 @@ def test_dollars_outside_code_are_caught_and_escaped_or_coded_ones_pass() -> Non
     assert [p.split(": ", 1)[1] for p in problems_seen("x", [md])] == [
         "unescaped $ in a Markdown output: 'cost $1'"
     ]
+
+
+def test_one_print_split_into_two_stream_outputs_reads_as_one_line() -> None:
+    """A print() can reach the client as two stream messages; JupyterLab shows one line."""
+    cell = nbformat.v4.new_code_cell(
+        outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="44 of 200 tokens ->"),
+            nbformat.v4.new_output("stream", name="stdout", text=" {'topic': 'x'}\n"),
+            nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+        ]
+    )
+    assert cell_text(cell) == "44 of 200 tokens -> {'topic': 'x'}\n\na warning\n"
