@@ -15,15 +15,19 @@ import json
 import math
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import openai
-from filelock import FileLock
 
 from . import config
+
+with warnings.catch_warnings():  # a browser tab has no OS file locks; one tab is one process
+    warnings.filterwarnings("ignore", "only soft file lock is available", UserWarning)
+    from filelock import FileLock
 
 __all__ = ["BudgetExceeded", "LedgerUnusable", "LiveRequestRefused", "SpendLedger", "SpendTotal"]
 
