@@ -51,7 +51,8 @@ def test_the_url_make_lab_prints_opens_the_course_when_copied(
             page.goto(url)
             expect(page.locator(PANEL)).to_be_visible(timeout=SLOW_MS)
             expect(page.locator("input[name='password']")).to_have_count(0)
-            expect(page.get_by_text("00_start_here.ipynb").first).to_be_visible()
+            tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+            expect(tab).to_contain_text("00_start_here.ipynb")
         finally:
             context.close()
     assert running.url.startswith("http://127.0.0.1:")
@@ -116,8 +117,8 @@ def test_token_boundaries_are_coloured(lab: LabPage):
     lab.assert_learner_view()
     spans = lab.page.locator(".jp-OutputArea-output span[title$='token']")
     expect(spans.first).to_be_visible(timeout=SLOW_MS)
-    assert spans.count() >= 10  # the first sentence alone is 17 pieces
-    expect(lab.page.get_by_text("17 tokens, 80 characters").first).to_be_visible()
+    assert spans.count() >= 9  # Hello, unbelievable, Hello world, Hello    world: 1 + 3 + 2 + 3
+    expect(lab.page.get_by_text("3 tokens, 14 characters").first).to_be_attached()  # spaces count
     spans.first.scroll_into_view_if_needed()  # the screenshot shows the colouring
 
 
