@@ -14,6 +14,7 @@ import json
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import nbformat
 import pytest
 from labkit import PANEL, SLOW_MS, VIEWPORT, LabPage, lab_server
 from playwright.sync_api import Browser, expect
@@ -122,6 +123,12 @@ def test_token_boundaries_are_coloured(lab: LabPage):
     spans.first.scroll_into_view_if_needed()  # the screenshot shows the colouring
 
 
+def scratch_notebook(cells: list) -> dict:
+    """A Python 3 notebook of ``cells``, as JSON-ready data, for the helpers' own tests."""
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return dict(nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": kernel}))
+
+
 def test_the_error_check_sees_stderr_and_honours_raises_exception(lab: LabPage):
     """The helpers the lesson tests rely on: a pink box fails the check unless it is tagged."""
     cells = [
@@ -129,16 +136,10 @@ def test_the_error_check_sees_stderr_and_honours_raises_exception(lab: LabPage):
         ("1 / 0  # shown on purpose", ["raises-exception"]),
         ("import sys\nprint('a warning', file=sys.stderr)", []),
     ]
-    notebook = {
-        "cells": [
-            {"cell_type": "code", "execution_count": None, "id": f"c{i}",
-             "metadata": {"tags": tags}, "outputs": [], "source": src}
-            for i, (src, tags) in enumerate(cells)
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5,
-    }  # fmt: skip
+    notebook = scratch_notebook(
+        [nbformat.v4.new_code_cell(src, id=f"c{i}", metadata={"tags": tags})
+         for i, (src, tags) in enumerate(cells)]
+    )  # fmt: skip
     path = "tests_browser/helper_check.ipynb"  # in the served copy, never in the repository
     (lab.server.root / path).write_text(json.dumps(notebook), "utf-8")
     try:
@@ -157,17 +158,11 @@ def test_the_error_check_sees_stderr_and_honours_raises_exception(lab: LabPage):
 
 def test_the_learner_view_check_sees_a_figure_as_text_and_math_in_a_table(lab: LabPage):
     """The check every notebook test ends with fails on the two faults a learner saw."""
-    notebook = {
-        "cells": [
-            {"cell_type": "markdown", "id": "m0", "metadata": {},
-             "source": "| model | price |\n|---|---|\n| a | $1.25 |\n| b | $2.00 |"},
-            {"cell_type": "code", "execution_count": None, "id": "c1", "metadata": {},
-             "outputs": [], "source": "print('<Figure size 900x540 with 2 Axes>')"},
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                    "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5,
-    }  # fmt: skip
+    notebook = scratch_notebook(
+        [nbformat.v4.new_markdown_cell(
+            "| model | price |\n|---|---|\n| a | $1.25 |\n| b | $2.00 |", id="m0"),
+         nbformat.v4.new_code_cell("print('<Figure size 900x540 with 2 Axes>')", id="c1")]
+    )  # fmt: skip
     path = "tests_browser/helper_view.ipynb"  # in the served copy, never in the repository
     (lab.server.root / path).write_text(json.dumps(notebook), "utf-8")
     try:
