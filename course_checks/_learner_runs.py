@@ -3,7 +3,7 @@
 ``run_learner`` calls a plain function; ``run_on_simulator`` calls API code with a client for a
 ``check_simulator()`` (faults scripted, the SDK's own retries off) and records what happened:
 the requests that arrived, the waits passed to ``sleep=``, the log lines (``SimRun``). Every
-call stops after ``LEARNER_TIME_LIMIT_S`` and its value is copied into exact built-in types
+call stops after ``LIMITS.learner_s`` and its value is copied into exact built-in types
 (``_values``) before a checker reads it. ``judge_waits_in_seconds`` and ``waits_grow`` judge
 the waits of the retry exercises. Authors import these names from ``course_checks.authoring``.
 """
@@ -22,8 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._bounded import call_with_limit
 from ._guards import LearnerCalledExit
 from ._outcomes import (
-    LEARNER_TIME_LIMIT_S,
-    STOP_WITHIN_S,
+    LIMITS,
     CourseBug,
     Crashed,
     Incorrect,
@@ -111,7 +110,7 @@ def _too_slow(fn_name: str, stopped: bool) -> TooSlow:
         "stop it."
     )
     return TooSlow(
-        f"`{fn_name}` did not finish within {LEARNER_TIME_LIMIT_S:g} s: a loop never stopped, "
+        f"`{fn_name}` did not finish within {LIMITS.learner_s:g} s: a loop never stopped, "
         "it waited with time.sleep instead of the `sleep=` argument it was given, or a request "
         f"never returned (do not override the client's timeout). {fate}"
     )
@@ -125,7 +124,7 @@ def _call(
 ) -> LearnerRun:
     name = fn_name_of(fn)
     box = call_with_limit(
-        fn, args, kwargs, limit_s=LEARNER_TIME_LIMIT_S, stop_within_s=STOP_WITHIN_S,
+        fn, args, kwargs, limit_s=LIMITS.learner_s, stop_within_s=LIMITS.stop_within_s,
         name=f"check:{name}", on_timeout=on_timeout,
     )  # fmt: skip
     if not box.finished:
@@ -151,7 +150,7 @@ def _call(
 
 
 def run_learner(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> LearnerRun:
-    """Call ``fn(*args, **kwargs)`` under ``LEARNER_TIME_LIMIT_S``; stop it if it overruns.
+    """Call ``fn(*args, **kwargs)`` under ``LIMITS.learner_s``; stop it if it overruns.
 
     Raises ``NotStarted`` for NotImplementedError, ``Crashed`` for a signature mismatch and
     ``TooSlow`` for an overrun; any other exception is returned in ``LearnerRun.error``.

@@ -10,13 +10,12 @@ shows learner values with ``shown`` / ``describe_exception``, which never wait o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ._bounded import call_with_limit
 
 __all__ = [
-    "CHECK_TIME_LIMIT_S",
-    "LEARNER_TIME_LIMIT_S",
-    "REPR_TIME_LIMIT_S",
-    "STOP_WITHIN_S",
+    "LIMITS",
     "CourseBug",
     "Crashed",
     "Incorrect",
@@ -29,10 +28,19 @@ __all__ = [
 
 # --- limits every check shares (units in the names) -------------------------------------------
 
-LEARNER_TIME_LIMIT_S = 20.0  # one call of the learner's function; then it is stopped
-CHECK_TIME_LIMIT_S = 90.0  # a whole check, including every learner call and repr
-REPR_TIME_LIMIT_S = 2.0  # showing one learner value in a message
-STOP_WITHIN_S = 1.0  # how long to keep stopping a runaway call before saying it survived
+
+@dataclass
+class Limits:
+    """The time bounds every check keeps, in seconds. One shared instance (``LIMITS``) is read
+    each time a bound applies, so a test that shortens a limit shortens it everywhere."""
+
+    learner_s: float = 20.0  # one call of the learner's function; then it is stopped
+    check_s: float = 90.0  # a whole check, including every learner call and repr
+    repr_s: float = 2.0  # showing one learner value in a message
+    stop_within_s: float = 1.0  # how long to keep stopping a runaway call before saying so
+
+
+LIMITS = Limits()
 
 
 # --- outcomes ---------------------------------------------------------------------------------
@@ -82,7 +90,7 @@ class Incorrect(Outcome):
 def shown(value: object, width: int = 60) -> str:
     """``repr(value)`` cut to ``width`` characters, never waiting on a slow ``__repr__``."""
     box = call_with_limit(
-        repr, (value,), limit_s=REPR_TIME_LIMIT_S, stop_within_s=STOP_WITHIN_S,
+        repr, (value,), limit_s=LIMITS.repr_s, stop_within_s=LIMITS.stop_within_s,
         name="check:repr",
     )  # fmt: skip
     if not box.finished:
@@ -96,7 +104,7 @@ def shown(value: object, width: int = 60) -> str:
 def describe_exception(exc: BaseException) -> str:
     """``TypeError: message`` on one line (without a traceback); bounded like ``shown``."""
     box = call_with_limit(
-        str, (exc,), limit_s=REPR_TIME_LIMIT_S, stop_within_s=STOP_WITHIN_S, name="check:str"
+        str, (exc,), limit_s=LIMITS.repr_s, stop_within_s=LIMITS.stop_within_s, name="check:str"
     )
     text = box.value.strip() if box.finished and isinstance(box.value, str) else ""
     first = text.splitlines()[0] if text else ""

@@ -25,8 +25,8 @@ every rule is declared in ``rules=`` and written in the exercise's task text as
 ``tests/test_checks.py`` checks that each declared rule appears in its notebook.
 
 Learner code is never called without a bound: ``run_learner`` / ``run_on_simulator`` stop a
-call after ``LEARNER_TIME_LIMIT_S``, ``shown`` bounds a ``repr``, and the whole checker runs
-under ``CHECK_TIME_LIMIT_S``. ``run_on_simulator`` calls the learner's function against a
+call after ``LIMITS.learner_s``, ``shown`` bounds a ``repr``, and the whole checker runs
+under ``LIMITS.check_s``. ``run_on_simulator`` calls the learner's function against a
 ``check_simulator()`` with scripted faults and records the requests that arrived, the waits
 passed to ``sleep=`` and the log lines, so a check judges behaviour and never waits real
 seconds. Prove each check both ways in a test with ``assert_passes`` / ``assert_fails``.
@@ -79,10 +79,7 @@ from ._learner_runs import (
     waits_grow,
 )
 from ._outcomes import (
-    CHECK_TIME_LIMIT_S,
-    LEARNER_TIME_LIMIT_S,
-    REPR_TIME_LIMIT_S,
-    STOP_WITHIN_S,
+    LIMITS,
     CourseBug,
     Crashed,
     Incorrect,
@@ -96,16 +93,13 @@ from ._values import same
 
 __all__ = [
     "CHECK_CLIENT_TIMEOUT_S",
-    "CHECK_TIME_LIMIT_S",
     "EXERCISES",
     "FAULT_RETRY_AFTER_MS",
-    "LEARNER_TIME_LIMIT_S",
+    "LIMITS",
     "MAX_FIRST_WAIT_S",
     "MAX_WAIT_S",
     "MIN_FIRST_WAIT_S",
-    "REPR_TIME_LIMIT_S",
     "SIM_HOLD_MAX_S",
-    "STOP_WITHIN_S",
     "CheckResult",
     "CourseBug",
     "Crashed",
@@ -360,7 +354,7 @@ def _checker_bug(name: str, what: str) -> CheckResult:
 
 
 def evaluate(name: str, obj: Any) -> CheckResult:
-    """Run the ``name`` check on ``obj`` under ``CHECK_TIME_LIMIT_S``, without printing.
+    """Run the ``name`` check on ``obj`` under ``LIMITS.check_s``, without printing.
 
     The exercise is restored as declared first; while it runs, the learner's printed output is
     bounded and ``os._exit`` refused; the result names threads the learner's code left running.
@@ -379,17 +373,17 @@ def evaluate(name: str, obj: Any) -> CheckResult:
 
 
 def _evaluate_bounded(ex: Exercise, obj: Any) -> CheckResult:
-    """The check of ``ex`` under ``CHECK_TIME_LIMIT_S``; stop whatever it started on overrun."""
+    """The check of ``ex`` under ``LIMITS.check_s``; stop whatever it started on overrun."""
     before = set(active_threads())
     stopped = [True]
 
     def stop_everything_it_started() -> None:
         # Newest first: the learner's call (which the checker waits on) before the checker.
         started = [t for t in reversed(active_threads()) if t not in before]
-        stopped[0] = stop_threads(started, within_s=STOP_WITHIN_S)
+        stopped[0] = stop_threads(started, within_s=LIMITS.stop_within_s)
 
     box = call_with_limit(
-        _judge, (ex, obj), limit_s=CHECK_TIME_LIMIT_S, stop_within_s=STOP_WITHIN_S,
+        _judge, (ex, obj), limit_s=LIMITS.check_s, stop_within_s=LIMITS.stop_within_s,
         name=f"check:{ex.name}:checker", on_timeout=stop_everything_it_started,
     )  # fmt: skip
     if box.finished and isinstance(box.value, CheckResult):
@@ -404,7 +398,7 @@ def _evaluate_bounded(ex: Exercise, obj: Any) -> CheckResult:
     )
     return CheckResult(
         ex.name, False, "too_slow",
-        [f"❌ FAIL — the check of `{ex.name}` did not finish within {CHECK_TIME_LIMIT_S:g} s "
+        [f"❌ FAIL — the check of `{ex.name}` did not finish within {LIMITS.check_s:g} s "
          "in total: your function was slow on every call (wait with the `sleep=` argument, "
          "not time.sleep), or a value it returned was slow to print or compare. " + fate],
     )  # fmt: skip

@@ -299,7 +299,7 @@ def test_a_returned_value_with_a_slow_repr_does_not_hang_the_check(
     """Before the fix the check formatted `{value!r}` unbounded and hung forever here."""
     from course_checks import authoring
 
-    monkeypatch.setattr(authoring, "REPR_TIME_LIMIT_S", 0.3)
+    monkeypatch.setattr(authoring.LIMITS, "repr_s", 0.3)
 
     class Answer:
         def __repr__(self) -> str:

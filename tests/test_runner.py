@@ -1,6 +1,9 @@
 """The prompt runner, tested as a learner runs it: ``python -m course_utils.runner`` in its own
 process against a real simulator process (``python -m course_simulator --port 0``), with
 ``COURSE_BACKEND=openai`` so the runner talks to it exactly as it would to the live API.
+The refusals that happen before anything is sent (bad input, bad flags, an output it must not
+touch) call the same ``main(argv)`` in this process instead (``run_cli_here``): same argv,
+environment, streams and exit code, without starting a new interpreter for each case.
 
 Timing is never asserted here (bench/runner.py prints the rates); every test asserts what ends
 up in the output file and the exit code.
@@ -8,6 +11,8 @@ up in the output file and the exit code.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import signal
@@ -18,6 +23,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -118,6 +124,26 @@ def run_runner(
         runner_cmd(*args), env=runner_env(url, key), cwd=cwd, capture_output=True, text=True,
         timeout=timeout,
     )  # fmt: skip
+
+
+def run_cli_here(*args: str) -> subprocess.CompletedProcess[str]:
+    """``main(argv)`` in this process, with the environment ``run_runner`` gives a process and a
+    fresh spend guard; stdout, stderr and the exit code as ``subprocess.run`` reports them."""
+    from course_utils import spend
+    from course_utils.runner.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        mock.patch.dict(os.environ, runner_env(), clear=True),
+        mock.patch.object(spend, "_guard", None),
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+    ):
+        try:
+            code = main(list(args))
+        except SystemExit as exit:  # argparse's usage errors
+            code = exit.code if isinstance(exit.code, int) else 2
+    return subprocess.CompletedProcess(["main", *args], code, out.getvalue(), err.getvalue())
 
 
 def write_txt(path: Path, prompts: list[str]) -> Path:
@@ -230,14 +256,13 @@ BAD_CASES = [  # the names of the cases _bad_inputs builds
 ]  # fmt: skip
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("case", BAD_CASES)
 def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, case):
     cases = {c[0]: c for c in _bad_inputs(tmp_path)}
     _, prompts, extra, expected = cases[case]
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     args = [str(prompts), *(extra or ["-o", str(tmp_path / "results.jsonl")]), "--no-progress"]
-    done = run_runner(*args)
+    done = run_cli_here(*args)
     assert done.returncode == 2, done.stderr
     assert expected in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
@@ -246,21 +271,19 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(tmp_path, cas
     assert after == before  # nothing written, changed or created
 
 
-@pytest.mark.slow
 def test_bad_flags_exit_2_with_the_usage_line(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One"])
-    done = run_runner(str(prompts), "--rpm", "0", "-o", str(tmp_path / "r.jsonl"))
+    done = run_cli_here(str(prompts), "--rpm", "0", "-o", str(tmp_path / "r.jsonl"))
     assert done.returncode == 2
     assert "--rpm: must be >= 1, got 0" in done.stderr
     assert not (tmp_path / "r.jsonl").exists()
 
 
-@pytest.mark.slow
 def test_an_existing_output_is_never_overwritten_by_accident(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One"])
     out = tmp_path / "r.jsonl"
     out.write_text("precious\n", "utf-8")
-    done = run_runner(str(prompts), "-o", str(out), "--no-progress")
+    done = run_cli_here(str(prompts), "-o", str(out), "--no-progress")
     assert done.returncode == 2
     assert "--resume" in done.stderr and "--overwrite" in done.stderr
     assert out.read_text("utf-8") == "precious\n"
@@ -274,37 +297,34 @@ def _result(id: object, ok: bool = True, error_type: str | None = None, prompt: 
     ).to_json()  # fmt: skip
 
 
-@pytest.mark.slow
 def test_resume_refuses_an_output_with_a_garbage_line_and_leaves_it_alone(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One", "Two", "Three"])
     out = tmp_path / "r.jsonl"
     text = _result(1, prompt="One") + "\nnot json at all\n" + _result(3, prompt="Three") + "\n"
     out.write_text(text, "utf-8")
-    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress")
+    done = run_cli_here(str(prompts), "-o", str(out), "--resume", "--no-progress")
     assert done.returncode == 2
     assert "line 2: is not a runner record" in done.stderr
     assert out.read_text("utf-8") == text
 
 
-@pytest.mark.slow
 def test_resume_refuses_when_the_input_changed_under_the_same_ids(tmp_path):
     out = tmp_path / "r.jsonl"
     text = _result(1, prompt="One") + "\n"
     out.write_text(text, "utf-8")
     prompts = write_txt(tmp_path / "p.txt", ["A new first line", "One"])  # ids shifted
-    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress")
+    done = run_cli_here(str(prompts), "-o", str(out), "--resume", "--no-progress")
     assert done.returncode == 2
     assert "the input changed since that run" in done.stderr
     assert out.read_text("utf-8") == text
 
 
-@pytest.mark.slow
 def test_resume_refuses_a_last_line_it_did_not_write_and_leaves_it(tmp_path):
     prompts = write_txt(tmp_path / "p.txt", ["One", "Two"])
     out = tmp_path / "r.jsonl"
     text = _result(1, prompt="One") + "\nmy precious notes"  # no newline, not a record's start
     out.write_text(text, "utf-8")
-    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress")
+    done = run_cli_here(str(prompts), "-o", str(out), "--resume", "--no-progress")
     assert done.returncode == 2, done.stderr
     assert "line 2: ends with a line the runner did not write" in done.stderr
     assert out.read_text("utf-8") == text
