@@ -24,10 +24,10 @@ import traitlets
 __all__ = ["ChoiceGroup", "StatusLine"]
 
 _CHOICE_ESM = """
-let made = 0;  // ids unique on the page, for every view of every group
-
 function render({ model, el }) {
-  const id = `course-choice-${Date.now().toString(36)}-${++made}`;
+  // unique on the page (the label's id, the radios' name): each widget loads its own copy of
+  // this module, so a counter here would start again at 1 for every group
+  const id = `course-choice-${Math.random().toString(36).slice(2)}`;
   const label = Object.assign(document.createElement("div"), {
     id: `${id}-label`, className: "course-choice-label",
   });
@@ -79,7 +79,7 @@ _CHOICE_CSS = """
 .course-choice { color: var(--jp-ui-font-color1); font-size: var(--jp-ui-font-size1); }
 .course-choice-label { font-weight: bold; margin: 4px 0; }
 .course-choice-options { display: flex; flex-direction: column; gap: 4px; }
-.course-choice-options label { display: flex; align-items: baseline; gap: 6px; cursor: pointer; }
+.course-choice-options label { display: flex; align-items: center; gap: 6px; cursor: pointer; }
 .course-choice-options input { margin: 0; accent-color: var(--jp-brand-color1); }
 .course-choice-options input:focus-visible {
   outline: 2px solid var(--jp-brand-color1); outline-offset: 2px;
