@@ -195,18 +195,22 @@ def test_each_option_question_is_one_group_named_by_its_question() -> None:
         assert control.multiple == (q.kind == "multi") and control.value == []
 
 
-def test_a_choice_is_graded_from_the_state_the_browser_sends() -> None:
-    """The front end sends ``value`` (the ticked indexes) as a state update, as a click does."""
+def _pick(group: ChoiceGroup, *indexes: int) -> None:
+    """What the browser sends when a learner picks: a comm message, as the kernel receives it."""
+    data = {"method": "custom", "content": {"picked": list(indexes)}}
+    group._handle_msg({"content": {"data": data}, "buffers": []})
+
+
+def test_a_choice_is_graded_from_the_message_the_browser_sends() -> None:
     quiz = Quiz()
-    concise = quiz._inputs["concise"]
-    concise.set_state({"value": [0]})
+    _pick(quiz._inputs["concise"], 0)
     assert not quiz.check("concise").correct and quiz.tries["concise"] == 1
-    concise.set_state({"value": [1]})  # the second try, right this time
-    assert quiz.check("concise").correct
+    _pick(quiz._inputs["concise"], 1)  # the second try, right this time
+    assert quiz._inputs["concise"].value == [1] and quiz.check("concise").correct
     assert "1 of 11 correct (1 answered)" in quiz.score.value  # one question, two tries
-    quiz._inputs["no_retry"].set_state({"value": [4, 0, 2]})
+    _pick(quiz._inputs["no_retry"], 4, 0, 2)
     assert quiz.check("no_retry").correct
-    quiz._inputs["logging"].set_state({"value": [0, 2]})
+    _pick(quiz._inputs["logging"], 0, 2)
     quiz.check("logging")
     quiz.check("logging")  # a second wrong try shows the model answer
     assert "Model answer" in quiz._feedback["logging"].value
