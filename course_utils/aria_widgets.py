@@ -100,7 +100,10 @@ function render({ model, el }) {
 export default { render };
 """
 
-_STATUS_CSS = ".course-status { color: var(--jp-ui-font-color1); }"
+_STATUS_CSS = """
+.course-status { color: var(--jp-ui-font-color1); }
+.course-status:not(:empty) { margin-bottom: 6px; }
+"""
 
 
 class ChoiceGroup(anywidget.AnyWidget):
