@@ -75,7 +75,11 @@ export default { render };
 """
 
 _CHOICE_CSS = """
-.course-choice { color: var(--jp-ui-font-color1); font-size: var(--jp-ui-font-size1); }
+.course-choice {
+  margin: 0 var(--jp-widgets-margin, 2px);
+  color: var(--jp-ui-font-color1);
+  font-size: var(--jp-ui-font-size1);
+}
 .course-choice-label { font-weight: bold; margin: 4px 0; }
 .course-choice-options { display: flex; flex-direction: column; gap: 4px; }
 .course-choice-options label { display: flex; align-items: center; gap: 6px; cursor: pointer; }
