@@ -54,7 +54,7 @@ function render({ model, el }) {
       });
       box.addEventListener("change", () => {
         const picked = [...group.querySelectorAll("input:checked")].map((b) => Number(b.value));
-        model.send({ picked });  // a message, in order with the Check button's click (see below)
+        model.send({ picked });  // a message: in order with a button click (see ChoiceGroup)
       });
       const option = document.createElement("label");
       option.append(box, text);
