@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 from labkit import SCREENSHOTS
-from playwright.sync_api import Browser, Route, expect
+from playwright.sync_api import Browser, Route
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_S = 900  # a kernel start, the course's install and five notebooks in WebAssembly
@@ -264,6 +264,8 @@ def test_lesson_07_quiz_is_named_radio_groups_in_a_browser_tab(
     """The quiz's option groups are anywidget modules: the site carries anywidget's lab
     extension, the tab's kernel installs anywidget and psygnal from the site, and a pick made
     with the keyboard is graded and read out, as in JupyterLab (tests_browser/test_lessons.py)."""
+    from playwright.sync_api import expect
+
     from course_utils.quiz import QUESTIONS
 
     assert (lite_site / "extensions" / "anywidget" / "package.json").exists()
