@@ -16,6 +16,7 @@ import ipywidgets as w
 import traitlets
 from IPython.display import HTML
 
+from .aria_widgets import ChoiceGroup, StatusLine
 from .pricing import DEFAULT_MODEL, get_model, list_models
 from .prompting import (
     EFFORT_ORDER,
@@ -527,30 +528,28 @@ class Quiz:
         self.results: dict[str, Feedback] = {}
         self.tries: dict[str, int] = {q.id: 0 for q in questions}
         self._inputs: dict[str, Any] = {}
-        self._feedback: dict[str, w.HTML] = {}
+        self._feedback: dict[str, StatusLine] = {}
         self.score = w.HTML(value=score_line({}, len(questions)))
         rows = []
         for number, q in enumerate(questions, start=1):
-            control = self._control(q)
+            title = f"{number}. {q.prompt}"
+            control = self._control(q, title)
             fits = w.Layout(width="auto")  # "Check answer 10" is cut to "Check answer …" at 148px
             button = w.Button(description=f"Check answer {number}", icon="check", layout=fits)
             button.on_click(lambda _b, qid=q.id: self.check(qid))
             reveal = w.Button(description=f"Show answer {number}", layout=fits)
             reveal.on_click(lambda _b, qid=q.id: self.show_answer(qid))
-            feedback = w.HTML(value="")
+            feedback = StatusLine()
             self._inputs[q.id], self._feedback[q.id] = control, feedback
-            title = w.HTML(value=f"<b>{number}. {html.escape(q.prompt)}</b>")
-            rows.append(w.VBox([title, control, w.HBox([button, reveal]), feedback]))
+            # an option group shows its question (its name for a screen reader); a box does not
+            heading = [] if q.options else [w.HTML(value=f"<b>{html.escape(title)}</b>")]
+            rows.append(w.VBox([*heading, control, w.HBox([button, reveal]), feedback]))
         self.widget = w.VBox([*rows, self.score]).add_class("course-quiz")
 
     @staticmethod
-    def _control(q: Question) -> Any:
-        wide = w.Layout(width="auto")
-        if q.kind == "choice":
-            return w.RadioButtons(options=list(q.options), value=None, layout=wide)
-        if q.kind == "multi":
-            boxes = [w.Checkbox(value=False, description=o, indent=False) for o in q.options]
-            return w.VBox(boxes)
+    def _control(q: Question, title: str) -> Any:
+        if q.options:  # "choice" (radios) or "multi" (checkboxes), in a group named by the title
+            return ChoiceGroup(label=title, options=list(q.options), multiple=q.kind == "multi")
         placeholder = "a whole number" if q.kind == "number" else "one or two sentences"
         return w.Text(placeholder=placeholder, layout=w.Layout(width="60%"))
 
@@ -560,21 +559,16 @@ class Quiz:
     def answer(self, qid: str, value: Any) -> None:
         """Set question ``qid``'s control: an option's text or index, a list of them, or text."""
         q, control = self.questions[qid], self._inputs[qid]
-        if q.kind == "choice":
-            control.value = q.options[value] if isinstance(value, int) else value
-        elif q.kind == "multi":
-            picked = {q.options[v] if isinstance(v, int) else v for v in value}
-            for box in control.children:
-                box.value = box.description in picked
+        if q.options:
+            picked = [value] if q.kind == "choice" else list(value)
+            control.value = [v if isinstance(v, int) else q.options.index(v) for v in picked]
         else:
             control.value = str(value)
 
     def _response(self, q: Question) -> Any:
         control = self._inputs[q.id]
         if q.kind == "choice":
-            return None if control.value is None else q.options.index(control.value)
-        if q.kind == "multi":
-            return [i for i, box in enumerate(control.children) if box.value]
+            return control.value[0] if control.value else None
         return control.value
 
     def check(self, qid: str) -> Feedback:
@@ -601,7 +595,7 @@ class Quiz:
         return text
 
     def _show(self, qid: str, body: str) -> None:
-        self._feedback[qid].value = f'<div role="status" aria-live="polite">{body}</div>'
+        self._feedback[qid].value = body  # a StatusLine: a live region, so it is read out
 
 
 class Checklist:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from traitlets import TraitError
 
+from course_utils.aria_widgets import ChoiceGroup, StatusLine
 from course_utils.quiz import CHECKLIST, QUESTIONS, Question, grade, model_answer, score_line
 from course_utils.widgets import Checklist, Quiz
 
@@ -175,3 +177,79 @@ def test_checklist_counts_ticks() -> None:
     for box in checklist.boxes:
         box.value = True
     assert "all done" in checklist.progress.value
+
+
+# --- the option groups and the status line (aria_widgets): what the browser suite sees ---------
+
+
+def test_each_option_question_is_one_group_named_by_its_question() -> None:
+    quiz = Quiz()
+    for number, q in enumerate(QUESTIONS, start=1):
+        control = quiz._inputs[q.id]
+        if not q.options:
+            assert not isinstance(control, ChoiceGroup), q.id
+            continue
+        assert isinstance(control, ChoiceGroup), q.id
+        assert control.label == f"{number}. {q.prompt}"  # the group's accessible name
+        assert control.options == list(q.options)
+        assert control.multiple == (q.kind == "multi") and control.value == []
+
+
+def _pick(group: ChoiceGroup, *indexes: int) -> None:
+    """What the browser sends when a learner picks: a comm message, as the kernel receives it."""
+    data = {"method": "custom", "content": {"picked": list(indexes)}}
+    group._handle_msg({"content": {"data": data}, "buffers": []})
+
+
+def test_a_choice_is_graded_from_the_message_the_browser_sends() -> None:
+    quiz = Quiz()
+    _pick(quiz._inputs["concise"], 0)
+    assert not quiz.check("concise").correct and quiz.tries["concise"] == 1
+    _pick(quiz._inputs["concise"], 1)  # the second try, right this time
+    assert quiz._inputs["concise"].value == [1] and quiz.check("concise").correct
+    assert "1 of 11 correct (1 answered)" in quiz.score.value  # one question, two tries
+    _pick(quiz._inputs["no_retry"], 4, 0, 2)
+    assert quiz.check("no_retry").correct
+    _pick(quiz._inputs["logging"], 0, 2)
+    quiz.check("logging")
+    quiz.check("logging")  # a second wrong try shows the model answer
+    assert "Model answer" in quiz._feedback["logging"].value
+    assert "2 of 11 correct (3 answered)" in quiz.score.value
+
+
+def test_answer_sets_the_group_by_index_or_option_text() -> None:
+    quiz = Quiz()
+    quiz.answer("jitter", "So they do not all retry at the same instant and collide again")
+    assert quiz._inputs["jitter"].value == [1]
+    quiz.answer("no_retry", ["429 insufficient_quota", 0])
+    assert quiz._inputs["no_retry"].value == [0, 4]  # sorted, as the boxes are shown
+    quiz.answer("no_retry", [])
+    assert not quiz.check("no_retry").answered  # nothing ticked is a note, not a score
+
+
+def test_a_group_refuses_an_option_it_does_not_have_or_two_radios() -> None:
+    group = ChoiceGroup(label="1. Pick one", options=["a", "b"])
+    with pytest.raises(
+        TraitError, match=r"'1. Pick one' has 2 options \(0 to 1\); there is no option 2"
+    ):
+        group.value = [2]
+    with pytest.raises(TraitError, match="takes one option, not"):
+        group.value = [0, 1]
+    boxes = ChoiceGroup(label="Tick", options=["a", "b", "c"], multiple=True)
+    boxes.value = [2, 0, 2]
+    assert boxes.value == [0, 2]
+
+
+def test_feedback_goes_into_one_status_line_that_stays_on_the_page() -> None:
+    """A live region is read out when its text changes, not when it is created with it: each
+    question's feedback is one StatusLine, shown from the start, whose value changes."""
+    quiz = Quiz()
+    line = quiz._feedback["pacing"]
+    assert isinstance(line, StatusLine) and line.value == ""
+    row = next(r for r in quiz.widget.children if line in getattr(r, "children", ()))
+    quiz.answer("pacing", "400")
+    quiz.check("pacing")
+    assert quiz._feedback["pacing"] is line and line in row.children
+    assert "Correct" in line.value and "role=" not in line.value  # no second region inside
+    quiz.show_answer("pacing")
+    assert quiz._feedback["pacing"] is line and line.value.startswith("Model answer")

@@ -123,6 +123,70 @@ def test_lesson_07_quiz_gives_feedback_and_checklist_counts(lab: LabPage):
     lab.assert_accessible(".course-checklist")
 
 
+def test_lesson_07_quiz_options_are_groups_named_by_their_question(lab: LabPage):
+    """A screen reader hears each question with its options (a radio group, or a group of
+    checkboxes, named by the question), the keyboard chooses as in any radio group, and the
+    feedback is read out from a status region that was on the page before it changed."""
+    from course_utils.quiz import QUESTIONS
+
+    lab.open("notebooks/07_wrap_up.ipynb")
+    lab.run_all()
+    page = lab.page
+    quiz = page.locator(".course-quiz")
+    expect(quiz).to_be_visible(timeout=SLOW_MS)
+    for number, q in enumerate(QUESTIONS, start=1):
+        if not q.options:
+            continue
+        role, option = ("group", "checkbox") if q.kind == "multi" else ("radiogroup", "radio")
+        group = quiz.get_by_role(role, name=f"{number}. {q.prompt}", exact=True)
+        expect(group).to_have_count(1)
+        expect(group.get_by_role(option)).to_have_count(len(q.options))
+        expect(group.get_by_role(option, name=q.options[0], exact=True)).to_have_count(1)
+
+    # Question 5 from the keyboard: Tab into the group, arrows choose, Tab leaves it.
+    number, q = next((n, q) for n, q in enumerate(QUESTIONS, start=1) if q.id == "max_output")
+    named = {"name": f"{number}. {q.prompt}", "exact": True}
+    group = quiz.get_by_role("radiogroup", **named)
+    row = quiz.locator(".widget-vbox", has=page.get_by_role("radiogroup", **named)).last
+    status = row.get_by_role("status")
+    expect(status).to_have_count(1)
+    expect(status).to_have_text("")
+    status.evaluate("el => { el.dataset.before = 'checked'; }")  # the same element later?
+    page.locator(f"button[title='Show answer {number - 1}']").focus()
+    page.keyboard.press("Tab")
+    radios = group.get_by_role("radio")
+    expect(radios.first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    right = radios.nth(q.correct[0])
+    expect(right).to_be_focused()
+    expect(right).to_be_checked()
+    expect(group.locator("input:checked")).to_have_count(1)
+    page.keyboard.press("Tab")  # one stop for the whole group: next is its Check button
+    expect(page.locator(f"button[title='Check answer {number}']")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("Correct:")
+    assert status.evaluate("el => el.dataset.before") == "checked", "a new region replaced it"
+    assert status.get_attribute("aria-live") == "polite"
+    expect(page.get_by_text("1 of 11 correct (1 answered)")).to_be_visible()
+    # A wrong second choice is announced too, in the same region.
+    page.keyboard.press("Shift+Tab")
+    expect(right).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(radios.nth(q.correct[0] - 1)).to_be_checked()
+    page.locator(f"button[title='Check answer {number}']").click()
+    expect(status).to_contain_text("Not yet:")
+    row.scroll_into_view_if_needed()
+    lab.screenshot("quiz-light")
+    lab.assert_accessible(".course-quiz")
+    lab.set_theme("JupyterLab Dark")
+    try:
+        lab.assert_accessible(".course-quiz")  # axe's color-contrast in the dark theme too
+        lab.screenshot("quiz-dark")
+    finally:
+        lab.set_theme("JupyterLab Light")  # the settings are the session's: later tests are light
+
+
 def test_lesson_05_runner_progress_bar_renders(lab: LabPage):
     lab.open("notebooks/05_mini_project.ipynb")
     lab.run_all(timeout_ms=3 * SLOW_MS)

@@ -256,3 +256,58 @@ def exercise_2() -> list[Cell]:
     assert solution is not None
     wrong = solution.replace("return response.output_text", "return ''")
     return [*cells, Cell(wrong + '\n\ncheck("generate_with_retry", generate_with_retry)')]
+
+
+def test_lesson_07_quiz_is_named_radio_groups_in_a_browser_tab(
+    lite_site: Path, site_url: str, browser: Browser
+) -> None:
+    """The quiz's option groups are anywidget modules: the site carries anywidget's lab
+    extension, the tab's kernel installs anywidget and psygnal from the site, and a pick made
+    with the keyboard is graded and read out, as in JupyterLab (tests_browser/test_lessons.py)."""
+    from playwright.sync_api import expect
+
+    from course_utils.quiz import QUESTIONS
+
+    assert (lite_site / "extensions" / "anywidget" / "package.json").exists()
+    left: list[str] = []
+
+    def only_loopback(route: Route) -> None:
+        if route.request.url.startswith((site_url, "data:", "blob:")):
+            route.continue_()
+        else:
+            left.append(route.request.url)
+            route.abort()
+
+    context = browser.new_context()
+    try:
+        context.route("**/*", only_loopback)
+        page = context.new_page()
+        cells = lesson(lite_site, "07_wrap_up.ipynb")
+        query = "&".join("code=" + urllib.parse.quote(cell.source) for cell in cells)
+        page.goto(f"{site_url}/repl/index.html?kernel=python&toolbar=1&{query}&execute=1")
+        q = QUESTIONS[0]
+        named = {"name": f"1. {q.prompt}", "exact": True}
+        group = page.get_by_role("radiogroup", **named)
+        expect(group).to_be_visible(timeout=RUN_TIMEOUT_S * 1000)
+        expect(group.get_by_role("radio")).to_have_count(len(q.options))
+        for number, other in enumerate(QUESTIONS, start=1):
+            role = {"choice": "radiogroup", "multi": "group"}.get(other.kind)
+            if role:
+                named_by = f"{number}. {other.prompt}"
+                expect(page.get_by_role(role, name=named_by, exact=True)).to_have_count(1)
+        group.get_by_role("radio").first.focus()
+        for _ in range(q.correct[0]):
+            page.keyboard.press("ArrowDown")
+        expect(group.get_by_role("radio").nth(q.correct[0])).to_be_checked()
+        page.keyboard.press("Tab")  # one stop for the group: next is its Check button
+        row = page.locator(".widget-vbox", has=page.get_by_role("radiogroup", **named)).last
+        check = row.get_by_role("button", name="Check answer 1")
+        expect(check).to_be_focused()
+        check.click()  # the REPL's console keeps Enter for itself (a notebook does not)
+        expect(row.get_by_role("status")).to_contain_text("Correct:", timeout=60_000)
+        expect(page.get_by_text("1 of 11 correct (1 answered)")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "lite-quiz.png"))
+        assert not page.locator(STDERR).count(), page.locator(STDERR).all_text_contents()
+    finally:
+        context.close()
+    assert all(u.startswith("https://cdn.jsdelivr.net/pyodide/") for u in left), left
