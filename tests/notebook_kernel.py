@@ -57,6 +57,9 @@ def run_cells(client: NotebookClient) -> list[nbformat.NotebookNode]:
     return cells
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def text_of(output: Any) -> str:
     """Everything an output shows as text: a stream, an error, its Markdown, HTML and plain text."""
     if output.output_type == "stream":
@@ -64,9 +67,11 @@ def text_of(output: Any) -> str:
     if output.output_type == "error":
         return f"{output.ename}: {output.evalue}"
     data = output.get("data", {})
-    return "\n".join(
-        str(data[kind]) for kind in ("text/markdown", "text/html", "text/plain") if kind in data
-    )
+    # JupyterLab draws a widget, not its text/plain fallback (a repr with object addresses).
+    kinds = ("text/markdown", "text/html")
+    if WIDGET_VIEW in data:
+        return "\n".join([*(str(data[k]) for k in kinds if k in data), "[a widget]"])
+    return "\n".join(str(data[kind]) for kind in (*kinds, "text/plain") if kind in data)
 
 
 _CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.S)

@@ -256,3 +256,13 @@ def test_one_print_split_into_two_stream_outputs_reads_as_one_line() -> None:
         ]
     )
     assert cell_text(cell) == "44 of 200 tokens -> {'topic': 'x'}\n\na warning\n"
+
+
+def test_a_widget_reads_as_drawn_not_as_its_repr() -> None:
+    """JupyterLab draws a widget; its text/plain fallback (object addresses) is never shown."""
+    view = {"application/vnd.jupyter.widget-view+json": {"model_id": "m1", "version_major": 2}}
+    first = _cell(output_type="display_data", data={**view, "text/plain": "<W at 0x7f01>"})
+    again = _cell(output_type="display_data", data={**view, "text/plain": "<W at 0x7f02>"})
+    assert cell_text(first) == cell_text(again) == "[a widget]"
+    plain = _cell(output_type="display_data", data={"text/plain": "<W at 0x7f01>"})
+    assert cell_text(plain) == "<W at 0x7f01>"
