@@ -13,6 +13,18 @@ import pytest
 from course_simulator import Simulator
 from course_utils.client import reset_spend
 
+# The longest tests (whole lessons in a kernel, one after another) start first: with two
+# workers, a minute-long test collected last would leave one worker idle while it runs.
+LONGEST_FIRST = ("test_live_mode.py", "test_learner_view.py", "test_instructor.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        long = item.get_closest_marker("slow") and item.path.name in LONGEST_FIRST
+        return LONGEST_FIRST.index(item.path.name) if long else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the rest keep their order
+
 
 def _assert_no_server_errors(sim: Simulator) -> None:
     errors = list(sim.server_errors)
