@@ -15,8 +15,7 @@
 Each is parsed by ``_setting``: unset or blank gives the default, a bad value a ``ConfigError``
 naming the variable and the rule. (tiktoken's own cache variables are read in ``vocab``.)
 
-The SDK's retry numbers are read from the installed ``openai`` package, so what a notebook says
-about the SDK's built-in retries is what the SDK really does.
+It does not import the SDK: the simulator's process reads its settings here and never needs it.
 """
 
 from __future__ import annotations
@@ -27,8 +26,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from openai import _constants as _sdk
-
 from .pricing import DEFAULT_MODEL
 
 __all__ = [
@@ -36,11 +33,6 @@ __all__ = [
     "DEFAULT_BUDGET_USD",
     "DEFAULT_MODEL",
     "DEFAULT_SIM_LATENCY_SCALE",
-    "SDK_DEFAULT_MAX_RETRIES",
-    "SDK_INITIAL_RETRY_DELAY_S",
-    "SDK_MAX_RETRY_AFTER_S",
-    "SDK_MAX_RETRY_DELAY_S",
-    "SDK_TIMEOUT_S",
     "ConfigError",
     "api_key_set",
     "backend",
@@ -59,11 +51,6 @@ DEFAULT_BUDGET_USD = 0.50
 DEFAULT_SIM_LATENCY_SCALE = 0.02  # notebooks see model latency differences in milliseconds
 DEFAULT_LIVE_BASE_URL = "https://api.openai.com/v1"
 
-SDK_DEFAULT_MAX_RETRIES: int = _sdk.DEFAULT_MAX_RETRIES
-SDK_INITIAL_RETRY_DELAY_S: float = _sdk.INITIAL_RETRY_DELAY
-SDK_MAX_RETRY_DELAY_S: float = _sdk.MAX_RETRY_DELAY
-SDK_MAX_RETRY_AFTER_S: float = float(_sdk.MAX_RETRY_AFTER_DELAY)
-SDK_TIMEOUT_S: float = float(_sdk.DEFAULT_TIMEOUT.read or 600)
 
 T = TypeVar("T")
 

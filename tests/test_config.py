@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import openai._constants as sdk
+import subprocess
+import sys
+
 import pytest
 
 from course_utils import config
@@ -39,10 +41,11 @@ def test_bad_budget(monkeypatch, raw):
         config.budget_usd()
 
 
-def test_sdk_defaults_are_read_from_the_installed_sdk():
-    assert config.SDK_DEFAULT_MAX_RETRIES == sdk.DEFAULT_MAX_RETRIES
-    assert config.SDK_INITIAL_RETRY_DELAY_S == sdk.INITIAL_RETRY_DELAY
-    assert config.SDK_MAX_RETRY_DELAY_S == sdk.MAX_RETRY_DELAY
+def test_the_simulator_process_never_imports_the_sdk():
+    """Its settings come from here; the SDK costs each class-server start half a second."""
+    code = "import sys, course_simulator.__main__; print('openai' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("", 0.02), ("0", 0.0), ("1", 1.0), ("0.5", 0.5)])
