@@ -47,7 +47,6 @@ body cut short (the SDK raises ``APIConnectionError`` in the loop reading the st
 from __future__ import annotations
 
 import contextlib
-import email.message
 import io
 import re
 import select
@@ -63,6 +62,7 @@ from typing import Any, Protocol
 
 from .error_replies import SimError, bad_request
 from .fair_share import FairShare
+from .http_head import HeadError, Headers, read_headers, response_head
 from .protocol import Reply, StreamCut
 from .request_body import bearer
 
@@ -90,6 +90,7 @@ _MAX_TRAILER_LINES = 100
 _MAX_BLANK_LINES = 8  # skipped before a request line; the ninth is parsed (and refused)
 _HEX = re.compile(rb"[0-9A-Fa-f]{1,16}")
 _DIGITS = re.compile(r"[0-9]{1,20}")
+_VERSION = re.compile(r"[0-9]{1,10}")  # each number of "HTTP/1.1", as http.server allows
 _DISCARD_S = 1.0  # after an early refusal, unread body bytes are dropped this long, then close
 _HOLD_POLL_S = 0.25  # how often a held request looks whether its client is still there
 
@@ -118,26 +119,11 @@ class App(Protocol):
     def crash_outside(self, tb: str) -> None: ...
 
 
-def _no_headers() -> email.message.Message:
-    return email.message.Message()
-
-
 def _reply_bytes(reply: Reply, close: bool) -> bytes:
     """A whole JSON response as bytes (for replies written outside a handler)."""
     data = reply.payload()
-    try:
-        phrase = HTTPStatus(reply.status).phrase
-    except ValueError:
-        phrase = "Error"
-    lines = [
-        f"HTTP/1.1 {reply.status} {phrase}",
-        "Content-Type: application/json",
-        f"Content-Length: {len(data)}",
-        *(f"{name}: {value}" for name, value in reply.headers.items()),
-    ]
-    if close:
-        lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") + data
+    fields = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    return response_head(reply.status, [*fields, *reply.headers.items()], close=close) + data
 
 
 class Server(ThreadingHTTPServer):
@@ -262,7 +248,7 @@ class Server(ThreadingHTTPServer):
             headers={"retry-after": "1"},
         )  # fmt: skip
         try:
-            reply = self.app.handle("-", "/", _no_headers(), b"", error)
+            reply = self.app.handle("-", "/", Headers(), b"", error)
             sock.settimeout(1.0)
             sock.sendall(_reply_bytes(reply, close=True))
         except OSError:
@@ -324,6 +310,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "course-simulator"
     sys_version = ""
     server: Server
+    headers: Headers  # type: ignore[assignment]  # read by http_head, not the email parser
 
     _turn = "-"  # whose turn the pipeline takes (fair_share): the key, or the address
 
@@ -359,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
         so an unknown method or route gets the JSON 404 listing routes.
         """
         self._reader.deadline = None
-        self.command, self.path, self.headers = "", "/", _no_headers()
+        self.command, self.path, self.headers = "", "/", Headers()
         self.requestline, self.request_version = "", self.default_request_version
         try:
             try:
@@ -400,6 +387,55 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._handle(raw, body_error)
+
+    def parse_request(self) -> bool:
+        """``http.server``'s checks of the request line, then the header block read by
+        ``http_head`` (not the ``email`` parser: see there). False once a refusal is sent."""
+        self.close_connection = True
+        self.requestline = line = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n")
+        words = line.split()
+        if not words:
+            return False
+        if len(words) >= 3:
+            self.request_version = version = words[-1]
+            major, dot, minor = version[5:].partition(".")
+            valid = version.startswith("HTTP/") and bool(dot)
+            if not (valid and _VERSION.fullmatch(major) and _VERSION.fullmatch(minor)):
+                self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request version ({version!r})")
+                return False
+            if int(major) >= 2:
+                self.send_error(
+                    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, f"Invalid HTTP version ({version[5:]})"
+                )
+                return False
+            self.close_connection = (int(major), int(minor)) < (1, 1)
+        if not 2 <= len(words) <= 3:
+            self.send_error(HTTPStatus.BAD_REQUEST, f"Bad request syntax ({line!r})")
+            return False
+        self.command, self.path = words[:2]
+        if len(words) == 2:
+            self.close_connection = True
+            if self.command != "GET":
+                self.send_error(
+                    HTTPStatus.BAD_REQUEST, f"Bad HTTP/0.9 request type ({self.command!r})"
+                )
+                return False
+        if self.path.startswith("//"):  # as http.server: never read as a host (gh-87389)
+            self.path = "/" + self.path.lstrip("/")
+        try:
+            self.headers = read_headers(self.rfile)
+        except HeadError as err:
+            self.send_error(err.status, str(err))
+            return False
+        connection = (self.headers.get("Connection") or "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        expect = (self.headers.get("Expect") or "").lower()
+        if expect == "100-continue" and self.request_version >= "HTTP/1.1":
+            return self.handle_expect_100()
+        return True
 
     def handle_expect_100(self) -> bool:
         """Send ``100 Continue`` only once the headers passed ``precheck`` (see below)."""
@@ -602,17 +638,15 @@ class _Handler(BaseHTTPRequestHandler):
         """Send ``reply.stream`` as server-sent events, one flushed HTTP chunk per event."""
         assert reply.stream is not None
         stream = reply.stream
+        fields = [
+            ("Content-Type", "text/event-stream; charset=utf-8"),
+            ("Cache-Control", "no-cache"),
+            ("Transfer-Encoding", "chunked"),
+            *reply.headers.items(),
+        ]
         try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Transfer-Encoding", "chunked")
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.flush()  # the status line and headers go now: the first event may wait
+            # the status line and headers go now: the first event may wait
+            self.wfile.write(response_head(reply.status, fields, close=self.close_connection))
             for frame in stream:
                 if isinstance(frame, float):
                     self.server.app.pause(frame)  # the stream's pacing (released by stop())
@@ -634,19 +668,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write_json(self, reply: Reply) -> None:
         """Send ``reply`` as one JSON document (or its ``text`` / raw ``content``) with a
-        Content-Length."""
+        Content-Length, head and body in one write (one packet for a small reply)."""
         data = reply.payload()
+        fields = [("Content-Type", reply.content_type), ("Content-Length", str(len(data)))]
+        head = response_head(
+            reply.status, [*fields, *reply.headers.items()], close=self.close_connection
+        )
         try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-            self.wfile.flush()
+            self.wfile.write(head if self.command == "HEAD" else head + data)  # one send
         except OSError:  # the client went away (e.g. it timed out first)
             self.close_connection = True
