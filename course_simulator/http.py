@@ -276,6 +276,13 @@ def _too_many_for_key() -> SimError:
     )
 
 
+def _set_timeout(sock: socket.socket, seconds: float) -> None:
+    """``sock.settimeout(seconds)`` unless it is set already: each call costs two system
+    calls, and a keep-alive connection mostly sets the same timeout again."""
+    if sock.gettimeout() != seconds:
+        sock.settimeout(seconds)
+
+
 class _DeadlineSocket(io.RawIOBase):
     """The socket's read side, with a deadline over the whole request.
 
@@ -297,7 +304,7 @@ class _DeadlineSocket(io.RawIOBase):
             wait = min(wait, self.deadline - time.monotonic())
             if wait <= 0:
                 raise TimeoutError("the request did not arrive in time")
-        self._sock.settimeout(wait)
+        _set_timeout(self._sock, wait)
         n = self._sock.recv_into(buffer)
         if n and self.deadline is None:
             self.deadline = time.monotonic() + self._timeout_s
@@ -502,7 +509,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, raw: bytes, body_error: SimError | None) -> None:
         """Pass the request to the app in its key's turn, then send the reply: after its
         ``delay_s``, as a paced stream, held until the client leaves, or dropped."""
-        self.connection.settimeout(self.server.read_timeout_s)  # writes get the full time
+        _set_timeout(self.connection, self.server.read_timeout_s)  # writes get the full time
         app, method = self.server.app, self.command or "-"
         with app.fair_share.turn(self._turn):
             reply = app.handle(method, self.path or "/", self.headers, raw, body_error)
