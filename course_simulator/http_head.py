@@ -3,7 +3,8 @@
 ``http.server`` reads a request's header block with the ``email`` package's parser and writes a
 response head with one method call per line, formatting the Date each time; at a thousand
 requests a second that was a third of the server's own work. This module does the same job
-directly: ``read_headers`` reads the header lines into ``Headers`` (a small case-blind
+directly: ``parse_request_line`` checks the request line as ``http.server`` does,
+``read_headers`` reads the header lines into ``Headers`` (a small case-blind
 multi-map, the ``get`` / ``get_all`` that the app and ``http`` use) within the same bounds as
 ``http.client`` (64 KiB a line, 100 lines), and ``response_head`` writes a status line and its
 fields as one block of bytes, so head and body leave in one ``send``.
@@ -16,6 +17,7 @@ after it (an ``Authorization`` sent after a bad line went missing).
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Iterable
 from http import HTTPStatus
@@ -26,6 +28,7 @@ __all__ = [
     "MAX_HEADER_LINE",
     "HeadError",
     "Headers",
+    "parse_request_line",
     "read_headers",
     "response_head",
 ]
@@ -33,6 +36,7 @@ __all__ = [
 MAX_HEADER_LINE = 65_536  # as http.client: a longer header line gets a 431
 MAX_HEADERS = 100  # as http.client: more header lines get a 431
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
+_VERSION_NUMBER = re.compile(r"[0-9]{1,10}")  # each of the two in "HTTP/1.1", as http.server
 _FOLD = (" ", "\t")
 _BLANKS = " \t"
 
@@ -85,6 +89,30 @@ class Headers:
 
     def __repr__(self) -> str:
         return f"Headers({[name for name, _ in self._fields]})"  # names only: never the key
+
+
+def parse_request_line(line: str) -> tuple[str, str, str, bool]:
+    """(method, target, version, close the connection after?) of a request line, checked as
+    ``http.server`` checks it: a bad version or syntax is a 400, HTTP/2 or later a 505."""
+    words = line.split()
+    version, close = "HTTP/1.1", True  # no version given: answered as 1.1, then closed
+    if len(words) >= 3:
+        version = words[-1]
+        major, dot, minor = version[5:].partition(".")
+        numbers = _VERSION_NUMBER.fullmatch(major) and _VERSION_NUMBER.fullmatch(minor)
+        if not (version.startswith("HTTP/") and dot and numbers):
+            raise HeadError(400, f"Bad request version ({version!r})")
+        if int(major) >= 2:
+            raise HeadError(505, f"Invalid HTTP version ({version[5:]})")
+        close = (int(major), int(minor)) < (1, 1)
+    if not 2 <= len(words) <= 3:
+        raise HeadError(400, f"Bad request syntax ({line!r})")
+    method, target = words[:2]
+    if len(words) == 2 and method != "GET":
+        raise HeadError(400, f"Bad HTTP/0.9 request type ({method!r})")
+    if target.startswith("//"):  # as http.server: never read as a host name (gh-87389)
+        target = "/" + target.lstrip("/")
+    return method, target, version, close
 
 
 def read_headers(rfile: _Lines) -> Headers:

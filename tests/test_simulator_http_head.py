@@ -11,7 +11,13 @@ import time
 import pytest
 from raw_http import connect, read_response  # a helper beside the tests
 
-from course_simulator.http_head import HeadError, Headers, read_headers, response_head
+from course_simulator.http_head import (
+    HeadError,
+    Headers,
+    parse_request_line,
+    read_headers,
+    response_head,
+)
 from course_utils.pricing import DEFAULT_MODEL
 
 
@@ -56,6 +62,37 @@ def test_a_head_the_server_cannot_read_is_refused_with_its_status(raw, status) -
     with pytest.raises(HeadError) as err:
         head(raw)
     assert err.value.status == status and str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("line", "parsed"),
+    [
+        ("POST /v1/responses HTTP/1.1", ("POST", "/v1/responses", "HTTP/1.1", False)),
+        ("GET /v1/models HTTP/1.0", ("GET", "/v1/models", "HTTP/1.0", True)),  # 1.0: one request
+        ("GET //evil.example/x HTTP/1.1", ("GET", "/evil.example/x", "HTTP/1.1", False)),
+        ("GET /", ("GET", "/", "HTTP/1.1", True)),  # HTTP/0.9: answered, then closed
+    ],
+)
+def test_a_request_line_is_read_as_http_server_reads_it(line, parsed) -> None:
+    assert parse_request_line(line) == parsed
+
+
+@pytest.mark.parametrize(
+    ("line", "status"),
+    [
+        ("GET / HTTP/2.0", 505),
+        ("GET / HTTP/1", 400),
+        ("GET / HTTP/1.x", 400),
+        ("GET / NOTHTTP", 400),
+        ("GET / HTTP/1.1 extra", 400),
+        ("GARBAGE", 400),
+        ("POST /", 400),  # HTTP/0.9 knew only GET
+    ],
+)
+def test_a_request_line_the_server_cannot_read_is_refused(line, status) -> None:
+    with pytest.raises(HeadError) as err:
+        parse_request_line(line)
+    assert err.value.status == status and str(err.value).startswith(("Bad ", "Invalid "))
 
 
 def test_a_response_head_names_the_server_and_the_date_once() -> None:
