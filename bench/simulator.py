@@ -7,9 +7,10 @@ building and response parsing). No latency is injected. A last row serves the sa
 requests in this process with no socket (``Simulator(serve=False)``, ``sim.transport()``), from
 one thread: the cost of the app alone.
 
-Requests/s move with whatever else the machine runs; the server process's own CPU time per
-request (``server µs/req``, read from ``/proc/PID/stat`` on Linux) barely does, so it is the
-figure to compare between two versions of the server.
+Requests/s move with whatever else the machine runs (client and server share its cores); the
+CPU time per request moves much less, so each row also prints the server process's (read from
+``/proc/PID/stat``, Linux only) and this process's: the figures to compare between two versions
+of the server.
 
     python bench/simulator.py [--seconds 5] [--threads 16]
 """
@@ -49,6 +50,12 @@ def _cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _own_cpu_seconds() -> float:
+    """User + system CPU seconds of this process (the clients, or the in-process app)."""
+    t = os.times()
+    return t.user + t.system
+
+
 def _run(
     name: str,
     make_call: Callable[[], Callable[[], None]],
@@ -77,7 +84,7 @@ def _run(
             latencies.extend(mine)
             errors += bad
 
-    cpu_before = _cpu_seconds(server_pid)
+    cpu_before, own_before = _cpu_seconds(server_pid), _own_cpu_seconds()
     start = time.perf_counter()
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     for t in pool:
@@ -85,7 +92,7 @@ def _run(
     for t in pool:
         t.join()
     elapsed = time.perf_counter() - start
-    cpu_after = _cpu_seconds(server_pid)
+    cpu_after, own_after = _cpu_seconds(server_pid), _own_cpu_seconds()
     latencies.sort()
     p = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     print(
@@ -93,9 +100,12 @@ def _run(
         f"p99 {p[98] * 1000:6.2f} ms  ({len(latencies)} ok, {errors} errors, {threads} threads, "
         f"{elapsed:.1f} s)"
     )
-    if cpu_before is not None and cpu_after is not None and latencies:
-        per_request = (cpu_after - cpu_before) / len(latencies) * 1e6
-        print(f"{'':<8} server {per_request:6.0f} µs CPU/req")
+    if latencies:
+        client = (own_after - own_before) / len(latencies) * 1e6
+        server = ""
+        if cpu_before is not None and cpu_after is not None:
+            server = f"server {(cpu_after - cpu_before) / len(latencies) * 1e6:6.0f} µs, "
+        print(f"{'':<8} CPU per request: {server}this process {client:6.0f} µs")
 
 
 def main(argv: list[str] | None = None) -> None:
