@@ -2,7 +2,7 @@
 
 ``http.server`` reads a request's header block with the ``email`` package's parser and writes a
 response head with one method call per line, formatting the Date each time; at a thousand
-requests a second that was a third of the server's own work. This module does the same job
+requests a second that was a fifth of the server's own work. This module does the same job
 directly: ``parse_request_line`` checks the request line as ``http.server`` does,
 ``read_headers`` reads the header lines into ``Headers`` (a small case-blind
 multi-map, the ``get`` / ``get_all`` that the app and ``http`` use) within the same bounds as
