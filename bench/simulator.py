@@ -7,12 +7,18 @@ building and response parsing). No latency is injected. A last row serves the sa
 requests in this process with no socket (``Simulator(serve=False)``, ``sim.transport()``), from
 one thread: the cost of the app alone.
 
+Requests/s move with whatever else the machine runs (client and server share its cores); the
+CPU time per request moves much less, so each row also prints the server process's (read from
+``/proc/PID/stat``, Linux only) and this process's: the figures to compare between two versions
+of the server.
+
     python bench/simulator.py [--seconds 5] [--threads 16]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -32,8 +38,30 @@ PROMPT = "Explain rate limits in 3 bullet points."
 KEY = "sim-bench-key"
 
 
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU seconds process ``pid`` has used so far (None off Linux)."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu_seconds() -> float:
+    """User + system CPU seconds of this process (the clients, or the in-process app)."""
+    t = os.times()
+    return t.user + t.system
+
+
 def _run(
-    name: str, make_call: Callable[[], Callable[[], None]], threads: int, seconds: float
+    name: str,
+    make_call: Callable[[], Callable[[], None]],
+    threads: int,
+    seconds: float,
+    server_pid: int | None = None,
 ) -> None:
     latencies: list[float] = []
     errors = 0
@@ -56,6 +84,7 @@ def _run(
             latencies.extend(mine)
             errors += bad
 
+    cpu_before, own_before = _cpu_seconds(server_pid), _own_cpu_seconds()
     start = time.perf_counter()
     pool = [threading.Thread(target=worker) for _ in range(threads)]
     for t in pool:
@@ -63,6 +92,7 @@ def _run(
     for t in pool:
         t.join()
     elapsed = time.perf_counter() - start
+    cpu_after, own_after = _cpu_seconds(server_pid), _own_cpu_seconds()
     latencies.sort()
     p = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     print(
@@ -70,6 +100,12 @@ def _run(
         f"p99 {p[98] * 1000:6.2f} ms  ({len(latencies)} ok, {errors} errors, {threads} threads, "
         f"{elapsed:.1f} s)"
     )
+    if latencies:
+        client = (own_after - own_before) / len(latencies) * 1e6
+        server = ""
+        if cpu_before is not None and cpu_after is not None:
+            server = f"server {(cpu_after - cpu_before) / len(latencies) * 1e6:6.0f} µs, "
+        print(f"{'':<8} CPU per request: {server}this process {client:6.0f} µs")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -105,10 +141,10 @@ def main(argv: list[str] | None = None) -> None:
 
             return call
 
-        print(f"simulator at {base}; cores: {__import__('os').cpu_count()}")
+        print(f"simulator at {base}; cores: {os.cpu_count()}; load: {os.getloadavg()[0]:.2f}")
         _run("warm-up", httpx_call, args.threads, 1.0)
-        _run("httpx2", httpx_call, args.threads, args.seconds)
-        _run("openai", sdk_call, args.threads, args.seconds)
+        _run("httpx2", httpx_call, args.threads, args.seconds, proc.pid)
+        _run("openai", sdk_call, args.threads, args.seconds, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -7,6 +7,7 @@ demand (``X-Sim-Fault``, ``queue_faults``, ``fail_rate``).
 
 Layout: ``server`` (the ``Simulator``: the app ``handle``, lifecycle, auth, admission, request
 log), ``http`` (the socket server: bytes <-> ``Reply``, the class server's bounds),
+``http_head`` (a request's line and headers read, a response's head written),
 ``inprocess`` (httpx2 transports that reach the same app with no socket: ``serve=False``,
 ``sim.transport()``, ``sim.async_transport()``), ``fair_share`` (turns per key),
 ``protocol`` (``Call``, ``Reply``, ``RequestRecord``), ``request_body`` (key and JSON body),

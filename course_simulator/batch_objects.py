@@ -10,18 +10,12 @@ from __future__ import annotations
 
 import math
 import threading
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["COMPLETION_WINDOWS", "BatchJob", "BatchTimings", "StoredFile", "new_id", "problem"]
+__all__ = ["COMPLETION_WINDOWS", "BatchJob", "BatchTimings", "StoredFile", "problem"]
 
 COMPLETION_WINDOWS = {"24h": 24 * 3600}  # the only window the service accepts
-
-
-def new_id(prefix: str) -> str:
-    """An object id in the service's style: ``file-…``, ``batch_…``, ``batch_req_…``."""
-    return f"{prefix}{uuid.uuid4().hex}"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ import math
 import threading
 import time
 import traceback
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -41,11 +40,11 @@ from course_utils.platform import IN_BROWSER
 from course_utils.tokens import count_request_input
 
 from .batch_input import InputLine, validate_input
-from .batch_objects import BatchJob, BatchTimings, StoredFile, new_id, problem
+from .batch_objects import BatchJob, BatchTimings, StoredFile, problem
 from .error_replies import ORG, SimError, bad_request, error_body
 from .faults import FAULTS, FaultPlan, fault_reply
 from .prompt_cache import PromptCache
-from .protocol import Call, Endpoint, Reply
+from .protocol import Call, Endpoint, Reply, new_id
 
 __all__ = [
     "BATCH_ENDPOINTS",
@@ -484,7 +483,7 @@ class BatchService:
 
     def _run_line(self, job: BatchJob, line: InputLine) -> tuple[dict, bool]:
         """Run one line through the endpoint an online request would reach."""
-        request_id = f"req_{uuid.uuid4().hex}"
+        request_id = new_id("req_")
         call = Call("POST", line.url, {}, job.owner, line.body, b"", request_id)
         fault = self.faults.next_fault(None, generating=True)
         if fault is not None:

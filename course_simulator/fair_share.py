@@ -30,7 +30,7 @@ class FairShare:
             raise ValueError(f"slots must be a whole number >= 1, got {slots!r}")
         self.slots = slots
         self._free = slots
-        self._waiting: OrderedDict[str, deque[threading.Event]] = OrderedDict()
+        self._waiting: OrderedDict[str, deque[threading.Lock]] = OrderedDict()
         self._lock = threading.Lock()
 
     @contextmanager
@@ -41,10 +41,13 @@ class FairShare:
             if self._free and not self._waiting:
                 self._free -= 1
             else:
-                ticket = threading.Event()
+                # A plain lock, taken now and released by whoever hands this request a slot:
+                # the cheapest wait there is (an Event costs a Condition and a second lock).
+                ticket = threading.Lock()
+                ticket.acquire()
                 self._waiting.setdefault(key, deque()).append(ticket)
         if ticket is not None:
-            ticket.wait()
+            ticket.acquire()
         try:
             yield
         finally:
@@ -62,7 +65,7 @@ class FairShare:
             else:
                 del self._waiting[key]
             self._free -= 1
-            ticket.set()
+            ticket.release()
 
     @property
     def waiting(self) -> dict[str, int]:

@@ -12,7 +12,10 @@ h11): the faults need control a library hides or normalises -- closing a connect
 response at all (``disconnect``), cutting a chunked body without its last chunk
 (``stream_cut``), answering a body-less 401/413 and closing before the body is read, and
 JSON bodies (recorded in the request log) for the protocol errors a library answers itself in
-plain text. It also adds no dependency to a learner's install.
+plain text. It also adds no dependency to a learner's install. ``http.server`` keeps the
+connections and threads; the request line and headers are parsed, and each response head
+written, by our own code (``parse_request`` and ``http_head``): its ``email``-based parser
+and line-by-line writer cost a fifth of the server's time per request.
 
 Built to survive a room of learners (and a hostile client) on a class server:
 - every problem found while reading a request (a garbage request line, bad headers, a bad
@@ -47,7 +50,6 @@ body cut short (the SDK raises ``APIConnectionError`` in the loop reading the st
 from __future__ import annotations
 
 import contextlib
-import email.message
 import io
 import re
 import select
@@ -63,6 +65,7 @@ from typing import Any, Protocol
 
 from .error_replies import SimError, bad_request
 from .fair_share import FairShare
+from .http_head import HeadError, Headers, parse_request_line, read_headers, response_head
 from .protocol import Reply, StreamCut
 from .request_body import bearer
 
@@ -118,26 +121,11 @@ class App(Protocol):
     def crash_outside(self, tb: str) -> None: ...
 
 
-def _no_headers() -> email.message.Message:
-    return email.message.Message()
-
-
 def _reply_bytes(reply: Reply, close: bool) -> bytes:
     """A whole JSON response as bytes (for replies written outside a handler)."""
     data = reply.payload()
-    try:
-        phrase = HTTPStatus(reply.status).phrase
-    except ValueError:
-        phrase = "Error"
-    lines = [
-        f"HTTP/1.1 {reply.status} {phrase}",
-        "Content-Type: application/json",
-        f"Content-Length: {len(data)}",
-        *(f"{name}: {value}" for name, value in reply.headers.items()),
-    ]
-    if close:
-        lines.append("Connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace") + data
+    fields = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    return response_head(reply.status, [*fields, *reply.headers.items()], close=close) + data
 
 
 class Server(ThreadingHTTPServer):
@@ -262,7 +250,7 @@ class Server(ThreadingHTTPServer):
             headers={"retry-after": "1"},
         )  # fmt: skip
         try:
-            reply = self.app.handle("-", "/", _no_headers(), b"", error)
+            reply = self.app.handle("-", "/", Headers(), b"", error)
             sock.settimeout(1.0)
             sock.sendall(_reply_bytes(reply, close=True))
         except OSError:
@@ -290,6 +278,13 @@ def _too_many_for_key() -> SimError:
     )
 
 
+def _set_timeout(sock: socket.socket, seconds: float) -> None:
+    """``sock.settimeout(seconds)`` unless it is set already: each call is a system call
+    (``ioctl``), and a keep-alive connection mostly sets the same timeout again."""
+    if sock.gettimeout() != seconds:
+        sock.settimeout(seconds)
+
+
 class _DeadlineSocket(io.RawIOBase):
     """The socket's read side, with a deadline over the whole request.
 
@@ -311,7 +306,7 @@ class _DeadlineSocket(io.RawIOBase):
             wait = min(wait, self.deadline - time.monotonic())
             if wait <= 0:
                 raise TimeoutError("the request did not arrive in time")
-        self._sock.settimeout(wait)
+        _set_timeout(self._sock, wait)
         n = self._sock.recv_into(buffer)
         if n and self.deadline is None:
             self.deadline = time.monotonic() + self._timeout_s
@@ -324,6 +319,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "course-simulator"
     sys_version = ""
     server: Server
+    headers: Headers  # type: ignore[assignment]  # read by http_head, not the email parser
 
     _turn = "-"  # whose turn the pipeline takes (fair_share): the key, or the address
 
@@ -359,7 +355,7 @@ class _Handler(BaseHTTPRequestHandler):
         so an unknown method or route gets the JSON 404 listing routes.
         """
         self._reader.deadline = None
-        self.command, self.path, self.headers = "", "/", _no_headers()
+        self.command, self.path, self.headers = "", "/", Headers()
         self.requestline, self.request_version = "", self.default_request_version
         try:
             try:
@@ -400,6 +396,30 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         self._handle(raw, body_error)
+
+    def parse_request(self) -> bool:
+        """The request line and headers, checked as ``http.server`` checks them but read by
+        ``http_head`` (not its ``email`` parser: see there). False once a refusal is sent."""
+        self.close_connection = True
+        self.requestline = line = self.raw_requestline.decode("iso-8859-1").rstrip("\r\n")
+        if not line.split():
+            return False  # only blank lines: closed unanswered, as http.server does
+        try:
+            self.command, self.path, self.request_version, close = parse_request_line(line)
+            self.close_connection = close
+            self.headers = read_headers(self.rfile)
+        except HeadError as err:
+            self.send_error(err.status, str(err))
+            return False
+        connection = (self.headers.get("Connection") or "").lower()
+        if connection == "close":
+            self.close_connection = True
+        elif connection == "keep-alive":
+            self.close_connection = False
+        expect = (self.headers.get("Expect") or "").lower()
+        if expect == "100-continue" and self.request_version >= "HTTP/1.1":
+            return self.handle_expect_100()
+        return True
 
     def handle_expect_100(self) -> bool:
         """Send ``100 Continue`` only once the headers passed ``precheck`` (see below)."""
@@ -466,7 +486,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, raw: bytes, body_error: SimError | None) -> None:
         """Pass the request to the app in its key's turn, then send the reply: after its
         ``delay_s``, as a paced stream, held until the client leaves, or dropped."""
-        self.connection.settimeout(self.server.read_timeout_s)  # writes get the full time
+        _set_timeout(self.connection, self.server.read_timeout_s)  # writes get the full time
         app, method = self.server.app, self.command or "-"
         with app.fair_share.turn(self._turn):
             reply = app.handle(method, self.path or "/", self.headers, raw, body_error)
@@ -602,17 +622,15 @@ class _Handler(BaseHTTPRequestHandler):
         """Send ``reply.stream`` as server-sent events, one flushed HTTP chunk per event."""
         assert reply.stream is not None
         stream = reply.stream
+        fields = [
+            ("Content-Type", "text/event-stream; charset=utf-8"),
+            ("Cache-Control", "no-cache"),
+            ("Transfer-Encoding", "chunked"),
+            *reply.headers.items(),
+        ]
         try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "text/event-stream; charset=utf-8")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Transfer-Encoding", "chunked")
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.flush()  # the status line and headers go now: the first event may wait
+            # the status line and headers go now: the first event may wait
+            self.wfile.write(response_head(reply.status, fields, close=self.close_connection))
             for frame in stream:
                 if isinstance(frame, float):
                     self.server.app.pause(frame)  # the stream's pacing (released by stop())
@@ -634,19 +652,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _write_json(self, reply: Reply) -> None:
         """Send ``reply`` as one JSON document (or its ``text`` / raw ``content``) with a
-        Content-Length."""
+        Content-Length, head and body in one write (one packet for a small reply)."""
         data = reply.payload()
+        fields = [("Content-Type", reply.content_type), ("Content-Length", str(len(data)))]
+        head = response_head(
+            reply.status, [*fields, *reply.headers.items()], close=self.close_connection
+        )
         try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-            self.wfile.flush()
+            self.wfile.write(head if self.command == "HEAD" else head + data)  # one send
         except OSError:  # the client went away (e.g. it timed out first)
             self.close_connection = True

@@ -15,6 +15,7 @@ endpoints never import the server.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,7 +32,17 @@ __all__ = [
     "RequestRecord",
     "SideRoute",
     "StreamCut",
+    "new_id",
 ]
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # built once, not per reply (json.dumps)
+
+
+def new_id(prefix: str) -> str:
+    """An object id in the service's style (``req_…``, ``resp_…``, ``file-…``): 32 random hex
+    digits, read straight from ``os.urandom`` (a ``uuid4`` costs some 15 times as much)."""
+    return prefix + os.urandom(16).hex()
 
 
 @dataclass(frozen=True)
@@ -80,7 +91,7 @@ class Reply:
             return self.content
         if self.text is not None:
             return self.text.encode()
-        return json.dumps(self.body, separators=(",", ":")).encode()
+        return _COMPACT.encode(self.body).encode()
 
 
 class StreamCut(Exception):

@@ -27,7 +27,6 @@ import math
 import threading
 import time
 import traceback
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -53,7 +52,7 @@ from .http import MAX_CONNECTIONS, MAX_UNKEYED_PER_ADDRESS, READ_TIMEOUT_S, Serv
 from .latency import latency_parts, request_latency
 from .limits import MAX_KEYS, KeyBuckets
 from .prompt_cache import PromptCache
-from .protocol import Call, Reply, RequestRecord, SideRoute
+from .protocol import Call, Reply, RequestRecord, SideRoute, new_id
 from .request_body import MAX_JSON_DEPTH, bearer, is_multipart, parse_body
 
 if TYPE_CHECKING:
@@ -75,6 +74,7 @@ DEFAULT_CLIENT_KEY = "sim-course-key"
 HOLD_MAX_S = 30.0  # default: a "timeout" fault holds the request at most this long
 REQUEST_LOG_MAX = 10_000  # the request log keeps the newest this many records
 IN_PROCESS_URL = "http://course-simulator.invalid/v1"  # serve=False: no socket, never resolved
+_LIMIT_HEADER = "x-ratelimit-limit-requests"  # one of the six every API reply carries
 
 
 def _seconds(value: object) -> bool:
@@ -329,7 +329,7 @@ class Simulator:
         first (bad framing, a key refused from the headers), answered and recorded the same.
         """
         started = self._clock()
-        call = Call(method, "/", headers, None, {}, raw, f"req_{uuid.uuid4().hex}")
+        call = Call(method, "/", headers, None, {}, raw, new_id("req_"))
         fault = None
         try:
             try:
@@ -361,11 +361,9 @@ class Simulator:
                 reply = Reply(err.status, err.body(), dict(err.headers), err.outcome)
             if reply.stream is not None:
                 reply.stream = self.bugs.guarded(reply.stream)
-            reply.headers = {
-                **self.limiter.headers(call.key or ""),
-                **reply.headers,
-                "x-request-id": call.request_id,
-            }
+            # an admitted reply carries its buckets' headers already: not computed twice
+            limits = {} if _LIMIT_HEADER in reply.headers else self.limiter.headers(call.key or "")
+            reply.headers = {**limits, **reply.headers, "x-request-id": call.request_id}
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # a bug: even a Rust panic (a BaseException) is answered

@@ -396,6 +396,17 @@ def test_every_subject_answers_about_itself() -> None:
         assert sentences(text) == 1
 
 
+def test_subjects_are_found_whatever_the_case_of_the_prompt() -> None:
+    """The alias regex runs on the lower-cased text (a case-blind regex was 3x slower)."""
+    for s in SUBJECTS:
+        alias = s.aliases[0]
+        for text in (f"What is {alias.upper()}?", f"{alias.title()}: what is it?"):
+            assert s in find_subjects(text), (s.key, text)
+    assert find_subjects("RATE LIMITS and Exponential Backoff") == find_subjects(
+        "rate limits and exponential backoff"
+    )
+
+
 # --- code the simulated model writes -----------------------------------------------------------
 
 

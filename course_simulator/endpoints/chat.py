@@ -10,7 +10,6 @@ usage just before ``[DONE]`` (the only place a streamed chat answer reports its 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 from ..model import Answer
@@ -22,7 +21,7 @@ from ..params import (
     require,
 )
 from ..prompt_cache import cache_settings
-from ..protocol import Call, Host, Reply, StreamCut
+from ..protocol import Call, Host, Reply, StreamCut, new_id
 from .event_stream import DONE, Pacer, cut_point, deltas, sse, stream_settings
 from .generation import Served, deliver, serve
 
@@ -64,7 +63,7 @@ def create(host: Host, call: Call) -> Reply:
     served = serve(host, call, model, "chat", cap, fmt, "messages", cache=cache)
     result = served.result
     out = {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "id": new_id("chatcmpl-"),
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,

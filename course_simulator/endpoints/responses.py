@@ -13,7 +13,6 @@ request gets.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 from itertools import count
 
@@ -26,7 +25,7 @@ from ..params import (
     output_cap,
 )
 from ..prompt_cache import cache_settings
-from ..protocol import Call, Host, Reply, StreamCut
+from ..protocol import Call, Host, Reply, StreamCut, new_id
 from .event_stream import Pacer, cut_point, deltas, sse, stream_settings
 from .generation import Served, deliver, serve
 
@@ -49,13 +48,13 @@ def output_items(result: Answer, status: str) -> list[dict]:
     (none when the cap ran out during reasoning, as on the service: ``output_text`` is "")."""
     items: list[dict] = []
     if result.reasoning_tokens:
-        items.append({"type": "reasoning", "id": f"rs_{uuid.uuid4().hex}", "summary": []})
+        items.append({"type": "reasoning", "id": new_id("rs_"), "summary": []})
     if result.text or not result.truncated:
         text = {"type": "output_text", "text": result.text, "annotations": [], "logprobs": []}
         items.append(
             {
                 "type": "message",
-                "id": f"msg_{uuid.uuid4().hex}",
+                "id": new_id("msg_"),
                 "status": status,
                 "role": "assistant",
                 "content": [text],
@@ -79,7 +78,7 @@ def create(host: Host, call: Call) -> Reply:
     result = served.result
     status = "incomplete" if result.truncated else "completed"
     out = {
-        "id": f"resp_{uuid.uuid4().hex}",
+        "id": new_id("resp_"),
         "object": "response",
         "created_at": int(time.time()),
         "status": status,

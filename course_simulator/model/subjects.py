@@ -248,12 +248,14 @@ def named(phrase: str, at_start: bool) -> str | None:
 def _alias_index() -> tuple[re.Pattern[str], dict[str, Subject]]:
     by_alias: dict[str, Subject] = {}
     for s in subjects():
-        for alias in s.aliases:
+        for alias in map(str.lower, s.aliases):
             by_alias.setdefault(alias, s)
             if alias[-1].isalpha():
                 by_alias.setdefault(alias + "s", s)
                 by_alias.setdefault(alias + "es", s)
-    pattern = re.compile(r"(?<![\w@])" + _trie_regex(by_alias) + r"(?!\w)", re.IGNORECASE)
+    # Matched against the lower-cased text (aliases are lower case): a case-blind regex of
+    # 2,000 names was three times slower, and this runs on every prompt.
+    pattern = re.compile(r"(?<![\w@])" + _trie_regex(by_alias) + r"(?!\w)")
     return pattern, by_alias
 
 
@@ -285,8 +287,8 @@ def find_subjects(text: str) -> list[Subject]:
     mention, specific ones before generic."""
     pattern, by_alias = _alias_index()
     found: list[Subject] = []
-    for m in pattern.finditer(text[:MAX_SUBJECT_TEXT]):
-        s = by_alias[m.group(0).lower()]
+    for m in pattern.finditer(text[:MAX_SUBJECT_TEXT].lower()):
+        s = by_alias[m.group(0)]
         if s not in found:
             found.append(s)
     return [s for s in found if not s.generic] + [s for s in found if s.generic]
