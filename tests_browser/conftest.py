@@ -1,6 +1,10 @@
 """Fixtures for the browser suite: one JupyterLab per session, a fresh browser tab per test.
 
-See labkit.py for the helpers a test uses through the ``lab`` fixture.
+See labkit.py for the helpers a test uses through the ``lab`` fixture. `make browser` runs the
+suite on two pytest-xdist workers: each is a session of its own (its JupyterLab, its Chromium),
+so a test may change its server's settings (the theme) but must put them back. Tests that share
+an expensive fixture of their own pin themselves to one worker with ``xdist_group`` (the
+JupyterLite site, test_lite.py).
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ from playwright.sync_api import Browser, sync_playwright
 BROWSER_TEST_TIMEOUT_S = 300
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Empty the screenshots folder once per run (in the controller, not in each xdist worker:
+    a worker starting late must not delete what another one saved)."""
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # the folder shows this run only
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
     for item in items:
@@ -40,7 +51,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         pytest.fail(
             f"no Chromium at {CHROMIUM}: install it (`apt-get install chromium`) or set CHROMIUM"
         )
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # the folder shows this session's run only
     with lab_server(tmp_path_factory.mktemp("lab")) as running:
         yield running
 
@@ -60,6 +70,7 @@ def lab(server: LabServer, browser: Browser, request: pytest.FixtureRequest) -> 
     """A fresh tab with its own workspace; afterwards one screenshot per notebook it opened."""
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-")
     context = browser.new_context(viewport=VIEWPORT)
+    server.log_in(context)
     page = context.new_page()
     tab = LabPage(page=page, server=server, workspace=name)
     try:

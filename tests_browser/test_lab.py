@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import nbformat
 import pytest
-from labkit import PANEL, SLOW_MS, VIEWPORT, LabPage, lab_server
+from labkit import PANEL, SLOW_MS, VIEWPORT, LabPage, LabServer
 from playwright.sync_api import Browser, expect
 
 
@@ -32,31 +32,28 @@ def test_make_lab_opens_the_start_page_with_the_whole_course_in_the_file_browser
     expect(lab.page.get_by_text("notified about official Jupyter news")).to_have_count(0)
 
 
-def test_the_url_make_lab_prints_opens_the_course_when_copied(
-    tmp_path_factory: pytest.TempPathFactory, browser: Browser
-):
-    """Copied from the terminal into another browser (container, WSL, remote): no login page."""
-    work = tmp_path_factory.mktemp("lab-token")
-    with lab_server(work, login=True) as running:
-        log = (work / "jupyterlab.log").read_text()
-        printed = re.findall(r"http://127\.0\.0\.1:\d+/\S+", log)
-        with_token = [u for u in printed if "token=" in u]
-        assert with_token, f"no URL with its token in JupyterLab's output:\n{log[-2000:]}"
-        url = with_token[0]
-        assert urlsplit(url).path == "/lab/tree/notebooks/00_start_here.ipynb", url
-        token = parse_qs(urlsplit(url).query).get("token", [""])[0]
-        assert len(token) >= 20 and token != "...", url  # the real token, whole
-        context = browser.new_context(viewport=VIEWPORT)  # no cookie: a browser never used
-        try:
-            page = context.new_page()
-            page.goto(url)
-            expect(page.locator(PANEL)).to_be_visible(timeout=SLOW_MS)
-            expect(page.locator("input[name='password']")).to_have_count(0)
-            tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
-            expect(tab).to_contain_text("00_start_here.ipynb")
-        finally:
-            context.close()
-    assert running.url.startswith("http://127.0.0.1:")
+def test_the_url_make_lab_prints_opens_the_course_when_copied(server: LabServer, browser: Browser):
+    """Copied from the terminal into another browser (container, WSL, remote): no login page.
+    The suite's own server is started as `make lab` starts it, so its log is the terminal's."""
+    log = server.log.read_text()
+    printed = re.findall(r"http://127\.0\.0\.1:\d+/\S+", log)
+    with_token = [u for u in printed if "token=" in u]
+    assert with_token, f"no URL with its token in JupyterLab's output:\n{log[-2000:]}"
+    url = with_token[0]
+    assert url.startswith(server.url + "/"), (url, server.url)
+    assert urlsplit(url).path == "/lab/tree/notebooks/00_start_here.ipynb", url
+    token = parse_qs(urlsplit(url).query).get("token", [""])[0]
+    assert len(token) >= 20 and token != "...", url  # the real token, whole
+    context = browser.new_context(viewport=VIEWPORT)  # no cookie: a browser never used
+    try:
+        page = context.new_page()
+        page.goto(url)
+        expect(page.locator(PANEL)).to_be_visible(timeout=SLOW_MS)
+        expect(page.locator("input[name='password']")).to_have_count(0)
+        tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+        expect(tab).to_contain_text("00_start_here.ipynb")
+    finally:
+        context.close()  # its kernel stops with the next test's (the lab fixture stops them all)
 
 
 def test_an_exercise_opens_from_the_file_browser_and_runs_untouched(lab: LabPage):
