@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import nbformat
@@ -20,16 +21,38 @@ from labkit import PANEL, SLOW_MS, VIEWPORT, LabPage, LabServer
 from playwright.sync_api import Browser, expect
 
 
-def test_make_lab_opens_the_start_page_with_the_whole_course_in_the_file_browser(lab: LabPage):
+def test_make_lab_opens_lesson_00_which_runs_then_an_exercise_from_the_file_browser(lab: LabPage):
+    """A learner's first minutes in one tab: the start page, Run All, then an exercise."""
     assert lab.open_start_page() == "notebooks/00_start_here.ipynb"
+    shown = time.monotonic()
     # The file browser's home is the repository root: the whole course, one click away.
     lab.file_browser_home()
     items = lab.file_browser_items()
     for folder in ("notebooks", "exercises", "solutions"):
         assert folder in items, f"the file browser lists {items}, not {folder}/"
+
+    # Lesson 00 makes its first request on the simulator.
+    lab.run_all()
+    lab.assert_learner_view()
+    texts = "\n".join(out.text for out in lab.outputs())
+    assert "backend: simulator" in texts, texts[:2000]
+    assert "NOT STARTED" in texts  # the first check, before the learner has written anything
+
     # The course's lab settings switch the "Jupyter news" question off: nothing covers the page.
-    lab.page.wait_for_timeout(1500)  # the question, when asked, comes a moment after start
+    # The question, when asked, comes a moment after start (Run All has usually given it that).
+    lab.page.wait_for_timeout(max(0, 1500 - (time.monotonic() - shown) * 1000))
     expect(lab.page.get_by_text("notified about official Jupyter news")).to_have_count(0)
+
+    # An untouched exercise, found in the file browser, runs to the end: its check says the
+    # function is not written yet.
+    assert lab.open_from_file_browser("exercises", "02_retry_wrapper.ipynb") == (
+        "exercises/02_retry_wrapper.ipynb"
+    )
+    lab.run_all()
+    lab.assert_learner_view()
+    texts = "\n".join(out.text for out in lab.outputs())
+    assert "NOT STARTED" in texts, texts[:2000]
+    lab.file_browser_home()  # the screenshot shows the three folders beside the exercise
 
 
 def test_the_url_make_lab_prints_opens_the_course_when_copied(server: LabServer, browser: Browser):
@@ -54,19 +77,6 @@ def test_the_url_make_lab_prints_opens_the_course_when_copied(server: LabServer,
         expect(tab).to_contain_text("00_start_here.ipynb")
     finally:
         context.close()  # its kernel stops with the next test's (the lab fixture stops them all)
-
-
-def test_an_exercise_opens_from_the_file_browser_and_runs_untouched(lab: LabPage):
-    lab.open_start_page()
-    assert lab.open_from_file_browser("exercises", "02_retry_wrapper.ipynb") == (
-        "exercises/02_retry_wrapper.ipynb"
-    )
-    lab.run_all()
-    lab.assert_learner_view()
-    # An untouched exercise runs to the end: its check says the function is not written yet.
-    texts = [out.text for out in lab.outputs()]
-    assert any("NOT STARTED" in t for t in texts), texts  # the check: not written yet
-    lab.file_browser_home()  # the screenshot shows the three folders beside the exercise
 
 
 def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
