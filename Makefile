@@ -102,7 +102,7 @@ $(VENV)/.installed-lite: $(VENV)/.installed-dev lite/requirements-build.txt
 
 browser: $(VENV)/.installed-dev
 	@if [ -x "$(CHROMIUM)" ]; then \
-		$(MAKE) --no-print-directory tests_browser/node_modules/.installed $(VENV)/.installed-lite && \
+		$(MAKE) -s --no-print-directory tests_browser/node_modules/.installed $(VENV)/.installed-lite && \
 		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider \
 			-n $(BROWSER_WORKERS) --dist loadgroup tests_browser; \
 	elif [ -n "$$REQUIRE_BROWSER" ]; then \

@@ -437,7 +437,14 @@ class LabPage:
         expect(self.page.locator(f'body[data-jp-theme-light="{light}"]')).to_be_attached(
             timeout=30_000
         )
-        self.page.wait_for_timeout(500)  # the theme's style sheet applies a moment later
+        # JupyterLab names the theme on <body> once its style sheet has loaded; then wait for
+        # any colour transition to end, so what axe or a screenshot reads is the final colour.
+        self.page.wait_for_function(
+            """(name) => document.body.dataset.jpThemeName === name
+                && !document.getAnimations().some(a => a instanceof CSSTransition)""",
+            arg=name,
+            timeout=30_000,
+        )
 
     def assert_accessible(self, selector: str) -> None:
         """axe-core finds nothing serious or critical in the widget(s) ``selector`` matches
