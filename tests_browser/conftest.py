@@ -42,6 +42,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
+    # Grouped tests first (the JupyterLite site's build and run: the longest stretch one worker
+    # takes on): started at once, they overlap the other worker's JupyterLab tests instead of
+    # being the last thing a run waits for. Otherwise the order is the files'.
+    items.sort(key=lambda item: not (here in item.path.parents and _grouped(item)))
+
+
+def _grouped(item: pytest.Item) -> bool:
+    return item.get_closest_marker("xdist_group") is not None
 
 
 @pytest.fixture(scope="session")
