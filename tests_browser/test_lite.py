@@ -53,15 +53,18 @@ SITE_INPUTS = ("lite", "pyproject.toml", "README.md", "course_utils", "course_si
 SITE_CACHE = ROOT / "lite" / "_build" / "test-site"
 
 
-def site_key() -> str | None:
-    """A digest of the files the site is built from (names and bytes); None outside git."""
-    files = checkout_files(*SITE_INPUTS)
-    if files is None:
-        return None
+def files_digest(root: Path, files: list[str]) -> str:
+    """A short digest of ``files`` (relative to ``root``): their names and their bytes."""
     digest = hashlib.sha256()
     for rel in files:
-        digest.update(rel.encode() + b"\0" + (ROOT / rel).read_bytes() + b"\0")
+        digest.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
     return digest.hexdigest()[:20]
+
+
+def site_key() -> str | None:
+    """The digest of the files the site is built from; None outside a git checkout."""
+    files = checkout_files(*SITE_INPUTS)
+    return None if files is None else files_digest(ROOT, files)
 
 
 def build_site(out: Path, work: Path) -> None:
@@ -232,6 +235,26 @@ def run_in_browser(browser: Browser, url: str, cells: list[Cell]) -> tuple[list[
 
 def lesson(site: Path, name: str, *, core_only: bool = True) -> list[Cell]:
     return code_cells(site / "files" / "notebooks" / name, core_only=core_only)
+
+
+def test_the_cached_site_is_rebuilt_when_any_input_changes(tmp_path: Path) -> None:
+    """The cache key follows every byte and every name of the inputs (plain Python, no site)."""
+    (tmp_path / "lite").mkdir()
+    (tmp_path / "lite" / "wheels.txt").write_text("openai==3.54.0\n")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    files = ["a.py", "lite/wheels.txt"]
+    key = files_digest(tmp_path, files)
+    assert files_digest(tmp_path, files) == key  # the same inputs: the cached site is reused
+    (tmp_path / "lite" / "wheels.txt").write_text("openai==3.55.0\n")
+    changed_pin = files_digest(tmp_path, files)
+    (tmp_path / "a.py").rename(tmp_path / "c.py")
+    renamed = files_digest(tmp_path, ["c.py", "lite/wheels.txt"])
+    assert len({key, changed_pin, renamed}) == 3
+    tracked = checkout_files(*SITE_INPUTS)
+    if tracked is not None:  # in a git checkout: the inputs are the build's, and they exist
+        assert "lite/build.py" in tracked and "lite/wheels.txt" in tracked
+        assert any(rel.startswith("course_utils/") for rel in tracked)
+        assert any(rel.startswith("notebooks/") for rel in tracked)
 
 
 def test_the_site_installs_the_course_in_every_notebook(lite_site: Path) -> None:
