@@ -87,8 +87,10 @@ notebooks: $(VENV)/.installed-dev
 # builds it from npm and PyPI, cached in lite/_build/ by its inputs). Needs Debian's chromium
 # (CHROMIUM=path to use another); without it the suite is reported as not run, unless
 # REQUIRE_BROWSER is set (CI). Two workers, each with its own JupyterLab and Chromium: most of a
-# browser test is waiting on a kernel or a page, so the second worker overlaps the first's waits
-# (the JupyterLite tests stay on one worker: --dist loadgroup). npm and the site's build tools are
+# browser test is waiting on a kernel or a page, so the second worker overlaps the first's waits.
+# --dist loadfile keeps a file's tests on one worker (test_lite.py's build is done once), in the
+# order conftest.py gives (JupyterLite first: --no-loadscope-reorder). xdist's loadgroup cannot
+# be used: pytest 9 ignores the node-id suffix it groups by. npm and the site's build tools are
 # installed only when their pins change (stamp files).
 CHROMIUM ?= /usr/bin/chromium
 BROWSER_WORKERS ?= 2
@@ -104,7 +106,7 @@ browser: $(VENV)/.installed-dev
 	@if [ -x "$(CHROMIUM)" ]; then \
 		$(MAKE) -s --no-print-directory tests_browser/node_modules/.installed $(VENV)/.installed-lite && \
 		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider \
-			-n $(BROWSER_WORKERS) --dist loadgroup tests_browser; \
+			-n $(BROWSER_WORKERS) --dist loadfile --no-loadscope-reorder tests_browser; \
 	elif [ -n "$$REQUIRE_BROWSER" ]; then \
 		echo "browser suite required but no Chromium at $(CHROMIUM)"; exit 1; \
 	else \

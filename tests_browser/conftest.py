@@ -2,9 +2,9 @@
 
 See labkit.py for the helpers a test uses through the ``lab`` fixture. `make browser` runs the
 suite on two pytest-xdist workers: each is a session of its own (its JupyterLab, its Chromium),
-so a test may change its server's settings (the theme) but must put them back. Tests that share
-an expensive fixture of their own pin themselves to one worker with ``xdist_group`` (the
-JupyterLite site, test_lite.py).
+so a test may change its server's settings (the theme) but must put them back. A file's tests
+run on one worker (``--dist loadfile``): tests sharing an expensive fixture of their own (the
+JupyterLite site) belong in one file.
 """
 
 from __future__ import annotations
@@ -42,14 +42,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
-    # Grouped tests first (the JupyterLite site's build and run: the longest stretch one worker
-    # takes on): started at once, they overlap the other worker's JupyterLab tests instead of
+    # test_lite.py first (the JupyterLite site's build and run: the longest stretch one worker
+    # takes on): started at once, it overlaps the other worker's JupyterLab tests instead of
     # being the last thing a run waits for. Otherwise the order is the files'.
-    items.sort(key=lambda item: not (here in item.path.parents and _grouped(item)))
-
-
-def _grouped(item: pytest.Item) -> bool:
-    return item.get_closest_marker("xdist_group") is not None
+    items.sort(key=lambda item: item.path != here / "test_lite.py")
 
 
 @pytest.fixture(scope="session")

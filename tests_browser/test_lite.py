@@ -44,8 +44,7 @@ DONE = "LITE-RUN-DONE"
 FIGURE_CALL = re.compile(r"\b(\w+_figure|RetryTimeline)\(")  # what draws with matplotlib
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 
-# One worker builds the site and runs both tests (make browser: --dist loadgroup).
-pytestmark = [pytest.mark.timeout(RUN_TIMEOUT_S + 300), pytest.mark.xdist_group("lite")]
+pytestmark = pytest.mark.timeout(RUN_TIMEOUT_S + 300)
 
 
 SITE_INPUTS = ("lite", "pyproject.toml", "README.md", "course_utils", "course_simulator",
