@@ -28,6 +28,9 @@ from playwright.sync_api import Browser, sync_playwright
 
 # A kernel start plus Run All of a lesson can pass pyproject's 120 s on a busy 2-core machine.
 BROWSER_TEST_TIMEOUT_S = 300
+# The order files start in, measured: the JupyterLite site's build and run and the lessons are
+# the two longest stretches, so the two workers begin with them; the shorter files fill in.
+FILE_ORDER = ["test_lite.py", "test_lessons.py", "test_lab.py", "test_notebooks.py"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -42,10 +45,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
-    # test_lite.py first (the JupyterLite site's build and run: the longest stretch one worker
-    # takes on): started at once, it overlaps the other worker's JupyterLab tests instead of
-    # being the last thing a run waits for. Otherwise the order is the files'.
-    items.sort(key=lambda item: item.path != here / "test_lite.py")
+    # Files in FILE_ORDER's order (a file not named there runs last), so that with --dist loadfile
+    # two workers end together instead of one waiting for the other's long file.
+    order = {name: i for i, name in enumerate(FILE_ORDER)}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))
 
 
 @pytest.fixture(scope="session")
