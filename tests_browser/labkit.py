@@ -150,10 +150,27 @@ class LabServer:
     command: list[str]
     log: Path
 
+    @property
+    def token(self) -> str:
+        return parse_qs(urlsplit(self.start_url).query).get("token", [""])[0]
+
     def log_in(self, context: BrowserContext) -> None:
         """Give ``context`` the login cookie, as the start URL's ``?token=`` gives a learner."""
-        token = parse_qs(urlsplit(self.start_url).query).get("token", [""])[0]
-        context.request.get(f"{self.url}/api/status?token={token}").dispose()
+        context.request.get(f"{self.url}/api/status?token={self.token}").dispose()
+
+    def forget_workspace(self, name: str = "default") -> None:
+        """Delete the layout JupyterLab saved for workspace ``name`` (earlier tests' tabs), so
+        the next visit finds it as on a server just started."""
+        request = urllib.request.Request(
+            f"{self.url}/lab/api/workspaces/{name}",
+            method="DELETE",
+            headers={"Authorization": f"token {self.token}"},
+        )
+        try:
+            urllib.request.urlopen(request, timeout=30).close()
+        except urllib.error.HTTPError as err:
+            if err.code != 404:  # 404: never saved, nothing to forget
+                raise
 
 
 @contextmanager

@@ -67,6 +67,7 @@ def test_the_url_make_lab_prints_opens_the_course_when_copied(server: LabServer,
     assert urlsplit(url).path == "/lab/tree/notebooks/00_start_here.ipynb", url
     token = parse_qs(urlsplit(url).query).get("token", [""])[0]
     assert len(token) >= 20 and token != "...", url  # the real token, whole
+    server.forget_workspace("default")  # the start page's tabs from earlier tests: a fresh server
     context = browser.new_context(viewport=VIEWPORT)  # no cookie: a browser never used
     try:
         page = context.new_page()
