@@ -102,6 +102,10 @@ def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
     comparer.locator("select").first.select_option("gpt-5.4-nano")  # first: Model; then Reasoning
     button.click()
     expect(comparer.get_by_text("per 1,000)").first).not_to_have_text(cost_before, timeout=30_000)
+    # The run is over when its button comes back: the chart (cleared when a run starts) is
+    # drawn again with its text alternative before that, so the audit below never meets it
+    # half-drawn (axe's image-alt finding on main, 2026-12-06).
+    expect(button).to_be_enabled(timeout=30_000)
     expect(comparer.get_by_text("⚠")).to_have_count(0)  # no error message in the widget
     lab.assert_accessible(".course-prompt-comparer")  # with answers and chart on screen
     # The dark theme: the "cut at ... tokens" note keeps its contrast (axe's color-contrast
