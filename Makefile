@@ -56,8 +56,7 @@ binder-link:
 
 ## make lite: build the course as a static JupyterLite site in lite/_site (git-ignored)
 # Everything comes from the registries at build time (npm's pyodide, PyPI's wheels): see lite/build.py.
-lite: $(VENV)/.installed-dev
-	$(BIN)/pip install --quiet -r lite/requirements-build.txt
+lite: $(VENV)/.installed-lite
 	$(BIN)/python lite/build.py --out lite/_site
 
 ## make test: set up and run every test (lint, unit, simulator, exercise checks, notebooks,
@@ -85,14 +84,29 @@ notebooks: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=60 exercises
 
 # The lessons in real JupyterLab + headless Chromium, and in the JupyterLite site (test_lite.py
-# builds it once, from npm and PyPI). Needs Debian's chromium (CHROMIUM=path to use another);
-# without it the suite is reported as not run, unless REQUIRE_BROWSER is set (CI).
+# builds it from npm and PyPI, cached in lite/_build/ by its inputs). Needs Debian's chromium
+# (CHROMIUM=path to use another); without it the suite is reported as not run, unless
+# REQUIRE_BROWSER is set (CI). Two workers, each with its own JupyterLab and Chromium: most of a
+# browser test is waiting on a kernel or a page, so the second worker overlaps the first's waits.
+# --dist loadfile keeps a file's tests on one worker (test_lite.py's build is done once), in the
+# order conftest.py gives (JupyterLite first: --no-loadscope-reorder). xdist's loadgroup cannot
+# be used: pytest 9 ignores the node-id suffix it groups by. npm and the site's build tools are
+# installed only when their pins change (stamp files).
 CHROMIUM ?= /usr/bin/chromium
+BROWSER_WORKERS ?= 2
+tests_browser/node_modules/.installed: tests_browser/package.json tests_browser/package-lock.json
+	npm ci --prefix tests_browser --silent --no-audit --no-fund
+	@touch $@
+
+$(VENV)/.installed-lite: $(VENV)/.installed-dev lite/requirements-build.txt
+	$(BIN)/pip install --quiet -r lite/requirements-build.txt
+	@touch $@
+
 browser: $(VENV)/.installed-dev
 	@if [ -x "$(CHROMIUM)" ]; then \
-		npm ci --prefix tests_browser --silent --no-audit --no-fund && \
-		$(BIN)/pip install --quiet -r lite/requirements-build.txt && \
-		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider tests_browser; \
+		$(MAKE) -s --no-print-directory tests_browser/node_modules/.installed $(VENV)/.installed-lite && \
+		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider \
+			-n $(BROWSER_WORKERS) --dist loadfile --no-loadscope-reorder tests_browser; \
 	elif [ -n "$$REQUIRE_BROWSER" ]; then \
 		echo "browser suite required but no Chromium at $(CHROMIUM)"; exit 1; \
 	else \

@@ -9,8 +9,9 @@ What goes in, all from the package registries (npm and PyPI), pinned in ``lite/w
   there (``sys_platform != 'emscripten'`` in pyproject.toml);
 - the lessons and the exercises.
 
-Two things make it work offline. JupyterLite expects the runtime as a release tarball with a
-top-level ``pyodide/`` folder, so the npm package is repacked. And Pyodide loads the packages its
+Two things make it work offline. JupyterLite takes the runtime from a ``static/pyodide/`` folder
+beside its config when there is one, so the npm package is unpacked there (no release tarball
+to repack and unpack again). And Pyodide loads the packages its
 lock file names (micropip, packaging, openai, ipython, ...) from beside the runtime, checking
 each file's sha256 against the lock: the CDN's copies are not PyPI's bytes, so the wheels we ship
 are copied there and the lock is rewritten to name them (file name, version, sha256). Packages
@@ -58,19 +59,24 @@ def run(*argv: str, cwd: Path | None = None) -> None:
     subprocess.run(argv, cwd=cwd, check=True)
 
 
-def pyodide_tarball(work: Path) -> Path:
-    """The npm package, repacked as JupyterLite wants a Pyodide release: pyodide/<files>."""
+def unpack_pyodide(work: Path) -> Path:
+    """The npm package's files in ``work/static/pyodide``, where JupyterLite looks for a
+    runtime of the site's own (its ``package/`` prefix dropped)."""
     npm = work / "npm"
-    npm.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(npm, ignore_errors=True)
+    npm.mkdir(parents=True)
     run("npm", "pack", "--silent", PYODIDE_NPM, cwd=npm)
     (packed,) = npm.glob("pyodide-*.tgz")
-    out = work / "pyodide.tar.bz2"
-    with tarfile.open(packed) as src, tarfile.open(out, "w:bz2") as dst:
+    out = work / "static" / "pyodide"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    with tarfile.open(packed) as src:
         for member in src.getmembers():
-            if member.isfile():
-                data = src.extractfile(member)
-                member.name = "pyodide/" + member.name.split("/", 1)[1]
-                dst.addfile(member, data)
+            data = src.extractfile(member) if member.isfile() else None
+            if data is not None:
+                target = out / member.name.split("/", 1)[1]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data.read())
     return out
 
 
@@ -138,7 +144,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work.resolve()
     work.mkdir(parents=True, exist_ok=True)
-    tarball = pyodide_tarball(work)
+    unpack_pyodide(work)
     wheels = [*download_wheels(work), course_wheel(work)]
     contents = work / "contents"
     shutil.rmtree(contents, ignore_errors=True)
@@ -148,7 +154,6 @@ def main() -> None:
             browser_ready(notebook)
     config = {
         "LiteBuildConfig": {"contents": [str(contents)], "output_dir": str(args.out.resolve())},
-        "PyodideAddon": {"pyodide_url": str(tarball)},
         "PipliteAddon": {"piplite_urls": [str(w) for w in wheels]},
     }
     (work / "jupyter_lite_config.json").write_text(json.dumps(config, indent=1))

@@ -1,6 +1,10 @@
 """Fixtures for the browser suite: one JupyterLab per session, a fresh browser tab per test.
 
-See labkit.py for the helpers a test uses through the ``lab`` fixture.
+See labkit.py for the helpers a test uses through the ``lab`` fixture. `make browser` runs the
+suite on two pytest-xdist workers: each is a session of its own (its JupyterLab, its Chromium),
+so a test may change its server's settings (the theme) but must put them back. A file's tests
+run on one worker (``--dist loadfile``): tests sharing an expensive fixture of their own (the
+JupyterLite site) belong in one file.
 """
 
 from __future__ import annotations
@@ -24,6 +28,16 @@ from playwright.sync_api import Browser, sync_playwright
 
 # A kernel start plus Run All of a lesson can pass pyproject's 120 s on a busy 2-core machine.
 BROWSER_TEST_TIMEOUT_S = 300
+# The order files start in, measured: the JupyterLite site's build and run and the lessons are
+# the two longest stretches, so the two workers begin with them; the shorter files fill in.
+FILE_ORDER = ["test_lite.py", "test_lessons.py", "test_lab.py", "test_notebooks.py"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Empty the screenshots folder once per run (in the controller, not in each xdist worker:
+    a worker starting late must not delete what another one saved)."""
+    if not hasattr(config, "workerinput"):
+        shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # the folder shows this run only
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -31,6 +45,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
+    # Files in FILE_ORDER's order (a file not named there runs last), so that with --dist loadfile
+    # two workers end together instead of one waiting for the other's long file.
+    order = {name: i for i, name in enumerate(FILE_ORDER)}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +58,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         pytest.fail(
             f"no Chromium at {CHROMIUM}: install it (`apt-get install chromium`) or set CHROMIUM"
         )
-    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # the folder shows this session's run only
     with lab_server(tmp_path_factory.mktemp("lab")) as running:
         yield running
 
@@ -60,6 +77,7 @@ def lab(server: LabServer, browser: Browser, request: pytest.FixtureRequest) -> 
     """A fresh tab with its own workspace; afterwards one screenshot per notebook it opened."""
     name = re.sub(r"[^A-Za-z0-9_-]+", "-", request.node.name).strip("-")
     context = browser.new_context(viewport=VIEWPORT)
+    server.log_in(context)
     page = context.new_page()
     tab = LabPage(page=page, server=server, workspace=name)
     try:

@@ -3,8 +3,9 @@
 The server is started with the command `make lab` runs (read from `make lab-command`, so the two
 cannot drift apart) over a throwaway copy of the repository, so JupyterLab's autosave never
 writes outputs into the working tree. Only test-harness flags are added (a free loopback port,
-no browser, no token). Kernels import this checkout's ``course_utils`` and always use the
-offline simulator.
+no browser). It makes its own login token, as for a learner; each test's browser context logs in
+with it (``LabServer.log_in``). Kernels import this checkout's ``course_utils`` and always use
+the offline simulator.
 
 Writing a test (the fixtures live in conftest.py)::
 
@@ -60,9 +61,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -79,13 +80,8 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 SLOW_MS = 90_000  # a cold kernel start plus Run All on a busy 2-core machine
-# Only what the harness needs on top of `make lab`: where to listen, no browser, no login.
-HARNESS_FLAGS = [
-    "--no-browser",
-    "--ServerApp.ip=127.0.0.1",
-    "--IdentityProvider.token=",
-    "--ServerApp.password=",
-]
+# Only what the harness needs on top of `make lab`: where to listen, no browser.
+HARNESS_FLAGS = ["--no-browser", "--ServerApp.ip=127.0.0.1"]
 PANEL = "#jp-main-dock-panel .jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen
 STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"  # make browser installs it
@@ -109,25 +105,32 @@ def lab_command() -> list[str]:
     return argv
 
 
-def copy_checkout(dest: Path) -> None:
-    """What a fresh clone holds (tracked and new, not ignored files), copied to ``dest``."""
+def checkout_files(*under: str) -> list[str] | None:
+    """What a fresh clone holds (tracked and new, not ignored files; only ``under`` these paths
+    if given), relative to the repository, sorted; None outside a git checkout."""
     git = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", *under],
         cwd=ROOT,
         capture_output=True,
     )
-    if git.returncode != 0:  # not a git checkout (an unpacked archive): copy all but the junk
+    if git.returncode != 0:
+        return None
+    listed = sorted(set(filter(None, git.stdout.decode().split("\0"))))
+    # .venv is a symlink; deleted files linger in the index
+    return [rel for rel in listed if not (ROOT / rel).is_symlink() and (ROOT / rel).is_file()]
+
+
+def copy_checkout(dest: Path) -> None:
+    """What a fresh clone holds (tracked and new, not ignored files), copied to ``dest``."""
+    files = checkout_files()
+    if files is None:  # not a git checkout (an unpacked archive): copy all but the junk
         junk = shutil.ignore_patterns(".*", "__pycache__", "*.egg-info", "build", "screenshots")
         shutil.copytree(ROOT, dest, ignore=junk, symlinks=True)
         return
-    listed = git.stdout.decode()
-    for rel in filter(None, listed.split("\0")):
-        src = ROOT / rel
-        if src.is_symlink() or not src.is_file():  # .venv is a symlink; deleted files linger
-            continue
+    for rel in files:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(src, target)
+        shutil.copy2(ROOT / rel, target)
 
 
 def free_port() -> int:
@@ -138,27 +141,50 @@ def free_port() -> int:
 
 @dataclass
 class LabServer:
-    """A running JupyterLab: its base URL, the served folder, and the page `make lab` opens."""
+    """A running JupyterLab: its base URL, the served folder, the page `make lab` opens (with
+    the login token in its query, as JupyterLab prints it) and the server's log."""
 
     url: str
     root: Path
     start_url: str
     command: list[str]
+    log: Path
+
+    @property
+    def token(self) -> str:
+        return parse_qs(urlsplit(self.start_url).query).get("token", [""])[0]
+
+    def log_in(self, context: BrowserContext) -> None:
+        """Give ``context`` the login cookie, as the start URL's ``?token=`` gives a learner."""
+        context.request.get(f"{self.url}/api/status?token={self.token}").dispose()
+
+    def forget_workspace(self, name: str = "default") -> None:
+        """Delete the layout JupyterLab saved for workspace ``name`` (earlier tests' tabs), so
+        the next visit finds it as on a server just started."""
+        request = urllib.request.Request(
+            f"{self.url}/lab/api/workspaces/{name}",
+            method="DELETE",
+            headers={"Authorization": f"token {self.token}"},
+        )
+        try:
+            urllib.request.urlopen(request, timeout=30).close()
+        except urllib.error.HTTPError as err:
+            if err.code != 404:  # 404: never saved, nothing to forget
+                raise
 
 
 @contextmanager
-def lab_server(work: Path, login: bool = False) -> Iterator[LabServer]:
+def lab_server(work: Path) -> Iterator[LabServer]:
     """Start `make lab`'s command in a copy of the checkout under ``work``; stop it after.
 
-    The suite runs with no login. With ``login=True`` JupyterLab makes its own token, as for a
-    learner, and prints its URL with ``?token=`` in the log (``work/jupyterlab.log``).
+    JupyterLab makes its own token, as for a learner, and prints its URL with ``?token=`` in
+    the log (``work/jupyterlab.log``).
     """
     root = work / "course"
     copy_checkout(root)
     runtime = work / "runtime"
     port = free_port()
-    flags = [f for f in HARNESS_FLAGS if not (login and f.startswith("--IdentityProvider.token"))]
-    command = [*lab_command(), *flags, f"--port={port}"]
+    command = [*lab_command(), *HARNESS_FLAGS, f"--port={port}"]
     env = {
         k: v
         for k, v in os.environ.items()
@@ -175,7 +201,8 @@ def lab_server(work: Path, login: bool = False) -> Iterator[LabServer]:
         JUPYTERLAB_SETTINGS_DIR=str(work / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(work / "workspaces"),
     )
-    log = (work / "jupyterlab.log").open("w")
+    log_path = work / "jupyterlab.log"
+    log = log_path.open("w")
     proc = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -184,16 +211,16 @@ def lab_server(work: Path, login: bool = False) -> Iterator[LabServer]:
             try:
                 with urllib.request.urlopen(f"{url}/api/status", timeout=2):
                     break
-            except urllib.error.HTTPError:  # 403 with a login: it is up and answering
+            except urllib.error.HTTPError:  # 403 before login: it is up and answering
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
                         f"JupyterLab did not start on {url}; its log:\n"
-                        + (work / "jupyterlab.log").read_text(errors="replace")[-3000:]
+                        + log_path.read_text(errors="replace")[-3000:]
                     ) from None
                 time.sleep(0.3)
-        yield LabServer(url, root, _start_url(runtime), command)
+        yield LabServer(url, root, _start_url(runtime), command, log_path)
     finally:
         proc.terminate()
         try:
@@ -427,7 +454,14 @@ class LabPage:
         expect(self.page.locator(f'body[data-jp-theme-light="{light}"]')).to_be_attached(
             timeout=30_000
         )
-        self.page.wait_for_timeout(500)  # the theme's style sheet applies a moment later
+        # JupyterLab names the theme on <body> once its style sheet has loaded; then wait for
+        # any colour transition to end, so what axe or a screenshot reads is the final colour.
+        self.page.wait_for_function(
+            """(name) => document.body.dataset.jpThemeName === name
+                && !document.getAnimations().some(a => a instanceof CSSTransition)""",
+            arg=name,
+            timeout=30_000,
+        )
 
     def assert_accessible(self, selector: str) -> None:
         """axe-core finds nothing serious or critical in the widget(s) ``selector`` matches

@@ -12,64 +12,72 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from urllib.parse import parse_qs, urlsplit
 
 import nbformat
 import pytest
-from labkit import PANEL, SLOW_MS, VIEWPORT, LabPage, lab_server
+from labkit import PANEL, SLOW_MS, VIEWPORT, LabPage, LabServer
 from playwright.sync_api import Browser, expect
 
 
-def test_make_lab_opens_the_start_page_with_the_whole_course_in_the_file_browser(lab: LabPage):
+def test_make_lab_opens_lesson_00_which_runs_then_an_exercise_from_the_file_browser(lab: LabPage):
+    """A learner's first minutes in one tab: the start page, Run All, then an exercise."""
     assert lab.open_start_page() == "notebooks/00_start_here.ipynb"
+    shown = time.monotonic()
     # The file browser's home is the repository root: the whole course, one click away.
     lab.file_browser_home()
     items = lab.file_browser_items()
     for folder in ("notebooks", "exercises", "solutions"):
         assert folder in items, f"the file browser lists {items}, not {folder}/"
+
+    # Lesson 00 makes its first request on the simulator.
+    lab.run_all()
+    lab.assert_learner_view()
+    texts = "\n".join(out.text for out in lab.outputs())
+    assert "backend: simulator" in texts, texts[:2000]
+    assert "NOT STARTED" in texts  # the first check, before the learner has written anything
+
     # The course's lab settings switch the "Jupyter news" question off: nothing covers the page.
-    lab.page.wait_for_timeout(1500)  # the question, when asked, comes a moment after start
+    # The question, when asked, comes a moment after start (Run All has usually given it that).
+    lab.page.wait_for_timeout(max(0, 1500 - (time.monotonic() - shown) * 1000))
     expect(lab.page.get_by_text("notified about official Jupyter news")).to_have_count(0)
 
-
-def test_the_url_make_lab_prints_opens_the_course_when_copied(
-    tmp_path_factory: pytest.TempPathFactory, browser: Browser
-):
-    """Copied from the terminal into another browser (container, WSL, remote): no login page."""
-    work = tmp_path_factory.mktemp("lab-token")
-    with lab_server(work, login=True) as running:
-        log = (work / "jupyterlab.log").read_text()
-        printed = re.findall(r"http://127\.0\.0\.1:\d+/\S+", log)
-        with_token = [u for u in printed if "token=" in u]
-        assert with_token, f"no URL with its token in JupyterLab's output:\n{log[-2000:]}"
-        url = with_token[0]
-        assert urlsplit(url).path == "/lab/tree/notebooks/00_start_here.ipynb", url
-        token = parse_qs(urlsplit(url).query).get("token", [""])[0]
-        assert len(token) >= 20 and token != "...", url  # the real token, whole
-        context = browser.new_context(viewport=VIEWPORT)  # no cookie: a browser never used
-        try:
-            page = context.new_page()
-            page.goto(url)
-            expect(page.locator(PANEL)).to_be_visible(timeout=SLOW_MS)
-            expect(page.locator("input[name='password']")).to_have_count(0)
-            tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
-            expect(tab).to_contain_text("00_start_here.ipynb")
-        finally:
-            context.close()
-    assert running.url.startswith("http://127.0.0.1:")
-
-
-def test_an_exercise_opens_from_the_file_browser_and_runs_untouched(lab: LabPage):
-    lab.open_start_page()
+    # An untouched exercise, found in the file browser, runs to the end: its check says the
+    # function is not written yet.
     assert lab.open_from_file_browser("exercises", "02_retry_wrapper.ipynb") == (
         "exercises/02_retry_wrapper.ipynb"
     )
     lab.run_all()
     lab.assert_learner_view()
-    # An untouched exercise runs to the end: its check says the function is not written yet.
-    texts = [out.text for out in lab.outputs()]
-    assert any("NOT STARTED" in t for t in texts), texts  # the check: not written yet
+    texts = "\n".join(out.text for out in lab.outputs())
+    assert "NOT STARTED" in texts, texts[:2000]
     lab.file_browser_home()  # the screenshot shows the three folders beside the exercise
+
+
+def test_the_url_make_lab_prints_opens_the_course_when_copied(server: LabServer, browser: Browser):
+    """Copied from the terminal into another browser (container, WSL, remote): no login page.
+    The suite's own server is started as `make lab` starts it, so its log is the terminal's."""
+    log = server.log.read_text()
+    printed = re.findall(r"http://127\.0\.0\.1:\d+/\S+", log)
+    with_token = [u for u in printed if "token=" in u]
+    assert with_token, f"no URL with its token in JupyterLab's output:\n{log[-2000:]}"
+    url = with_token[0]
+    assert url.startswith(server.url + "/"), (url, server.url)
+    assert urlsplit(url).path == "/lab/tree/notebooks/00_start_here.ipynb", url
+    token = parse_qs(urlsplit(url).query).get("token", [""])[0]
+    assert len(token) >= 20 and token != "...", url  # the real token, whole
+    server.forget_workspace("default")  # the start page's tabs from earlier tests: a fresh server
+    context = browser.new_context(viewport=VIEWPORT)  # no cookie: a browser never used
+    try:
+        page = context.new_page()
+        page.goto(url)
+        expect(page.locator(PANEL)).to_be_visible(timeout=SLOW_MS)
+        expect(page.locator("input[name='password']")).to_have_count(0)
+        tab = page.locator("#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current")
+        expect(tab).to_contain_text("00_start_here.ipynb")
+    finally:
+        context.close()  # its kernel stops with the next test's (the lab fixture stops them all)
 
 
 def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
@@ -94,6 +102,10 @@ def test_prompt_comparer_runs_both_prompts_and_follows_the_model(lab: LabPage):
     comparer.locator("select").first.select_option("gpt-5.4-nano")  # first: Model; then Reasoning
     button.click()
     expect(comparer.get_by_text("per 1,000)").first).not_to_have_text(cost_before, timeout=30_000)
+    # The run is over when its button comes back: the chart (cleared when a run starts) is
+    # drawn again with its text alternative before that, so the audit below never meets it
+    # half-drawn (axe's image-alt finding on main, 2026-12-06).
+    expect(button).to_be_enabled(timeout=30_000)
     expect(comparer.get_by_text("⚠")).to_have_count(0)  # no error message in the widget
     lab.assert_accessible(".course-prompt-comparer")  # with answers and chart on screen
     # The dark theme: the "cut at ... tokens" note keeps its contrast (axe's color-contrast

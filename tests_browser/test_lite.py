@@ -8,29 +8,35 @@ left out; nothing else is changed). The kernel is the site's own REPL, fed the n
 cells one by one from the site's copies, so their first cell is the one a learner runs in the
 browser (install the course, ``prepare_browser()``, the banner).
 
-Set LITE_SITE to a site already built (``make lite`` writes lite/_site) to skip the build.
+The site is cached in lite/_build/test-site/ (git-ignored) under a digest of everything it is
+built from (lite/, the project's code and metadata, the notebooks and exercises): a run with
+none of them changed reuses it, any change builds it again. Set LITE_SITE to a site already
+built (``make lite`` writes lite/_site) to use that one instead.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import http.server
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
-import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from labkit import SCREENSHOTS
+from filelock import FileLock
+from labkit import SCREENSHOTS, checkout_files
 from playwright.sync_api import Browser, Route
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_S = 900  # a kernel start, the course's install and five notebooks in WebAssembly
@@ -41,10 +47,36 @@ STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]
 pytestmark = pytest.mark.timeout(RUN_TIMEOUT_S + 300)
 
 
+SITE_INPUTS = ("lite", "pyproject.toml", "README.md", "course_utils", "course_simulator",
+               "course_checks", "notebooks", "exercises")  # fmt: skip
+SITE_CACHE = ROOT / "lite" / "_build" / "test-site"
+
+
+def files_digest(root: Path, files: list[str]) -> str:
+    """A short digest of ``files`` (relative to ``root``): their names and their bytes."""
+    digest = hashlib.sha256()
+    for rel in files:
+        digest.update(rel.encode() + b"\0" + (root / rel).read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def site_key() -> str | None:
+    """The digest of the files the site is built from; None outside a git checkout."""
+    files = checkout_files(*SITE_INPUTS)
+    return None if files is None else files_digest(ROOT, files)
+
+
+def build_site(out: Path, work: Path) -> None:
+    subprocess.run(
+        [sys.executable, str(ROOT / "lite" / "build.py"), "--out", str(out), "--work", str(work)],
+        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def lite_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site: LITE_SITE if set, else built once for the session, offline but for the
-    registries (npm and PyPI)."""
+    """The site: LITE_SITE if set, else the cached build of these inputs, built (offline but
+    for the registries, npm and PyPI) when there is none."""
     given = os.environ.get("LITE_SITE")
     if given:
         return Path(given)
@@ -53,12 +85,21 @@ def lite_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     except ImportError:
         pytest.fail("jupyterlite-core is missing: pip install -r lite/requirements-build.txt")
     work = tmp_path_factory.mktemp("lite")
-    subprocess.run(
-        [sys.executable, str(ROOT / "lite" / "build.py"), "--out", str(work / "site"),
-         "--work", str(work / "build")],
-        check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    return work / "site"
+    key = site_key()
+    if key is None:  # not a git checkout: no way to know what changed, build afresh
+        build_site(work / "site", work / "build")
+        return work / "site"
+    site = SITE_CACHE / key
+    SITE_CACHE.mkdir(parents=True, exist_ok=True)
+    with FileLock(SITE_CACHE / "build.lock"):  # another run building the same site: wait
+        if not site.is_dir():
+            partial = SITE_CACHE / f"{key}.partial"
+            for old in SITE_CACHE.iterdir():  # one site kept: each is ~100 MB
+                if old.is_dir():
+                    shutil.rmtree(old)
+            build_site(partial, work / "build")
+            partial.rename(site)  # whole or absent, even if a run is killed
+    return site
 
 
 @pytest.fixture(scope="session")
@@ -157,17 +198,25 @@ def run_in_browser(browser: Browser, url: str, cells: list[Cell]) -> tuple[list[
         query = "&".join("code=" + urllib.parse.quote(code) for code in codes)
         page.goto(f"{url}/repl/index.html?kernel=python&toolbar=1&{query}&execute=1")
         outputs = page.locator(".jp-CodeConsole-content .jp-Cell .jp-OutputArea-output")
-        # the REPL runs no further cell after an error: stop waiting at the first one
-        errors = page.locator(f".jp-CodeConsole-content .jp-Cell {STDERR}")
-        deadline = time.monotonic() + RUN_TIMEOUT_S
-        while not any(DONE in text for text in outputs.all_text_contents()) and not errors.count():
-            if time.monotonic() > deadline:
-                page.screenshot(path=str(SCREENSHOTS / "lite-timeout.png"))
-                raise AssertionError(
-                    f"the REPL did not finish in {RUN_TIMEOUT_S} s; the last outputs:\n"
-                    + "\n---\n".join(outputs.all_text_contents()[-5:])[-3000:]
-                )
-            page.wait_for_timeout(2_000)
+        try:  # until the last cell prints DONE, or a cell errs (the REPL runs no further cell)
+            page.wait_for_function(
+                """([done, stderr]) => {
+                    const cells = '.jp-CodeConsole-content .jp-Cell';
+                    return !!document.querySelector(`${cells} ${stderr}`)
+                        || [...document.querySelectorAll(`${cells} .jp-OutputArea-output`)]
+                            .some(o => o.textContent.includes(done));
+                }""",
+                arg=[DONE, STDERR],
+                polling=250,  # the kernel runs in a worker: keep the page's thread mostly idle
+                timeout=RUN_TIMEOUT_S * 1000,
+            )
+        except PlaywrightTimeoutError:
+            SCREENSHOTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(SCREENSHOTS / "lite-timeout.png"))
+            raise AssertionError(
+                f"the REPL did not finish in {RUN_TIMEOUT_S} s; the last outputs:\n"
+                + "\n---\n".join(outputs.all_text_contents()[-5:])[-3000:]
+            ) from None
         shown = page.evaluate(
             """(stderr) => [...document.querySelectorAll('.jp-CodeConsole-content .jp-Cell')]
                 .filter(cell => cell.querySelector('.jp-InputArea'))
@@ -185,6 +234,26 @@ def run_in_browser(browser: Browser, url: str, cells: list[Cell]) -> tuple[list[
 
 def lesson(site: Path, name: str, *, core_only: bool = True) -> list[Cell]:
     return code_cells(site / "files" / "notebooks" / name, core_only=core_only)
+
+
+def test_the_cached_site_is_rebuilt_when_any_input_changes(tmp_path: Path) -> None:
+    """The cache key follows every byte and every name of the inputs (plain Python, no site)."""
+    (tmp_path / "lite").mkdir()
+    (tmp_path / "lite" / "wheels.txt").write_text("openai==3.54.0\n")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    files = ["a.py", "lite/wheels.txt"]
+    key = files_digest(tmp_path, files)
+    assert files_digest(tmp_path, files) == key  # the same inputs: the cached site is reused
+    (tmp_path / "lite" / "wheels.txt").write_text("openai==3.55.0\n")
+    changed_pin = files_digest(tmp_path, files)
+    (tmp_path / "a.py").rename(tmp_path / "c.py")
+    renamed = files_digest(tmp_path, ["c.py", "lite/wheels.txt"])
+    assert len({key, changed_pin, renamed}) == 3
+    tracked = checkout_files(*SITE_INPUTS)
+    if tracked is not None:  # in a git checkout: the inputs are the build's, and they exist
+        assert "lite/build.py" in tracked and "lite/wheels.txt" in tracked
+        assert any(rel.startswith("course_utils/") for rel in tracked)
+        assert any(rel.startswith("notebooks/") for rel in tracked)
 
 
 def test_the_site_installs_the_course_in_every_notebook(lite_site: Path) -> None:

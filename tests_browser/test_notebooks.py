@@ -1,9 +1,9 @@
-"""The notebooks no other browser test opens: lesson 00, lesson 08 and the untouched exercises.
+"""The notebooks no other browser test runs: lesson 08 and the untouched exercises.
 
-One test per notebook (one Run All each, to keep the suite short): open it, Run All, check what
-a learner sees (``assert_learner_view``) and what the notebook is for. The last test is plain
-Python: every lesson and exercise is opened by some test of this suite, so a new notebook cannot
-be added without one.
+One Run All per notebook, to keep the suite short: open it, Run All, check what a learner sees
+(``assert_learner_view``) and what the notebook is for. Lesson 00 runs in test_lab.py, from the
+start page. The last test is plain Python: every lesson and exercise is opened by some test of
+this suite, so a new notebook cannot be added without one.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from labkit import ROOT, SLOW_MS, LabPage
 from playwright.sync_api import expect
 
@@ -20,15 +19,6 @@ HERE = Path(__file__).parent
 
 def _text(lab: LabPage) -> str:
     return "\n".join(out.text for out in lab.outputs())
-
-
-def test_lesson_00_runs_its_first_request_on_the_simulator(lab: LabPage):
-    assert lab.open_start_page() == "notebooks/00_start_here.ipynb"
-    lab.run_all()
-    lab.assert_learner_view()
-    texts = _text(lab)
-    assert "backend: simulator" in texts, texts[:2000]
-    assert "NOT STARTED" in texts  # the first check, before the learner has written anything
 
 
 def test_lesson_08_runs_online_and_as_a_batch_with_the_same_answers(lab: LabPage):
@@ -52,15 +42,21 @@ def test_lesson_08_runs_online_and_as_a_batch_with_the_same_answers(lab: LabPage
 EXERCISES = ["01_prompt_styles", "05_runner_homework", "06_prompt_caching", "08_batch_input"]
 
 
-@pytest.mark.parametrize("name", EXERCISES)
-def test_an_untouched_exercise_runs_to_its_checks(lab: LabPage, name: str):
+def test_the_untouched_exercises_run_to_their_checks(lab: LabPage):
     """A learner who opens an exercise and presses Run All sees every check say what is left
-    to write (NOT STARTED), never a traceback."""
-    lab.open(f"exercises/{name}.ipynb")
-    lab.run_all(timeout_ms=2 * SLOW_MS)
-    lab.assert_learner_view()
-    texts = _text(lab)
-    assert "NOT STARTED" in texts, f"exercises/{name}: no check says what is left to do"
+    to write (NOT STARTED), never a traceback. One tab opens them in turn, the first by URL and
+    the others from the file browser, as a learner moves on (a fresh page each would cost more
+    than the exercise); each runs in its own kernel."""
+    for i, name in enumerate(EXERCISES):
+        if i == 0:
+            lab.open(f"exercises/{name}.ipynb")
+        else:
+            lab.open_from_file_browser("exercises", f"{name}.ipynb")
+        assert lab.current_path() == f"exercises/{name}.ipynb"
+        lab.run_all(timeout_ms=2 * SLOW_MS)
+        lab.assert_learner_view()
+        texts = _text(lab)
+        assert "NOT STARTED" in texts, f"exercises/{name}: no check says what is left to do"
 
 
 def test_every_lesson_and_exercise_is_opened_by_a_browser_test():
