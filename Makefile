@@ -63,7 +63,7 @@ lite: $(VENV)/.installed-lite
 ## and the browser suite where Chromium is installed)
 test: $(VENV)/.installed-dev lint unit notebooks browser
 
-## make test-fast: the inner loop, about a minute: unit and simulator tests, no notebook
+## make test-fast: the inner loop, under a minute and a half: unit and simulator tests, no notebook
 ## executed, no browser (tests marked slow, pyproject.toml, run only in `make test`)
 test-fast: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest -n 2 -m "not slow" tests
@@ -126,4 +126,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/class_time.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .grimp_cache .import_linter_cache
+	rm -rf lite/_build $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache .grimp_cache .import_linter_cache
