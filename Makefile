@@ -5,7 +5,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 # Tests always use the offline simulator, whatever the caller's shell says: no surprise spend.
-TEST_ENV := COURSE_BACKEND=simulator MPLBACKEND=Agg PYTHONHASHSEED=0
+# Compiled modules are cached (__pycache__, git-ignored) even where the shell says not to
+# (PYTHONDONTWRITEBYTECODE): else every test process, kernel and CLI run compiles the course
+# again, and pytest re-parses and rewrites every test file in every worker (~5 s each).
+TEST_ENV := COURSE_BACKEND=simulator MPLBACKEND=Agg PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=
+# nbval is needed only to execute the exercises (make notebooks); loaded, it costs each test
+# process 2 s (nbformat's jsonschema compiles a URI grammar).
+NO_NBVAL := -p no:nbval
 
 .PHONY: lab lab-command binder-link lite test test-fast lint unit notebooks browser exercises bench clean
 
@@ -66,7 +72,7 @@ test: $(VENV)/.installed-dev lint unit notebooks browser
 ## make test-fast: the inner loop, under a minute and a half: unit and simulator tests, no notebook
 ## executed, no browser (tests marked slow, pyproject.toml, run only in `make test`)
 test-fast: $(VENV)/.installed-dev
-	$(TEST_ENV) $(BIN)/pytest -n 2 -m "not slow" tests
+	$(TEST_ENV) $(BIN)/pytest $(NO_NBVAL) -n 2 -m "not slow" tests
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
@@ -75,7 +81,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/lint-imports --no-logo
 
 unit: $(VENV)/.installed-dev
-	$(TEST_ENV) $(BIN)/pytest -n 2 tests
+	$(TEST_ENV) $(BIN)/pytest $(NO_NBVAL) -n 2 tests
 
 # nbval executes the exercises top to bottom; --dist loadfile keeps a notebook on one worker.
 # The lessons and solutions run in `make unit` instead, in tests/test_learner_view.py: a real
@@ -105,7 +111,7 @@ $(VENV)/.installed-lite: $(VENV)/.installed-dev lite/requirements-build.txt
 browser: $(VENV)/.installed-dev
 	@if [ -x "$(CHROMIUM)" ]; then \
 		$(MAKE) -s --no-print-directory tests_browser/node_modules/.installed $(VENV)/.installed-lite && \
-		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider \
+		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider $(NO_NBVAL) \
 			-n $(BROWSER_WORKERS) --dist loadfile --no-loadscope-reorder tests_browser; \
 	elif [ -n "$$REQUIRE_BROWSER" ]; then \
 		echo "browser suite required but no Chromium at $(CHROMIUM)"; exit 1; \

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
 import pytest
 
-from course_simulator import Simulator
-from course_utils.client import reset_spend
+if TYPE_CHECKING:
+    from course_simulator import Simulator
+
+# The SDK, the simulator and nbformat (2 s: jsonschema compiles a URI grammar at import) are
+# imported where a fixture needs them, not here: pytest-xdist's controller loads this file too,
+# and it runs no test, so an import here would delay starting the workers.
 
 # The longest tests (whole lessons in a kernel, one after another) start first: with two
 # workers, a minute-long test collected last would leave one worker idle while it runs.
@@ -34,6 +37,8 @@ def _assert_no_server_errors(sim: Simulator) -> None:
 
 @pytest.fixture(scope="session")
 def _session_sim() -> Iterator[Simulator]:
+    from course_simulator import Simulator
+
     with Simulator(port=0) as sim:
         yield sim
 
@@ -76,6 +81,8 @@ def _private_spend_ledger(tmp_path_factory: pytest.TempPathFactory, monkeypatch)
 def make_sim() -> Iterator[Callable[..., Simulator]]:
     """Start a dedicated Simulator(**kwargs) for this test; stopped and checked afterwards."""
     started: list[Simulator] = []
+
+    from course_simulator import Simulator
 
     def make(**kwargs: object) -> Simulator:
         s = Simulator(**kwargs).start()  # type: ignore[arg-type]
@@ -121,6 +128,8 @@ def solution_from_notebook(monkeypatch: pytest.MonkeyPatch) -> Callable[[str, st
     monkeypatch.setenv("COURSE_BACKEND", "simulator")
 
     def load(notebook: str, name: str) -> Any:
+        import nbformat
+
         nb = nbformat.read(SOLUTIONS / notebook, as_version=4)
         code = [c.source for c in nb.cells if c.cell_type == "code"]
         namespace: dict[str, Any] = {}
@@ -142,6 +151,12 @@ def go_live(monkeypatch: pytest.MonkeyPatch, base_url: str, key: str = TEST_KEY)
     monkeypatch.setenv("OPENAI_API_KEY", key)
     monkeypatch.setenv("COURSE_BUDGET_USD", "0.50")
     reset_spend()
+
+
+def reset_spend() -> None:
+    from course_utils.client import reset_spend as reset
+
+    reset()
 
 
 @pytest.fixture
