@@ -8,15 +8,14 @@ demand (``X-Sim-Fault``, ``queue_faults``, ``fail_rate``).
 Layout: ``server`` (the ``Simulator``: the app ``handle``, lifecycle, auth, admission, request
 log), ``http`` (the socket server: bytes <-> ``Reply``, the class server's bounds),
 ``http_head`` (a request's line and headers read, a response's head written),
-``deadline_socket`` (a connection's read deadline and timeouts),
 ``inprocess`` (httpx2 transports that reach the same app with no socket: ``serve=False``,
 ``sim.transport()``, ``sim.async_transport()``), ``fair_share`` (turns per key),
 ``protocol`` (``Call``, ``Reply``, ``RequestRecord``), ``request_body`` (key and JSON body),
 ``params`` (the API's 400s), ``error_replies`` (the service's error bodies), ``bugs`` (the 500
 a simulator bug earns), ``endpoints`` (one module per endpoint family and the one route table),
 ``faults`` (the table of fault kinds), ``limits`` (RPM/TPM ``KeyBuckets``), ``latency``,
-``prompt_cache``, ``model`` (the simulated model), ``answer_memo`` (answers already written).
-It imports nothing above the foundation (``pricing``, ``tokens``).
+``prompt_cache``, ``model`` (the simulated model). It imports nothing above the foundation
+(``pricing``, ``tokens``).
 
 Conventions lesson authors can rely on:
 - every response carries ``x-request-id`` and the six ``x-ratelimit-*`` headers; with no

@@ -63,7 +63,6 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 
-from .deadline_socket import DeadlineSocket
 from .error_replies import SimError, bad_request
 from .fair_share import FairShare
 from .http_head import HeadError, Headers, parse_request_line, read_headers, response_head
@@ -279,6 +278,41 @@ def _too_many_for_key() -> SimError:
     )
 
 
+def _set_timeout(sock: socket.socket, seconds: float) -> None:
+    """``sock.settimeout(seconds)`` unless it is set already: each call is a system call
+    (``ioctl``), and a keep-alive connection mostly sets the same timeout again."""
+    if sock.gettimeout() != seconds:
+        sock.settimeout(seconds)
+
+
+class _DeadlineSocket(io.RawIOBase):
+    """The socket's read side, with a deadline over the whole request.
+
+    Each receive waits at most ``read_timeout_s``; once the first byte of a request has arrived,
+    every receive also stops at that request's deadline. A client that drips one byte at a time
+    therefore cannot hold the connection past it (a per-receive timeout alone would never fire).
+    """
+
+    def __init__(self, sock: socket.socket, timeout_s: float) -> None:
+        self._sock, self._timeout_s = sock, timeout_s
+        self.deadline: float | None = None  # set when a request's first byte arrives
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        wait = self._timeout_s
+        if self.deadline is not None:
+            wait = min(wait, self.deadline - time.monotonic())
+            if wait <= 0:
+                raise TimeoutError("the request did not arrive in time")
+        _set_timeout(self._sock, wait)
+        n = self._sock.recv_into(buffer)
+        if n and self.deadline is None:
+            self.deadline = time.monotonic() + self._timeout_s
+        return n
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the SDK's connection pool reuses sockets
     default_request_version = "HTTP/1.1"  # so even garbage before a version gets a status line
@@ -290,9 +324,10 @@ class _Handler(BaseHTTPRequestHandler):
     _turn = "-"  # whose turn the pipeline takes (fair_share): the key, or the address
 
     def setup(self) -> None:
+        self.request.settimeout(self.server.read_timeout_s)
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._reader = DeadlineSocket(self.connection, self.server.read_timeout_s)
+        self._reader = _DeadlineSocket(self.connection, self.server.read_timeout_s)
         self._turn = f"address:{self.client_address[0]}"
         self.rfile = io.BufferedReader(self._reader)
         with self.server.connections_lock:
@@ -451,7 +486,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, raw: bytes, body_error: SimError | None) -> None:
         """Pass the request to the app in its key's turn, then send the reply: after its
         ``delay_s``, as a paced stream, held until the client leaves, or dropped."""
-        self._reader.set_timeout(self.server.read_timeout_s)  # writes get the full time
+        _set_timeout(self.connection, self.server.read_timeout_s)  # writes get the full time
         app, method = self.server.app, self.command or "-"
         with app.fair_share.turn(self._turn):
             reply = app.handle(method, self.path or "/", self.headers, raw, body_error)
