@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -40,18 +39,10 @@ __all__ = [
 _COMPACT = json.JSONEncoder(separators=(",", ":"))  # built once, not per reply (json.dumps)
 
 
-# Ids need to be unique, not secret (a file or batch is found by its owner's key and its id):
-# a generator seeded once from the system draws them without a system call (``os.urandom``
-# is one, three per request, each a point where the server's threads trade the GIL).
-_IDS = random.Random()
-if hasattr(os, "register_at_fork"):  # a forked child draws its own ids, not its parent's
-    os.register_at_fork(after_in_child=_IDS.seed)
-
-
 def new_id(prefix: str) -> str:
     """An object id in the service's style (``req_…``, ``resp_…``, ``file-…``): 32 random hex
-    digits (a ``uuid4`` costs some 15 times as much)."""
-    return f"{prefix}{_IDS.getrandbits(128):032x}"
+    digits, read straight from ``os.urandom`` (a ``uuid4`` costs some 15 times as much)."""
+    return prefix + os.urandom(16).hex()
 
 
 @dataclass(frozen=True)
