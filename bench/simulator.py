@@ -9,7 +9,10 @@ key and the same JSON body, for a fixed time; no latency is injected. The rows:
   response is read by its Content-Length, its status must be 200 and its body a Responses-API
   object (``"object": "response"``). The client costs a few per cent of the server per request,
   so this row's requests/s is the server's own rate on this machine (the figure issue 30 asks
-  to be at least 1,000).
+  to be at least 1,000). After the first, its answer comes from the server's memory of answers
+  already written (``course_simulator.answer_memo``), as a room's repeated lesson cells do.
+- ``raw-new``: the same client, but every request's prompt is new (a number appended), so each
+  answer is written afresh: what a room of different prompts costs the server.
 - ``httpx2``: the HTTP library the SDK uses, posting JSON from ``--threads`` threads: what a
   learner's hand-written HTTP code costs (its client takes as much CPU as the server).
 - ``openai``: the real SDK from ``--threads`` threads (request building, response parsing and
@@ -28,6 +31,7 @@ the figures to compare between two versions of the server.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import socket
@@ -63,22 +67,23 @@ def _cpu_seconds(pid: int | None) -> float | None:
 
 
 class RawConnection:
-    """One keep-alive HTTP/1.1 connection that sends a prepared request and checks the answer.
+    """One keep-alive HTTP/1.1 connection that sends prepared requests and checks the answers.
 
     Deliberately minimal (no header parsing beyond the status line and Content-Length), so its
-    CPU per request stays a small fraction of the server's.
+    CPU per request stays a small fraction of the server's. ``next_request()`` gives the bytes
+    of the next request to send.
     """
 
-    def __init__(self, host: str, port: int, request: bytes) -> None:
+    def __init__(self, host: str, port: int, next_request: Callable[[], bytes]) -> None:
         self._sock = socket.create_connection((host, port))
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._request = request
+        self._next_request = next_request
         self._buffer = b""
 
     def call(self) -> None:
-        """Send the request; read and check one response (raises on anything but a 200
+        """Send a request; read and check one response (raises on anything but a 200
         whose body is a Responses-API object)."""
-        self._sock.sendall(self._request)
+        self._sock.sendall(self._next_request())
         data = self._buffer
         while (end := data.find(b"\r\n\r\n")) < 0:
             data += self._receive()
@@ -102,16 +107,21 @@ class RawConnection:
         return chunk
 
 
-def _raw_request(base: str, body: dict, key: str) -> tuple[str, int, bytes]:
-    """(host, port, the request's bytes) of the POST /v1/responses the other rows send."""
+def _address(base: str) -> tuple[str, int]:
     host, port = base.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    return host, int(port)
+
+
+def _raw_request(base: str, body: dict, key: str) -> bytes:
+    """The bytes of a POST /v1/responses with ``body`` and ``key`` (as the other rows send)."""
+    host, port = _address(base)
     payload = json.dumps(body).encode()
     head = (
         f"POST /v1/responses HTTP/1.1\r\nHost: {host}:{port}\r\n"
         f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
         f"Accept: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
     )
-    return host, int(port), head.encode() + payload
+    return head.encode() + payload
 
 
 def _own_cpu_seconds() -> float:
@@ -206,14 +216,24 @@ def main(argv: list[str] | None = None) -> None:
 
             return call
 
-        host, port, request = _raw_request(base, body, KEY)
+        host, port = _address(base)
+        same = itertools.repeat(_raw_request(base, body, KEY)).__next__
+        numbers = itertools.count()  # shared by the threads (next() is atomic)
+
+        def new_prompt() -> bytes:
+            prompt = f"{PROMPT} (request {next(numbers)})"
+            return _raw_request(base, {**body, "input": prompt}, KEY)
 
         def raw_call() -> Callable[[], None]:
-            return RawConnection(host, port, request).call
+            return RawConnection(host, port, same).call
+
+        def raw_new_call() -> Callable[[], None]:
+            return RawConnection(host, port, new_prompt).call
 
         print(f"simulator at {base}; cores: {os.cpu_count()}; load: {os.getloadavg()[0]:.2f}")
         _run("warm-up", raw_call, args.connections, 1.0)
         _run("raw", raw_call, args.connections, args.seconds, proc.pid)
+        _run("raw-new", raw_new_call, args.connections, args.seconds, proc.pid)
         _run("warm-up", httpx_call, args.threads, 1.0)
         _run("httpx2", httpx_call, args.threads, args.seconds, proc.pid)
         _run("openai", sdk_call, args.threads, args.seconds, proc.pid)
