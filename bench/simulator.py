@@ -2,15 +2,17 @@
 
 The server runs as its own process (``python -m course_simulator``), as in class, so client
 and server do not share a GIL. Every row sends the same request, ``POST /v1/responses`` with a
-key and the same JSON body, for a fixed time; no latency is injected. The rows:
+key and the same JSON body (``raw-new`` changes only the prompt's words), for a fixed time; no
+latency is injected. The rows:
 
 - ``raw``: what the server itself can serve. A minimal HTTP/1.1 keep-alive client on plain
   sockets (``--connections`` of them, a thread each): the request's bytes are built once, each
   response is read by its Content-Length, its status must be 200 and its body a Responses-API
-  object (``"object": "response"``). The client costs a few per cent of the server per request,
-  so this row's requests/s is the server's own rate on this machine (the figure issue 30 asks
-  to be at least 1,000). After the first, its answer comes from the server's memory of answers
-  already written (``course_simulator.answer_memo``), as a room's repeated lesson cells do.
+  object (``"object": "response"``, parsed). Its own CPU per request is a fraction of the
+  server's (about a fifth; the httpx2 client's is twice the server's), so this row's requests/s
+  is the server's own rate on this machine (the figure issue 30 asks to be at least 1,000).
+  After the first, its answer comes from the server's memory of answers already written
+  (``course_simulator.answer_memo``), as a room's repeated lesson cells do.
 - ``raw-new``: the same client, but every request's prompt is new (a number appended), so each
   answer is written afresh: what a room of different prompts costs the server.
 - ``httpx2``: the HTTP library the SDK uses, posting JSON from ``--threads`` threads: what a
