@@ -1,24 +1,42 @@
 """Simulator throughput on loopback: sustained requests/s and p50/p99 latency (prints only).
 
 The server runs as its own process (``python -m course_simulator``), as in class, so client
-and server do not share a GIL. Two clients are measured, each from N threads for a fixed time:
-``httpx2`` (the HTTP library the SDK uses, raw JSON) and the real ``openai`` SDK (which adds request
-building and response parsing). No latency is injected. A last row serves the same httpx2
-requests in this process with no socket (``Simulator(serve=False)``, ``sim.transport()``), from
-one thread: the cost of the app alone.
+and server do not share a GIL. Every row sends the same request, ``POST /v1/responses`` with a
+key and the same JSON body (``raw-new`` changes only the prompt's words), for a fixed time; no
+latency is injected. The rows:
+
+- ``raw``: what the server itself can serve. A minimal HTTP/1.1 keep-alive client on plain
+  sockets (``--connections`` of them, a thread each): the request's bytes are built once, each
+  response is read by its Content-Length, its status must be 200 and its body a Responses-API
+  object (``"object": "response"``, parsed). Its own CPU per request is a fraction of the
+  server's (about a fifth; the httpx2 client's is twice the server's), so this row's requests/s
+  is the server's own rate on this machine (the figure issue 30 asks to be at least 1,000).
+  After the first, its answer comes from the server's memory of answers already written
+  (``course_simulator.answer_memo``), as a room's repeated lesson cells do.
+- ``raw-new``: the same client, but every request's prompt is new (a number appended), so each
+  answer is written afresh: what a room of different prompts costs the server.
+- ``httpx2``: the HTTP library the SDK uses, posting JSON from ``--threads`` threads: what a
+  learner's hand-written HTTP code costs (its client takes as much CPU as the server).
+- ``openai``: the real SDK from ``--threads`` threads (request building, response parsing and
+  validation on top): what a lesson's client code costs.
+- ``in-proc``: the httpx2 requests served in this process with no socket
+  (``Simulator(serve=False)``, ``sim.transport()``), from one thread: the app alone.
 
 Requests/s move with whatever else the machine runs (client and server share its cores); the
 CPU time per request moves much less, so each row also prints the server process's (read from
-``/proc/PID/stat``, Linux only) and this process's: the figures to compare between two versions
-of the server.
+``/proc/PID/stat``, Linux only) and this process's (the client's; in-proc: client and app):
+the figures to compare between two versions of the server.
 
-    python bench/simulator.py [--seconds 5] [--threads 16]
+    python bench/simulator.py [--seconds 5] [--threads 16] [--connections 4]
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -48,6 +66,64 @@ def _cpu_seconds(pid: int | None) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class RawConnection:
+    """One keep-alive HTTP/1.1 connection that sends prepared requests and checks the answers.
+
+    Deliberately minimal (no header parsing beyond the status line and Content-Length), so its
+    CPU per request stays a small fraction of the server's. ``next_request()`` gives the bytes
+    of the next request to send.
+    """
+
+    def __init__(self, host: str, port: int, next_request: Callable[[], bytes]) -> None:
+        self._sock = socket.create_connection((host, port))
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._next_request = next_request
+        self._buffer = b""
+
+    def call(self) -> None:
+        """Send a request; read and check one response (raises on anything but a 200
+        whose body is a Responses-API object)."""
+        self._sock.sendall(self._next_request())
+        data = self._buffer
+        while (end := data.find(b"\r\n\r\n")) < 0:
+            data += self._receive()
+        head, data = data[: end + 2], data[end + 4 :]
+        start = head.find(b"\r\ncontent-length:") + 1 or head.find(b"\r\nContent-Length:") + 1
+        if not start:
+            raise ValueError(f"no Content-Length in {head[:200]!r}")
+        length = int(head[start + 16 : head.index(b"\r\n", start)])
+        while len(data) < length:
+            data += self._receive()
+        body, self._buffer = data[:length], data[length:]
+        if not head.startswith(b"HTTP/1.1 200 "):
+            raise ValueError(f"{head[:40]!r}: {body[:200]!r}")
+        if json.loads(body).get("object") != "response":
+            raise ValueError(f"not a Responses-API object: {body[:200]!r}")
+
+    def _receive(self) -> bytes:
+        chunk = self._sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        return chunk
+
+
+def _address(base: str) -> tuple[str, int]:
+    host, port = base.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    return host, int(port)
+
+
+def _raw_request(base: str, body: dict, key: str) -> bytes:
+    """The bytes of a POST /v1/responses with ``body`` and ``key`` (as the other rows send)."""
+    host, port = _address(base)
+    payload = json.dumps(body).encode()
+    head = (
+        f"POST /v1/responses HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"
+        f"Accept: application/json\r\nContent-Length: {len(payload)}\r\n\r\n"
+    )
+    return head.encode() + payload
 
 
 def _own_cpu_seconds() -> float:
@@ -112,7 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     """Start a simulator process, measure both clients, stop it."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=5.0)
-    ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--threads", type=int, default=16, help="httpx2 and openai client threads")
+    ap.add_argument("--connections", type=int, default=4, help="raw client connections")
     args = ap.parse_args(argv)
     proc = subprocess.Popen(
         [sys.executable, "-m", "course_simulator", "--port", "0"],
@@ -141,7 +218,24 @@ def main(argv: list[str] | None = None) -> None:
 
             return call
 
+        host, port = _address(base)
+        same = itertools.repeat(_raw_request(base, body, KEY)).__next__
+        numbers = itertools.count()  # shared by the threads (next() is atomic)
+
+        def new_prompt() -> bytes:
+            prompt = f"{PROMPT} (request {next(numbers)})"
+            return _raw_request(base, {**body, "input": prompt}, KEY)
+
+        def raw_call() -> Callable[[], None]:
+            return RawConnection(host, port, same).call
+
+        def raw_new_call() -> Callable[[], None]:
+            return RawConnection(host, port, new_prompt).call
+
         print(f"simulator at {base}; cores: {os.cpu_count()}; load: {os.getloadavg()[0]:.2f}")
+        _run("warm-up", raw_call, args.connections, 1.0)
+        _run("raw", raw_call, args.connections, args.seconds, proc.pid)
+        _run("raw-new", raw_new_call, args.connections, args.seconds, proc.pid)
         _run("warm-up", httpx_call, args.threads, 1.0)
         _run("httpx2", httpx_call, args.threads, args.seconds, proc.pid)
         _run("openai", sdk_call, args.threads, args.seconds, proc.pid)

@@ -14,8 +14,8 @@ log), ``http`` (the socket server: bytes <-> ``Reply``, the class server's bound
 ``params`` (the API's 400s), ``error_replies`` (the service's error bodies), ``bugs`` (the 500
 a simulator bug earns), ``endpoints`` (one module per endpoint family and the one route table),
 ``faults`` (the table of fault kinds), ``limits`` (RPM/TPM ``KeyBuckets``), ``latency``,
-``prompt_cache``, ``model`` (the simulated model). It imports nothing above the foundation
-(``pricing``, ``tokens``).
+``prompt_cache``, ``model`` (the simulated model), ``answer_memo`` (answers already written).
+It imports nothing above the foundation (``pricing``, ``tokens``).
 
 Conventions lesson authors can rely on:
 - every response carries ``x-request-id`` and the six ``x-ratelimit-*`` headers; with no

@@ -36,6 +36,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 from .error_replies import mask_key
@@ -111,6 +112,7 @@ def status_of(record: RequestRecord) -> tuple[str, str]:
     return "fine", f"refused ({status})"  # e.g. a lesson's deliberate 400: the set-up works
 
 
+@lru_cache(maxsize=1024)  # a room's keys: hashed once each, not on every request
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

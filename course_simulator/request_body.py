@@ -40,6 +40,10 @@ def _not_a_number(name: str) -> object:
     raise ValueError(f"{name} is not a JSON number")
 
 
+# Built once: ``json.loads(raw, parse_constant=...)`` builds a new decoder on every call.
+_DECODER = json.JSONDecoder(parse_constant=_not_a_number)
+
+
 def _depth(value: object) -> int:
     """How deeply ``value`` nests lists and objects (iteratively: no recursion)."""
     deepest, stack = 0, [(value, 1)]
@@ -63,7 +67,7 @@ def parse_body(raw: bytes) -> tuple[dict | None, SimError | None]:
     if not raw:
         return {}, None
     try:
-        body = json.loads(raw, parse_constant=_not_a_number)
+        body = _DECODER.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except RecursionError:
         body, depth = None, MAX_JSON_DEPTH + 1
     except ValueError:  # also bad UTF-8 and over-long integers

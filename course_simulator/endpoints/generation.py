@@ -7,13 +7,16 @@ from dataclasses import dataclass
 
 from course_utils.tokens import output_reserve, request_messages
 
+from ..answer_memo import AnswerMemo, answer_key
 from ..error_replies import bad_request
 from ..model import Answer, UnsupportedSetting, generate, profile, resolve_effort, resolve_verbosity
 from ..params import context_length_error, count_input_or_400, output_format
 from ..prompt_cache import MIN_CACHED_TOKENS, CacheSettings, prompt_token_ids
 from ..protocol import Call, Host, Reply
 
-__all__ = ["Served", "deliver", "serve", "settings"]
+__all__ = ["ANSWERS", "Served", "deliver", "serve", "settings"]
+
+ANSWERS = AnswerMemo()  # the answers already written, shared by every simulator in the process
 
 
 def settings(body: dict, model: str, endpoint: str) -> tuple[str | None, str]:
@@ -74,7 +77,8 @@ def serve(
     ``tokens.estimate_request_tokens``. An uncapped answer stops at the model's maximum output
     (``incomplete``, reason ``max_output_tokens``), as the service's does. Nothing waits here:
     ``deliver`` turns ``first_token_s`` and ``per_token_s`` into the reply's ``delay_s`` (a JSON
-    reply) or the stream's pacing, which add up to the same total.
+    reply) or the stream's pacing, which add up to the same total. A request asked before is
+    answered from ``ANSWERS`` (the model is deterministic: see ``answer_memo``).
     """
     input_tokens = count_input_or_400(call.body, model, endpoint, param)
     if input_tokens > profile(model).context_window:
@@ -88,16 +92,15 @@ def serve(
         ids = prompt_token_ids(messages, profile(model).id)
         cached = host.prompt_cache.serve((call.key or "", model, cache.key), ids, cache.ttl_s)
     json_mode, schema = output_format(fmt)
-    result = generate(
-        messages,
-        model,
-        cap if cap is not None else profile(model).max_output,
-        json_mode=json_mode,
-        schema=schema,
-        input_tokens=input_tokens,
-        reasoning_effort=effort,
-        verbosity=verbosity,
-    )
+    most = cap if cap is not None else profile(model).max_output
+    inputs = (messages, model, most, json_mode, schema, input_tokens, effort, verbosity)
+    result = ANSWERS.get_or_make(
+        answer_key(*inputs),
+        lambda: generate(
+            messages, model, most, json_mode=json_mode, schema=schema,
+            input_tokens=input_tokens, reasoning_effort=effort, verbosity=verbosity,
+        ),
+    )  # fmt: skip
     first_s, per_token_s = host.timing(call, model, input_tokens, cached)
     first_s += per_token_s * result.reasoning_tokens
     return Served(result, headers, cached, first_s, per_token_s)

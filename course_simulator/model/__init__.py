@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from course_utils.tokens import (
     DEFAULT_OUTPUT_RESERVE_TOKENS,
@@ -44,6 +45,7 @@ from .reasoning import (
     reasoning_tokens,
     resolve_effort,
     resolve_verbosity,
+    spends_reasoning,
 )
 from .subjects import find_subjects
 from .values import json_answer, value
@@ -111,6 +113,22 @@ def _greeting(ask: Ask) -> str | None:
     if IS_THANKS.match(q):
         return said.thanks
     return None
+
+
+MAX_COUNTED_ANSWER_CHARS = 8192  # answers up to this long are counted once, then remembered
+
+
+@lru_cache(maxsize=2048)
+def _counted(text: str, model: str) -> int:
+    return count_tokens(text, model)
+
+
+def _answer_tokens(text: str, model: str) -> int:
+    """Tokens of an answer's text. The model writes the same texts again and again (a subject
+    asked in other words, a lesson cell run by a whole room), so a short one is counted once."""
+    if len(text) > MAX_COUNTED_ANSWER_CHARS:
+        return count_tokens(text, model)
+    return _counted(text, model)
 
 
 def _seed(model: str, messages: Sequence[Mapping[str, object]], *extra: object) -> int:
@@ -202,8 +220,10 @@ def generate(
     text = _label(messages, model) or compose(
         messages, model, json_mode=json_mode, schema=schema, verbosity=verbosity
     )
-    visible = count_tokens(text, counting_model)
-    hidden = reasoning_tokens(_seed(model, messages), effort, input_tokens, visible)
+    visible = _answer_tokens(text, counting_model)
+    hidden = 0
+    if spends_reasoning(effort):  # the seed is a hash of the conversation: only when needed
+        hidden = reasoning_tokens(_seed(model, messages), effort, input_tokens, visible)
     truncated = False
     if max_output_tokens is not None and hidden + visible > max_output_tokens:
         truncated = True

@@ -120,6 +120,11 @@ def resolve_verbosity(model: str, verbosity: object, param: str = "text.verbosit
     return verbosity
 
 
+def spends_reasoning(effort: str | None) -> bool:
+    """True when a request at ``effort`` spends hidden reasoning tokens (not at none)."""
+    return _EFFORT_UNITS.get(effort or "none", 0.0) > 0
+
+
 def reasoning_tokens(seed: int, effort: str | None, input_tokens: int, answer_tokens: int) -> int:
     """Hidden reasoning tokens for one request: more for higher effort and harder requests."""
     units = _EFFORT_UNITS.get(effort or "none", 0.0)
