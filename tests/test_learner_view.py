@@ -14,9 +14,10 @@ no ``PYTHONHASHSEED``) and no key. It fails on:
 Each lesson then runs a second time in the same kernel (Run All twice) and must print the same
 text, apart from the volatile bits ``claims.toml`` declares (ports, timings, temporary paths).
 
-A few demos are held to more than a number in range (``DEMOS``): on the first Run All, lesson 00
-shows three usage numbers, lesson 01's overflow is refused for real and its chunks fit the
-budget, and lesson 02's reasoning demo shows an empty cut answer beside a full one.
+Every solution's check cells say PASS (and nothing says FAIL). A few demos are held to more
+than a number in range (``DEMOS``): on the first Run All, lesson 00 shows three usage numbers,
+lesson 01's overflow is refused for real and its chunks fit the budget, and lesson 02's
+reasoning demo shows an empty cut answer beside a full one.
 """
 
 from __future__ import annotations
@@ -245,6 +246,8 @@ def test_a_solution_shows_what_it_says(path: Path) -> None:
     with running_kernel(path, learner_env()) as client:
         cells = run_cells(client)
     assert_learner_sees_it_right(name, cells)
+    shown = "\n".join(cell_text(cell) for cell in cells if cell.cell_type == "code")
+    assert "✅ PASS" in shown and "❌" not in shown and "FAIL" not in shown, shown
 
 
 def test_every_claim_points_at_a_notebook_and_a_cell_that_exist() -> None:
