@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -96,21 +97,30 @@ def run_cli_here(
     *args: str, url: str = NOWHERE, key: str = SIM_KEY
 ) -> subprocess.CompletedProcess[str]:
     """``main(argv)`` in this process, with the environment ``run_runner`` gives a process and a
-    fresh spend guard; stdout, stderr and the exit code as ``subprocess.run`` reports them."""
+    fresh spend guard; stdout, stderr and the exit code as ``subprocess.run`` reports them.
+    A warning logged during the run lands in stderr too, as it would in a process of its own
+    (Python's last-resort handler), not in pytest's log capture."""
     from course_utils import spend
     from course_utils.runner.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    with (
-        mock.patch.dict(os.environ, runner_env(url, key), clear=True),
-        mock.patch.object(spend, "_guard", None),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-    ):
-        try:
-            code = main(list(args))
-        except SystemExit as exit:  # argparse's usage errors
-            code = exit.code if isinstance(exit.code, int) else 2
+    as_a_process_logs = logging.StreamHandler(err)
+    as_a_process_logs.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(as_a_process_logs)
+    try:
+        with (
+            mock.patch.dict(os.environ, runner_env(url, key), clear=True),
+            mock.patch.object(spend, "_guard", None),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            try:
+                code = main(list(args))
+            except SystemExit as exit:  # argparse's usage errors
+                code = exit.code if isinstance(exit.code, int) else 2
+    finally:
+        root.removeHandler(as_a_process_logs)
     return subprocess.CompletedProcess(["main", *args], code, out.getvalue(), err.getvalue())
 
 
