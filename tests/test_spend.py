@@ -249,15 +249,15 @@ def test_banner_shows_spent_and_remaining_in_live_mode(live_env) -> None:
 # --- holds: in-flight requests cannot pass the cap together ---------------------------------------
 
 
-def test_concurrent_requests_cannot_pass_the_cap_together(make_sim, monkeypatch) -> None:
-    sim = make_sim(latency_ms=1500)  # every answer takes 1.5 s: all four are in flight at once
+def test_concurrent_requests_cannot_pass_the_cap_together(paid) -> None:
+    paid.gate = threading.Event()  # what was sent is answered once all four are decided
     body = {"model": DEFAULT_MODEL, "input": "Say hi.", "max_output_tokens": 400}
     one, _ = SpendGuard(budget_usd=1.0).estimate(body, "/v1/responses")
     guard = SpendGuard(budget_usd=one * 2.5, ledger=SpendLedger(config.spend_ledger_path()))
-    client = make_client(base_url=sim.base_url, api_key=TEST_KEY, max_retries=0, guard=guard)
-    outcomes = _race(client, body, 4)
+    client = make_client(base_url=paid.base_url, api_key=TEST_KEY, max_retries=0, guard=guard)
+    outcomes = _race(client, body, 4, paid)
     assert sorted(outcomes) == ["refused", "refused", "sent", "sent"]
-    assert len(sim.requests) == 2
+    assert len(paid.arrivals) == 2
     assert guard.held_usd == pytest.approx(0)  # both settled
     assert 0 < guard.spent_usd <= 2 * one
 
