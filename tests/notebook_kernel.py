@@ -40,6 +40,9 @@ def running_kernel(path: Path, env: Mapping[str, str]) -> Iterator[NotebookClien
         kernel_name="python3",
         allow_errors=True,  # record the error output; the test says which cell failed
         resources={"metadata": {"path": str(path.parent)}},
+        # Killed when the test is done with it: what a lesson showed is judged already, and a
+        # graceful shutdown only waits for its atexit work (its simulator's threads stopping).
+        shutdown_kernel="immediate",
     )
     with client.setup_kernel(env=dict(env), cwd=str(path.parent)):
         yield client

@@ -36,6 +36,8 @@ class PaidServer:
     output_tokens: int = 20
     delay_s: float = 0.0  # before answering (so that requests overlap)
     usage_delay_s: float = 0.0  # in a stream: between the first delta and the usage event
+    # set: every answer waits until the test opens it (requests in flight together, for sure)
+    gate: threading.Event | None = None
     # next requests: hang, drop, 500, gzip (when the request accepts it), gzip-anyway
     modes: deque[str] = field(default_factory=deque)
     arrivals: list[Arrival] = field(default_factory=list)
@@ -60,6 +62,8 @@ class PaidServer:
 
     def __exit__(self, *exc: object) -> None:
         self._release.set()
+        if self.gate is not None:
+            self.gate.set()
         assert self._server is not None
         self._server.shutdown()
         self._server.server_close()
@@ -163,6 +167,8 @@ class _Handler(BaseHTTPRequestHandler):
         if mode == "drop":
             self.close_connection = True
             return
+        if self.paid.gate is not None:
+            self.paid.gate.wait(30)
         if self.paid.delay_s:
             time.sleep(self.paid.delay_s)
         if mode == "500":

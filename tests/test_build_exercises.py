@@ -321,12 +321,8 @@ def _run_cells(path: Path) -> str:
     return out.getvalue()
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
-def test_solution_check_cell_prints_pass(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("COURSE_BACKEND", "simulator")
-    text = _run_cells(path)
-    assert "✅ PASS" in text and "❌" not in text and "FAIL" not in text
+# That each solution's check cells print PASS is asserted in test_learner_view.py, on the run
+# in a real kernel that judges what a learner sees.
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)

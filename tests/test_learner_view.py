@@ -13,6 +13,11 @@ no ``PYTHONHASHSEED``) and no key. It fails on:
 
 Each lesson then runs a second time in the same kernel (Run All twice) and must print the same
 text, apart from the volatile bits ``claims.toml`` declares (ports, timings, temporary paths).
+
+Every solution's check cells say PASS (and nothing says FAIL). A few demos are held to more
+than a number in range (``DEMOS``): on the first Run All, lesson 00 shows three usage numbers,
+lesson 01's overflow is refused for real and its chunks fit the budget, and lesson 02's
+reasoning demo shows an empty cut answer beside a full one.
 """
 
 from __future__ import annotations
@@ -161,6 +166,42 @@ def steady_text(name: str, cells: list[nbformat.NotebookNode]) -> list[str]:
     return texts
 
 
+def demo_text(cells: list[nbformat.NotebookNode]) -> str:
+    """Every code cell's streams and plain text, one cell after another."""
+    return "\n".join(
+        "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in c.outputs)
+        for c in cells
+        if c.cell_type == "code"
+    )
+
+
+def lesson_00_shows_three_usage_numbers_not_the_raw_repr(out: str) -> None:
+    for label in ("input:", "output:", "total:"):
+        assert re.search(rf"^{label} +\d+ tokens", out, re.M), label
+    assert "ResponseUsage(" not in out
+
+
+def lesson_01_overflow_is_real_and_chunks_stay_within_budget(out: str) -> None:
+    assert "refused: HTTP 400, code 'context_length_exceeded'" in out
+    assert "exceeds the context window" in out
+    assert re.search(r"within the 1,500 budget: True", out)
+    billed = re.search(r"requests, billed \[([\d, ]+)\]", out)
+    assert billed and max(int(n) for n in billed.group(1).split(",")) <= 1500
+
+
+def lesson_02_reasoning_demo_shows_an_empty_cut_and_a_full_answer(out: str) -> None:
+    assert re.search(r"^  none: completed +0 reasoning", out, re.M)
+    assert re.search(r"^medium: incomplete +200 reasoning \+ +0 answer .* 0 characters", out, re.M)
+    assert "status: 'incomplete', reason: 'max_output_tokens'" in out
+
+
+DEMOS = {  # (moved from test_lessons.py, which ran these lessons once more to see them)
+    "00_start_here": lesson_00_shows_three_usage_numbers_not_the_raw_repr,
+    "01_tokens": lesson_01_overflow_is_real_and_chunks_stay_within_budget,
+    "02_prompt_efficiency": lesson_02_reasoning_demo_shows_an_empty_cut_and_a_full_answer,
+}
+
+
 def learner_env() -> dict[str, str]:
     """A kernel's environment with no ``make`` (Binder, JupyterHub, ``jupyter lab``) and no key."""
     return {k: v for k, v in kernel_env().items() if k not in MAKEFILE_ONLY}
@@ -183,6 +224,8 @@ def test_a_lesson_shows_what_it_says_and_tells_the_same_story_when_run_again(pat
     with running_kernel(path, learner_env()) as client:
         first = run_cells(client)
         assert_learner_sees_it_right(name, first)
+        if path.stem in DEMOS:
+            DEMOS[path.stem](demo_text(first))
         second = run_cells(client)
     assert_learner_sees_it_right(name, second)
     changed = [
@@ -203,6 +246,8 @@ def test_a_solution_shows_what_it_says(path: Path) -> None:
     with running_kernel(path, learner_env()) as client:
         cells = run_cells(client)
     assert_learner_sees_it_right(name, cells)
+    shown = "\n".join(cell_text(cell) for cell in cells if cell.cell_type == "code")
+    assert "✅ PASS" in shown and "❌" not in shown and "FAIL" not in shown, shown
 
 
 def test_every_claim_points_at_a_notebook_and_a_cell_that_exist() -> None:
@@ -214,6 +259,13 @@ def test_every_claim_points_at_a_notebook_and_a_cell_that_exist() -> None:
         re.compile(claim.pattern)
         if claim.min is not None or claim.max is not None:
             assert re.compile(claim.pattern).groups >= 1, f"{claim.says!r}: a range needs a group"
+
+
+def test_every_demo_names_a_lesson_and_fails_on_an_empty_output() -> None:
+    assert set(DEMOS) <= {path.stem for path in LESSONS}
+    for demo in DEMOS.values():
+        with pytest.raises(AssertionError):
+            demo("")
 
 
 # The checks themselves, on made-up outputs: each must catch what it is for.

@@ -7,6 +7,12 @@ refused for every learner (lesson 02's "Five ways" was). Here the lessons run in
 in live mode against an OpenAI-compatible server (the course simulator, started by the test,
 reached over HTTP exactly as the live API would be) with a fresh spend ledger, in class order,
 sharing the ledger as a learner does.
+
+A group's lessons share one kernel, each starting from an empty namespace (``%reset -f``): a
+name a lesson forgot to define is still an error, while the interpreter, its imports and the
+spend guard are set up once per group, not once per lesson. That a lesson runs in a fresh kernel
+of its own is proven by test_learner_view.py (twice per lesson); the spend guard keeps its total
+in the ledger file, not in the kernel, so sharing a kernel changes nothing it decides.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import nbformat
 import pytest
 from notebook_kernel import kernel_env, run_cells, running_kernel, text_of
 
@@ -41,6 +48,8 @@ REFUSED = (
 )
 DEFAULT_CAP_USD = 0.50
 EXPECTED_ERROR = "raises-exception"  # a cell that fails on purpose (lesson 04), never refused
+# run before each lesson: the names the previous lesson defined are gone, as in a new kernel
+FRESH_NAMESPACE = "%reset -f"
 
 
 @pytest.mark.slow
@@ -57,18 +66,27 @@ def test_lessons_run_live_at_the_default_cap(group: str, tmp_path: Path) -> None
             PYTHONHASHSEED="0",
         )
         env.pop("COURSE_BUDGET_USD", None)  # the default cap, as a learner has it
-        for stem in GROUPS[group]:
-            path = ROOT / "notebooks" / f"{stem}.ipynb"
-            with running_kernel(path, env) as client:
-                cells = run_cells(client)
-            for cell in cells:
-                expected_error = EXPECTED_ERROR in cell.metadata.get("tags", [])
-                for output in cell.get("outputs", []):
-                    text = text_of(output)
-                    if not expected_error:
-                        assert output.output_type != "error", f"{stem} {cell.id}: {text}"
-                    assert not any(word in text for word in REFUSED), f"{stem} {cell.id}: {text}"
+        paths = [ROOT / "notebooks" / f"{stem}.ipynb" for stem in GROUPS[group]]
+        with running_kernel(paths[0], env) as client:
+            for path in paths:
+                stem = path.stem
+                lesson = nbformat.read(path, as_version=4)
+                lesson.cells.insert(0, nbformat.v4.new_code_cell(FRESH_NAMESPACE))
+                client.nb = lesson
+                reset, *cells = run_cells(client)
+                assert not reset.outputs, reset.outputs  # the namespace was emptied
+                check_no_error_and_no_refusal(stem, cells)
         served = [r for r in server.requests if r.path == "/v1/responses"]
     assert served, "no lesson request reached the live server"
     spent = json.loads(ledger.read_text("utf-8"))
     assert 0 < spent["spent_usd"] <= DEFAULT_CAP_USD, spent
+
+
+def check_no_error_and_no_refusal(stem: str, cells: list[nbformat.NotebookNode]) -> None:
+    for cell in cells:
+        expected_error = EXPECTED_ERROR in cell.metadata.get("tags", [])
+        for output in cell.get("outputs", []):
+            text = text_of(output)
+            if not expected_error:
+                assert output.output_type != "error", f"{stem} {cell.id}: {text}"
+            assert not any(word in text for word in REFUSED), f"{stem} {cell.id}: {text}"

@@ -1,9 +1,12 @@
-"""The prompt runner, tested as a learner runs it: ``python -m course_utils.runner`` in its own
-process against a real simulator process (``python -m course_simulator --port 0``), with
+"""The prompt runner, tested as a learner runs it, against a real simulator over HTTP (a
+``Simulator`` serving on a loopback port from a thread of this process), with
 ``COURSE_BACKEND=openai`` so the runner talks to it exactly as it would to the live API.
-The refusals that happen before anything is sent (bad input, bad flags, an output it must not
-touch) call the same ``main(argv)`` in this process instead (``run_cli_here``): same argv,
-environment, streams and exit code, without starting a new interpreter for each case.
+
+The runner itself runs in its own process (``python -m course_utils.runner``) where the process
+is the point: a learner's whole run with its progress bar on real stdio, a ``kill -9``, a full
+disk (a file-size limit on the process), and a run that holds the output's lock while a second
+one is refused. Every other run calls the same ``main(argv)`` in this process (``run_cli_here``):
+same argv, environment, streams and exit code, without starting a new interpreter each time.
 
 Timing is never asserted here (bench/runner.py prints the rates); every test asserts what ends
 up in the output file and the exit code.
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -27,6 +31,7 @@ from unittest import mock
 
 import pytest
 
+from course_simulator import Simulator
 from course_utils.results import Result
 from course_utils.runner import (
     InputError,
@@ -40,66 +45,28 @@ from course_utils.runner.outputs import apply_resume, plan_resume
 ROOT = Path(__file__).resolve().parents[1]
 LEDGER = Path(tempfile.gettempdir()) / f"course-runner-tests-{os.getpid()}-spend.json"
 SIM_KEY = "sim-test-key-runner"  # the key the test simulator demands (a fake, never a real one)
+NOWHERE = "http://127.0.0.1:9/v1"  # for runs refused before anything is sent
 
 
-# --- processes --------------------------------------------------------------------------------
-
-
-class SimProcess:
-    """A simulator in its own process; ``url`` from the first line it prints."""
-
-    def __init__(self, *flags: str) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "course_simulator", "--port", "0", "--api-key", SIM_KEY,
-             *flags],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )  # fmt: skip
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline().strip()
-        if not line.startswith("Simulator listening on "):
-            self.stop()
-            raise RuntimeError(f"the simulator did not start: {line!r} {self.proc.stderr.read()}")
-        self.url = line.rsplit(" ", 1)[-1]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                stream.close()
+# --- the simulator and the runs -----------------------------------------------------------------
 
 
 @pytest.fixture
-def simulator() -> Iterator[Callable[..., SimProcess]]:
-    """Start ``python -m course_simulator`` with the given flags; stopped afterwards."""
-    started: list[SimProcess] = []
-
-    def start(*flags: str) -> SimProcess:
-        sim = SimProcess(*flags)
-        started.append(sim)
-        return sim
-
-    yield start
-    for sim in started:
-        sim.stop()
+def simulator(make_sim: Callable[..., Simulator]) -> Callable[..., Simulator]:
+    """A simulator of this test's own (limits, latency, faults), demanding ``SIM_KEY``."""
+    return lambda **kwargs: make_sim(api_key=SIM_KEY, **kwargs)
 
 
 @pytest.fixture(scope="module")
-def shared_sim() -> Iterator[SimProcess]:
+def shared_sim() -> Iterator[Simulator]:
     """One simulator for the tests that need no limits or faults of their own (faults they
     need come per request, through the X-Sim-Fault header in a .jsonl line)."""
-    sim = SimProcess()
-    yield sim
-    sim.stop()
+    with Simulator(api_key=SIM_KEY) as sim:
+        yield sim
+    assert not sim.server_errors, sim.server_errors
 
 
-def runner_env(url: str = "http://127.0.0.1:9/v1", key: str = SIM_KEY) -> dict[str, str]:
+def runner_env(url: str = NOWHERE, key: str = SIM_KEY) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "COURSE_"))}
     env.update(
         PYTHONPATH=str(ROOT),
@@ -117,32 +84,43 @@ def runner_cmd(*args: str) -> list[str]:
 
 
 def run_runner(
-    *args: str, url: str = "http://127.0.0.1:9/v1", key: str = SIM_KEY, cwd: Path = ROOT,
-    timeout: float = 90,
+    *args: str, url: str = NOWHERE, key: str = SIM_KEY, cwd: Path = ROOT, timeout: float = 90,
 ) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    """``python -m course_utils.runner`` in a process of its own, as a learner starts it."""
     return subprocess.run(
         runner_cmd(*args), env=runner_env(url, key), cwd=cwd, capture_output=True, text=True,
         timeout=timeout,
     )  # fmt: skip
 
 
-def run_cli_here(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli_here(
+    *args: str, url: str = NOWHERE, key: str = SIM_KEY
+) -> subprocess.CompletedProcess[str]:
     """``main(argv)`` in this process, with the environment ``run_runner`` gives a process and a
-    fresh spend guard; stdout, stderr and the exit code as ``subprocess.run`` reports them."""
+    fresh spend guard; stdout, stderr and the exit code as ``subprocess.run`` reports them.
+    A warning logged during the run lands in stderr too, as it would in a process of its own
+    (Python's last-resort handler), not in pytest's log capture."""
     from course_utils import spend
     from course_utils.runner.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    with (
-        mock.patch.dict(os.environ, runner_env(), clear=True),
-        mock.patch.object(spend, "_guard", None),
-        contextlib.redirect_stdout(out),
-        contextlib.redirect_stderr(err),
-    ):
-        try:
-            code = main(list(args))
-        except SystemExit as exit:  # argparse's usage errors
-            code = exit.code if isinstance(exit.code, int) else 2
+    as_a_process_logs = logging.StreamHandler(err)
+    as_a_process_logs.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.addHandler(as_a_process_logs)
+    try:
+        with (
+            mock.patch.dict(os.environ, runner_env(url, key), clear=True),
+            mock.patch.object(spend, "_guard", None),
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            try:
+                code = main(list(args))
+            except SystemExit as exit:  # argparse's usage errors
+                code = exit.code if isinstance(exit.code, int) else 2
+    finally:
+        root.removeHandler(as_a_process_logs)
     return subprocess.CompletedProcess(["main", *args], code, out.getvalue(), err.getvalue())
 
 
@@ -336,7 +314,9 @@ def test_resume_over_an_output_with_other_ids_counts_only_this_input(tmp_path, s
     out = tmp_path / "r.jsonl"
     kept = [_result(1, prompt="One"), _result(2, prompt="Two"), _result("x"), _result("y")]
     out.write_text("".join(k + "\n" for k in kept), "utf-8")
-    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=shared_sim.url)
+    done = run_cli_here(
+        str(prompts), "-o", str(out), "--resume", "--no-progress", url=shared_sim.base_url
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == "3 succeeded, 0 failed"
     assert "2 prompt(s) were already done" in done.stdout
@@ -438,7 +418,7 @@ def test_a_run_writes_one_record_per_prompt_and_the_summary(tmp_path, shared_sim
     sim = shared_sim
     shipped = ROOT / "course_utils" / "data" / "prompts.txt"
     out = tmp_path / "results.jsonl"
-    done = run_runner(str(shipped), "-o", str(out), url=sim.url)  # progress bar on
+    done = run_runner(str(shipped), "-o", str(out), url=sim.base_url)  # progress bar on
     assert done.returncode == 0, done.stderr
     ids = [item.id for item in iter_prompts(shipped)]
     recs = assert_one_record_per_id(out, ids)
@@ -450,11 +430,11 @@ def test_a_run_writes_one_record_per_prompt_and_the_summary(tmp_path, shared_sim
 
 @pytest.mark.slow
 def test_fail_rate_loses_and_duplicates_nothing(tmp_path, simulator):
-    sim = simulator("--fail-rate", "0.3", "--seed", "5")
+    sim = simulator(fail_rate=0.3, seed=5)
     prompts, ids = prompts_file(tmp_path, 60)
     out = tmp_path / "r.jsonl"
-    done = run_runner(str(prompts), "-o", str(out), "--max-retries", "12", "--seed", "1",
-                      "--no-progress", url=sim.url)  # fmt: skip
+    done = run_cli_here(str(prompts), "-o", str(out), "--max-retries", "12", "--seed", "1",
+                      "--no-progress", url=sim.base_url)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     recs = assert_one_record_per_id(out, ids)
     assert all(r["ok"] for r in recs)
@@ -464,12 +444,13 @@ def test_fail_rate_loses_and_duplicates_nothing(tmp_path, simulator):
 
 @pytest.mark.slow
 def test_kill_9_mid_run_then_resume_gives_exactly_one_record_per_id(tmp_path, simulator):
-    sim = simulator("--latency-ms", "80")
+    sim = simulator(latency_ms=80)
     prompts, ids = prompts_file(tmp_path, 80)
     out = tmp_path / "r.jsonl"
     proc = subprocess.Popen(
         runner_cmd(str(prompts), "-o", str(out), "--concurrency", "4", "--no-progress"),
-        env=runner_env(sim.url), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=runner_env(sim.base_url), cwd=ROOT, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
@@ -481,7 +462,7 @@ def test_kill_9_mid_run_then_resume_gives_exactly_one_record_per_id(tmp_path, si
     proc.wait()
     written = records(out)
     assert 12 <= len(written) < len(ids)
-    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.url)
+    done = run_cli_here(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.base_url)
     assert done.returncode == 0, done.stderr
     recs = assert_one_record_per_id(out, ids)
     assert all(r["ok"] for r in recs)
@@ -490,27 +471,37 @@ def test_kill_9_mid_run_then_resume_gives_exactly_one_record_per_id(tmp_path, si
 
 @pytest.mark.slow
 def test_a_second_run_on_the_same_output_exits_2_naming_the_first(tmp_path, simulator):
-    sim = simulator("--latency-ms", "400")
-    prompts, ids = prompts_file(tmp_path, 40)
+    """The first run is stopped (SIGSTOP) once it has written a record: it holds the output's
+    lock, mid-run, for as long as the second run takes, however slowly this machine starts it
+    (a first run merely slowed down to outlast the second took 16 s). Then it carries on."""
+    sim = simulator(latency_ms=400)
+    prompts, ids = prompts_file(tmp_path, 10)
     out = tmp_path / "r.jsonl"
-    first = subprocess.Popen(  # about 16 s: one request at a time
+    first = subprocess.Popen(  # about 4 s: one request at a time
         runner_cmd(str(prompts), "-o", str(out), "--concurrency", "1", "--no-progress"),
-        env=runner_env(sim.url), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=runner_env(sim.base_url), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not (out.exists() and out.read_bytes().count(b"\n")):
-        time.sleep(0.02)
-    assert first.poll() is None, "the first run ended before the second started: slow it down"
-    second = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.url)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (out.exists() and out.read_bytes().count(b"\n")):
+            time.sleep(0.02)
+        first.send_signal(signal.SIGSTOP)
+        assert first.poll() is None, "the first run ended before it was stopped: slow it down"
+        assert len(records(out)) < len(ids)  # stopped mid-run
+        second = run_cli_here(str(prompts), "-o", str(out), "--resume", "--no-progress",
+                              url=sim.base_url)  # fmt: skip
+    finally:
+        first.send_signal(signal.SIGCONT)
     assert second.returncode == 2, second.stdout + second.stderr
     assert "is in use by another run" in second.stderr
     assert f"process {first.pid} " in second.stderr
     _, err = first.communicate(timeout=120)
     assert first.returncode == 0, err
     assert_one_record_per_id(out, ids)  # nothing written twice
-    again = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.url)
-    assert again.returncode == 0 and again.stdout.startswith("40 succeeded, 0 failed")
+    again = run_cli_here(str(prompts), "-o", str(out), "--resume", "--no-progress",
+                         url=sim.base_url)  # fmt: skip
+    assert again.returncode == 0 and again.stdout.startswith("10 succeeded, 0 failed")
 
 
 @pytest.mark.slow
@@ -522,7 +513,7 @@ def test_a_line_the_spend_guard_refuses_is_a_failed_record_and_the_run_goes_on(
     prompts = tmp_path / "p.jsonl"
     prompts.write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
     out = tmp_path / "r.jsonl"
-    done = run_runner(str(prompts), "-o", str(out), "--no-progress", url=shared_sim.url)
+    done = run_cli_here(str(prompts), "-o", str(out), "--no-progress", url=shared_sim.base_url)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     recs = {r["id"]: r for r in assert_one_record_per_id(out, list(range(6)))}
@@ -550,15 +541,16 @@ def test_a_write_error_ends_with_a_message_and_resume_finishes(tmp_path, shared_
     prompts, ids = prompts_file(tmp_path, 12)
     out = tmp_path / "r.jsonl"
     done = subprocess.run(
-        runner_cmd(str(prompts), "-o", str(out), "--no-progress"), env=runner_env(shared_sim.url),
-        cwd=ROOT, capture_output=True, text=True, timeout=90, preexec_fn=_no_bigger_than(3000),
+        runner_cmd(str(prompts), "-o", str(out), "--no-progress"),
+        env=runner_env(shared_sim.base_url), cwd=ROOT, capture_output=True, text=True, timeout=90,
+        preexec_fn=_no_bigger_than(3000),
     )  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     assert "cannot write the results" in done.stderr and "--resume" in done.stderr
     assert 0 < len(read_results(out)) < len(ids)
-    again = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress",
-                       url=shared_sim.url)  # fmt: skip
+    again = run_cli_here(str(prompts), "-o", str(out), "--resume", "--no-progress",
+                       url=shared_sim.base_url)  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert_one_record_per_id(out, ids)
 
@@ -571,7 +563,7 @@ def test_resume_repairs_a_torn_last_line(tmp_path, shared_sim):
     out = tmp_path / "r.jsonl"
     whole = _result(1, prompt=items[0].prompt) + "\n"
     out.write_text(whole + _result(2, prompt=items[1].prompt)[:50], "utf-8")  # a torn write
-    done = run_runner(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.url)
+    done = run_cli_here(str(prompts), "-o", str(out), "--resume", "--no-progress", url=sim.base_url)
     assert done.returncode == 0, done.stderr
     assert "its last line was cut off" in done.stderr
     recs = assert_one_record_per_id(out, ids)
@@ -588,8 +580,8 @@ def test_a_quota_error_stops_the_run_and_resume_finishes_it(tmp_path, shared_sim
     first = tmp_path / "run1.jsonl"
     first.write_text("".join(json.dumps(x) + "\n" for x in faulty), "utf-8")
     out = tmp_path / "r.jsonl"
-    done = run_runner(str(first), "-o", str(out), "--concurrency", "2", "--no-progress",
-                      url=sim.url)  # fmt: skip
+    done = run_cli_here(str(first), "-o", str(out), "--concurrency", "2", "--no-progress",
+                      url=sim.base_url)  # fmt: skip
     assert done.returncode == 1
     ids = [x["id"] for x in lines]
     recs = assert_one_record_per_id(out, ids)
@@ -603,7 +595,7 @@ def test_a_quota_error_stops_the_run_and_resume_finishes_it(tmp_path, shared_sim
     # The account is fixed (the fault header is gone): --resume sends what is left.
     fixed = tmp_path / "run2.jsonl"
     fixed.write_text("".join(json.dumps(x) + "\n" for x in lines), "utf-8")
-    done = run_runner(str(fixed), "-o", str(out), "--resume", "--no-progress", url=sim.url)
+    done = run_cli_here(str(fixed), "-o", str(out), "--resume", "--no-progress", url=sim.base_url)
     assert done.returncode == 0, done.stdout + done.stderr
     recs = assert_one_record_per_id(out, ids)
     assert all(r["ok"] for r in recs)
@@ -615,7 +607,7 @@ def test_a_rejected_key_stops_at_once_and_is_never_printed(tmp_path, shared_sim)
     prompts, ids = prompts_file(tmp_path, 12)
     out = tmp_path / "r.jsonl"
     wrong = "sim-wrong-key-0123456789"
-    done = run_runner(str(prompts), "-o", str(out), "--no-progress", url=sim.url, key=wrong)
+    done = run_cli_here(str(prompts), "-o", str(out), "--no-progress", url=sim.base_url, key=wrong)
     assert done.returncode == 1
     recs = assert_one_record_per_id(out, ids)
     assert sum(r["attempts"] for r in recs) == 1  # the first answer was a 401: nothing more sent
@@ -627,10 +619,10 @@ def test_a_rejected_key_stops_at_once_and_is_never_printed(tmp_path, shared_sim)
 @pytest.mark.slow
 def test_limits_are_learned_from_headers_and_paced_without_429s(tmp_path, simulator):
     # 100 RPM: the first 100 requests fit the server's burst, the rest must be paced.
-    sim = simulator("--rpm", "100", "--tpm", "1000000")
+    sim = simulator(rpm=100, tpm=1_000_000)
     prompts, ids = prompts_file(tmp_path, 104)
     out = tmp_path / "r.jsonl"
-    done = run_runner(str(prompts), "-o", str(out), "--no-progress", url=sim.url)
+    done = run_cli_here(str(prompts), "-o", str(out), "--no-progress", url=sim.base_url)
     assert done.returncode == 0, done.stdout + done.stderr
     recs = assert_one_record_per_id(out, ids)
     assert all(r["attempts"] == 1 for r in recs), "a request was refused: pacing failed"
@@ -640,7 +632,9 @@ def test_limits_are_learned_from_headers_and_paced_without_429s(tmp_path, simula
     # start from the allowance the first answer reports, not from a full bucket.
     time.sleep(1.0)
     more, more_ids = prompts_file(tmp_path, 4, "more.txt")
-    done = run_runner(str(more), "-o", str(tmp_path / "r2.jsonl"), "--no-progress", url=sim.url)
+    done = run_cli_here(
+        str(more), "-o", str(tmp_path / "r2.jsonl"), "--no-progress", url=sim.base_url
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     recs = assert_one_record_per_id(tmp_path / "r2.jsonl", more_ids)
     assert all(r["attempts"] == 1 for r in recs) and "0 answered 429" in done.stdout
@@ -662,8 +656,8 @@ def test_on_long_prompts_are_handled_before_sending(tmp_path, shared_sim, mode, 
     sim = shared_sim
     prompts = write_txt(tmp_path / "p.txt", ["A short question?", LONG])
     out = tmp_path / "r.jsonl"
-    done = run_runner(str(prompts), "-o", str(out), "--on-long", mode, "--max-input-tokens",
-                      "200", "--no-progress", url=sim.url)  # fmt: skip
+    done = run_cli_here(str(prompts), "-o", str(out), "--on-long", mode, "--max-input-tokens",
+                      "200", "--no-progress", url=sim.base_url)  # fmt: skip
     assert done.returncode == (0 if ok else 1), done.stderr
     recs = {r["id"]: r for r in assert_one_record_per_id(out, [1, 2])}
     assert recs[1]["ok"] and recs[1]["message"] is None

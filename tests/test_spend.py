@@ -9,11 +9,14 @@ import socket
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import openai
 import pytest
 from conftest import TEST_KEY, go_live  # live_env and paid set TEST_KEY as OPENAI_API_KEY
+from paid_server import PaidServer
 
 from course_utils import client as course_client
 from course_utils import config, spend
@@ -23,8 +26,12 @@ from course_utils.spend import SpendGuard, SpendLedger, SpendTotal
 from course_utils.tokens import count_message_tokens
 
 
-def _race(client: openai.OpenAI, body: dict, n: int) -> list[str]:
-    """Send ``body`` from ``n`` threads released at once; 'sent' or 'refused' for each."""
+def _race(client: openai.OpenAI, body: dict, n: int, paid: PaidServer | None = None) -> list[str]:
+    """Send ``body`` from ``n`` threads released at once; 'sent' or 'refused' for each.
+
+    With ``paid`` (its ``gate`` set), the answers wait until every thread has either been
+    refused or had its request arrive: whatever was sent is still in flight while the others
+    are decided, however the threads are scheduled."""
     start = threading.Barrier(n)
     outcomes: list[str] = []
 
@@ -39,9 +46,21 @@ def _race(client: openai.OpenAI, body: dict, n: int) -> list[str]:
     threads = [threading.Thread(target=send) for _ in range(n)]
     for t in threads:
         t.start()
+    if paid is not None:
+        assert paid.gate is not None
+        _wait_for(lambda: len(outcomes) + len(paid.arrivals) >= n)
+        paid.gate.set()
     for t in threads:
         t.join(timeout=60)
     return outcomes
+
+
+def _wait_for(condition: Callable[[], bool], within_s: float = 60) -> None:
+    """Poll ``condition`` until it holds (or ``within_s`` passes: the caller's asserts say what
+    went wrong)."""
+    deadline = time.monotonic() + within_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
 
 
 def test_budget_exceeded_before_anything_is_sent(live_env, monkeypatch) -> None:
@@ -230,15 +249,15 @@ def test_banner_shows_spent_and_remaining_in_live_mode(live_env) -> None:
 # --- holds: in-flight requests cannot pass the cap together ---------------------------------------
 
 
-def test_concurrent_requests_cannot_pass_the_cap_together(make_sim, monkeypatch) -> None:
-    sim = make_sim(latency_ms=1500)  # every answer takes 1.5 s: all four are in flight at once
+def test_concurrent_requests_cannot_pass_the_cap_together(paid) -> None:
+    paid.gate = threading.Event()  # what was sent is answered once all four are decided
     body = {"model": DEFAULT_MODEL, "input": "Say hi.", "max_output_tokens": 400}
     one, _ = SpendGuard(budget_usd=1.0).estimate(body, "/v1/responses")
     guard = SpendGuard(budget_usd=one * 2.5, ledger=SpendLedger(config.spend_ledger_path()))
-    client = make_client(base_url=sim.base_url, api_key=TEST_KEY, max_retries=0, guard=guard)
-    outcomes = _race(client, body, 4)
+    client = make_client(base_url=paid.base_url, api_key=TEST_KEY, max_retries=0, guard=guard)
+    outcomes = _race(client, body, 4, paid)
     assert sorted(outcomes) == ["refused", "refused", "sent", "sent"]
-    assert len(sim.requests) == 2
+    assert len(paid.arrivals) == 2
     assert guard.held_usd == pytest.approx(0)  # both settled
     assert 0 < guard.spent_usd <= 2 * one
 
@@ -360,12 +379,12 @@ def test_chat_n_choices_multiply_the_output_estimate(paid) -> None:
 
 def test_sixteen_threads_cannot_pass_the_cap_together(paid) -> None:
     """16 threads each estimated at $0.375 against $0.50: exactly one is sent."""
-    paid.delay_s = 1.0  # every answer takes a second: all sixteen are in flight together
+    paid.gate = threading.Event()  # what was sent is answered once all sixteen are decided
     body = {"model": LARGE, "input": "hi", "max_output_tokens": 25_000}
     one, _ = spend.spend_guard().estimate(body, "/v1/responses")
     assert one == pytest.approx(0.375, abs=0.001)
     client = get_client(max_retries=0)
-    outcomes = _race(client, body, 16)
+    outcomes = _race(client, body, 16, paid)
     assert sorted(outcomes) == ["refused"] * 15 + ["sent"]
     assert len(paid.arrivals) == 1
     assert spend.spend_guard().held_usd == pytest.approx(0) and _ledger().reserved_usd == 0
@@ -390,7 +409,7 @@ except BudgetExceeded:
 def test_two_kernels_at_the_same_instant_cannot_pass_the_cap_together(paid) -> None:
     """The reservation is in the ledger, under its file lock: another kernel sees it at once
     (the old holds were per process, so two kernels could both pass)."""
-    paid.delay_s = 1.5
+    paid.gate = threading.Event()  # the one sent is answered once the other is decided
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", TWO_KERNELS],
@@ -405,6 +424,8 @@ def test_two_kernels_at_the_same_instant_cannot_pass_the_cap_together(paid) -> N
     for p in procs:
         p.stdin.write("go\n")
         p.stdin.flush()
+    _wait_for(lambda: sum(p.poll() is not None for p in procs) + len(paid.arrivals) >= 2)
+    paid.gate.set()
     results = []
     for p in procs:
         out, err = p.communicate(timeout=120)
