@@ -46,6 +46,7 @@ class Cost:
     startup_cpu_s: float = 0.0  # the kernel's own start (ipykernel's imports) before cell 1
     kernel_cpu_s: float = 0.0  # the kernel process: its main thread and every thread it started
     children_cpu_s: float = 0.0  # processes the kernel started (reaped or still running)
+    runs_cpu_s: list[float] = field(default_factory=list)  # per Run All (the first pays imports)
     errors: list[str] = field(default_factory=list)
     cells: dict[str, list[float]] = field(default_factory=dict)  # id -> [wall s, cpu s]
 
@@ -76,6 +77,7 @@ def measure(path: Path, runs: int) -> Cost:
         kernel = psutil.Process(client.km.provisioner.pid)  # type: ignore[union-attr]
         cost.startup_cpu_s = sum(_cpu(kernel))
         for _ in range(runs):
+            run_started = sum(_cpu(kernel))
             for index, cell in enumerate(client.nb.cells):
                 if cell.cell_type != "code":
                     continue
@@ -92,6 +94,7 @@ def measure(path: Path, runs: int) -> Cost:
                     if out.output_type == "error"
                     and "raises-exception" not in fresh.get("metadata", {}).get("tags", [])
                 ]
+            cost.runs_cpu_s.append(sum(_cpu(kernel)) - run_started)
         cost.kernel_cpu_s, cost.children_cpu_s = _cpu(kernel)
     cost.wall_s = time.perf_counter() - started
     return cost
@@ -121,7 +124,8 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.pop("COURSE_BACKEND", None)  # the simulator, as a learner gets it by default
     paths = _paths(args.names)
-    print(f"{len(paths)} notebook(s), Run All x{args.runs} per kernel; load {os.getloadavg()[0]:.2f}")
+    load = os.getloadavg()[0]
+    print(f"{len(paths)} notebook(s), Run All x{args.runs} per kernel; load {load:.2f}")
     print(f"{'wall s':>7} {'CPU s':>6} {'kernel':>6} {'child':>6} {'start':>5}  notebook")
     total = 0.0
     for path in paths:
@@ -133,6 +137,8 @@ def main() -> int:
         slowest = sorted(cost.cells.items(), key=lambda item: -item[1][0])[: args.top]
         print("        top cells (wall s / CPU s): "
               + ", ".join(f"{cid} {w:.1f}/{c:.1f}" for cid, (w, c) in slowest))  # fmt: skip
+        if args.runs > 1:
+            print("        CPU s per Run All: " + ", ".join(f"{c:.1f}" for c in cost.runs_cpu_s))
         if cost.errors:
             print("        error outputs: " + ", ".join(cost.errors))
         sys.stdout.flush()
