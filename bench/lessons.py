@@ -11,8 +11,9 @@ ended ones as the kernel reaped them, running ones as they are).
     python bench/lessons.py [--runs 2] [--top 5] [03 05 notebooks/08_batch_at_scale.ipynb ...]
 
 With no names it runs every lesson (notebooks/) and solution (solutions/); a name can be a
-path or a prefix of a file name in those folders (``03``, ``02_retry``). ``--runs 2`` is Run All
-twice in one kernel, as the learner-view test does. Prints figures only: nothing is asserted.
+path, or a prefix of a file name or of its path (``03``, ``02_retry``, ``notebooks/``).
+``--runs 2`` is Run All twice in one kernel, as the learner-view test does. Prints figures
+only: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ def measure(path: Path, runs: int) -> Cost:
     return cost
 
 
+def _relative(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
 def _paths(names: list[str]) -> list[Path]:
     every = [p for folder in FOLDERS for p in sorted((ROOT / folder).glob("*.ipynb"))]
     if not names:
@@ -109,7 +114,7 @@ def _paths(names: list[str]) -> list[Path]:
         if Path(name).is_file():
             chosen.append(Path(name).resolve())
             continue
-        matches = [p for p in every if p.name.startswith(name)]
+        matches = [p for p in every if p.name.startswith(name) or _relative(p).startswith(name)]
         if not matches:
             raise SystemExit(f"no notebook in {', '.join(FOLDERS)} starts with {name!r}")
         chosen += matches
@@ -131,7 +136,7 @@ def main() -> int:
     for path in paths:
         cost = measure(path, args.runs)
         total += cost.cpu_s
-        name = path.relative_to(ROOT).as_posix()
+        name = _relative(path)
         print(f"{cost.wall_s:7.1f} {cost.cpu_s:6.1f} {cost.kernel_cpu_s:6.1f} "
               f"{cost.children_cpu_s:6.1f} {cost.startup_cpu_s:5.1f}  {name}")  # fmt: skip
         slowest = sorted(cost.cells.items(), key=lambda item: -item[1][0])[: args.top]
