@@ -184,16 +184,17 @@ def _http_client(
     asynchronous: bool, base_url: str | None, transport: Any, guard: TransportGuard | None
 ) -> httpx2.Client | httpx2.AsyncClient:
     """The SDK's default HTTP client around ``transport`` (the network's by default), guarded."""
-    tls = shared_ssl_context()
-    if transport is None:
+    if transport is None:  # the network (an in-process transport needs no TLS: a browser tab)
         kind = httpx2.AsyncHTTPTransport if asynchronous else httpx2.HTTPTransport
         proxy = _environment_proxy(base_url or config.live_base_url())
-        transport = kind(verify=tls, limits=_sdk.DEFAULT_CONNECTION_LIMITS, proxy=proxy)
+        transport = kind(
+            verify=shared_ssl_context(), limits=_sdk.DEFAULT_CONNECTION_LIMITS, proxy=proxy
+        )
     outer = transport if guard is None else guard.wrap(transport, asynchronous=asynchronous)
     # not closed when dropped: a transport given here may serve a twin client too (``like=``)
     if asynchronous:
-        return openai.DefaultAsyncHttpxClient(transport=outer, verify=tls)
-    return openai.DefaultHttpxClient(transport=outer, verify=tls)
+        return openai.DefaultAsyncHttpxClient(transport=outer)
+    return openai.DefaultHttpxClient(transport=outer)
 
 
 def _environment_proxy(url: str) -> str | None:
