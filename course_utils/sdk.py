@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 import urllib.request
 import weakref
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 from urllib.parse import urlsplit
 
 import httpx2
@@ -31,6 +30,9 @@ import openai
 from openai import _constants as _sdk
 
 from . import config
+
+if TYPE_CHECKING:
+    import ssl
 
 __all__ = ["TransportGuard", "guard_of", "make_client", "shared_ssl_context"]
 
