@@ -134,6 +134,7 @@ bench: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/python bench/tokens.py
 	$(TEST_ENV) $(BIN)/python bench/simulator.py
 	$(TEST_ENV) $(BIN)/python bench/course.py
+	$(TEST_ENV) $(BIN)/python bench/lessons.py
 	$(BIN)/python bench/class_time.py
 
 clean:

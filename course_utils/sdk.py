@@ -16,10 +16,13 @@ Choosing between simulator and live API is ``client.get_client``'s job.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import urllib.request
 import weakref
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, overload
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
 from urllib.parse import urlsplit
 
 import httpx2
@@ -28,7 +31,10 @@ from openai import _constants as _sdk
 
 from . import config
 
-__all__ = ["TransportGuard", "guard_of", "make_client"]
+if TYPE_CHECKING:
+    import ssl
+
+__all__ = ["TransportGuard", "guard_of", "make_client", "shared_ssl_context"]
 
 Client = openai.OpenAI | openai.AsyncOpenAI
 
@@ -129,6 +135,10 @@ def make_client(
                 "in-process client (the client is built around that transport)"
             )
         sdk_options["http_client"] = _http_client(asynchronous, base_url, transport, guard)
+    elif "http_client" not in sdk_options:  # the SDK's own client, sharing one TLS context
+        sdk_options["http_client"] = (_OwnAsyncHttpClient if asynchronous else _OwnHttpClient)(
+            verify=shared_ssl_context()
+        )
     sdk_options.update(base_url=base_url, api_key=api_key)
     client = openai.AsyncOpenAI(**sdk_options) if asynchronous else openai.OpenAI(**sdk_options)
     _made[client] = _Made(guard, transport)
@@ -141,15 +151,49 @@ def guard_of(client: Client) -> TransportGuard | None:
     return made.guard if made is not None else None
 
 
+@cache
+def shared_ssl_context() -> ssl.SSLContext:
+    """The one TLS context every client built here verifies servers with.
+
+    httpx builds a fresh one for each client, and building one reads the system's CA bundle:
+    ~30 ms of CPU, ten times a request to the simulator, paid even by a client that only ever
+    speaks plain HTTP to it. Lessons build dozens of clients (each ``sim.client()``, each
+    ``run_prompts`` call), so they share this one, as the connections of one client already do.
+    It is made as httpx makes its default (``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` are read once).
+    """
+    return httpx2.create_ssl_context()
+
+
+class _OwnHttpClient(openai.DefaultHttpxClient):
+    """The SDK's default HTTP client, closed when dropped as the one the SDK builds itself is."""
+
+    def __del__(self) -> None:
+        if not self.is_closed:
+            with contextlib.suppress(Exception):
+                self.close()
+
+
+class _OwnAsyncHttpClient(openai.DefaultAsyncHttpxClient):
+    """``_OwnHttpClient``'s async twin (closed on the running event loop, as the SDK does)."""
+
+    def __del__(self) -> None:
+        if not self.is_closed:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().create_task(self.aclose())
+
+
 def _http_client(
     asynchronous: bool, base_url: str | None, transport: Any, guard: TransportGuard | None
 ) -> httpx2.Client | httpx2.AsyncClient:
     """The SDK's default HTTP client around ``transport`` (the network's by default), guarded."""
-    if transport is None:
+    if transport is None:  # the network (an in-process transport needs no TLS: a browser tab)
         kind = httpx2.AsyncHTTPTransport if asynchronous else httpx2.HTTPTransport
         proxy = _environment_proxy(base_url or config.live_base_url())
-        transport = kind(limits=_sdk.DEFAULT_CONNECTION_LIMITS, proxy=proxy)
+        transport = kind(
+            verify=shared_ssl_context(), limits=_sdk.DEFAULT_CONNECTION_LIMITS, proxy=proxy
+        )
     outer = transport if guard is None else guard.wrap(transport, asynchronous=asynchronous)
+    # not closed when dropped: a transport given here may serve a twin client too (``like=``)
     if asynchronous:
         return openai.DefaultAsyncHttpxClient(transport=outer)
     return openai.DefaultHttpxClient(transport=outer)

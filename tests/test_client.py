@@ -232,3 +232,26 @@ def test_a_guarded_client_meters_answers_from_an_in_process_transport(live_env) 
         for r in (first, second)
     )
     assert course_client.spent_usd() == pytest.approx(expected)
+
+
+def test_clients_share_one_tls_context_instead_of_reading_the_ca_bundle_each(
+    sim, monkeypatch
+) -> None:
+    """Each httpx client read the system's CA bundle (~30 ms, ten requests' worth), even to
+    speak plain HTTP to the simulator; a lesson builds dozens of clients."""
+    import ssl
+
+    first = sim.client(max_retries=0)  # the process's one read, if it was not done already
+    loads = []
+    real = ssl.SSLContext.load_verify_locations
+
+    def counting(self, *args, **kwargs):
+        loads.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counting)
+    more = [sim.client(), sim.async_client(), make_client(api_key="k")]
+    more.append(make_client(asynchronous=True, like=first))
+    assert loads == []
+    answer = first.responses.create(model=DEFAULT_MODEL, input="hi", max_output_tokens=20)
+    assert answer.status in ("completed", "incomplete")
