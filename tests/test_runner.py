@@ -110,6 +110,7 @@ def run_cli_here(
     root.addHandler(as_a_process_logs)
     try:
         with (
+            unconfigured_course_loggers(),
             mock.patch.dict(os.environ, runner_env(url, key), clear=True),
             mock.patch.object(spend, "_guard", None),
             contextlib.redirect_stdout(out),
@@ -122,6 +123,30 @@ def run_cli_here(
     finally:
         root.removeHandler(as_a_process_logs)
     return subprocess.CompletedProcess(["main", *args], code, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def unconfigured_course_loggers() -> Iterator[None]:
+    """The ``course`` loggers as a new process has them (no handler, no level, propagating),
+    then as they were: a test that called ``setup_logging()`` earlier in this worker left a
+    handler that writes to whatever ``sys.stdout`` is, and a retry's INFO line reached the run's
+    stdout (seen under load, when the simulator answered 429)."""
+    manager = logging.Logger.manager
+    names = ["course", *(n for n in list(manager.loggerDict) if n.startswith("course."))]
+    saved = []
+    for name in names:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.handlers[:], logger.level, logger.propagate))
+        logger.handlers.clear()
+        logger.setLevel(logging.NOTSET)
+        logger.propagate = True
+    try:
+        yield
+    finally:
+        for logger, handlers, level, propagate in saved:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate = propagate
 
 
 def write_txt(path: Path, prompts: list[str]) -> Path:
@@ -429,6 +454,21 @@ def test_a_run_writes_one_record_per_prompt_and_the_summary(tmp_path, shared_sim
 
 
 @pytest.mark.slow
+def test_an_in_process_run_prints_as_a_new_process_after_setup_logging(tmp_path, shared_sim):
+    """run_cli_here's stdout holds only what the CLI prints, even after a test in this worker
+    configured the course logger (its handler writes to whatever sys.stdout is)."""
+    from course_utils.logs import setup_logging
+
+    prompts = write_txt(tmp_path / "p.txt", ["Define jitter in one sentence."])
+    with unconfigured_course_loggers():  # this test's setup_logging() is undone afterwards
+        setup_logging("DEBUG")
+        shared_sim.queue_faults(["rate_limit"])
+        done = run_cli_here(str(prompts), "-o", str(tmp_path / "r.jsonl"), "--no-progress",
+                            url=shared_sim.base_url)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("1 succeeded, 0 failed"), done.stdout
+
+
 def test_fail_rate_loses_and_duplicates_nothing(tmp_path, simulator):
     sim = simulator(fail_rate=0.3, seed=5)
     prompts, ids = prompts_file(tmp_path, 60)
