@@ -3,6 +3,9 @@ pytest-httpserver does, plus a factory for tests that need their own limits or k
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,3 +179,13 @@ def paid(monkeypatch):
     with PaidServer() as server:
         go_live(monkeypatch, server.base_url)
         yield server
+
+
+@contextlib.contextmanager
+def warnings_as_errors() -> Iterator[None]:
+    """Any warning the block raises is an error. An earlier test's garbage is collected first:
+    a socket it left unclosed would warn from wherever the collector happened to run next."""
+    gc.collect()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield

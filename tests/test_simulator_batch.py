@@ -9,12 +9,12 @@ from __future__ import annotations
 import io
 import json
 import time
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import openai
 import pytest
+from conftest import warnings_as_errors
 from openai.types import Batch, FileDeleted, FileObject
 from openai.types.chat import ChatCompletion
 from openai.types.responses import Response
@@ -107,8 +107,7 @@ def test_a_wrong_method_on_a_file_gets_405_naming_the_allowed_ones(client: opena
 
 def test_a_file_round_trips_in_the_sdk_types_without_warnings(client: openai.OpenAI) -> None:
     data = jsonl([line("a"), line("b")])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings_as_errors():
         raw = client.files.with_raw_response.create(
             file=("requests.jsonl", io.BytesIO(data)), purpose="batch"
         )
@@ -177,8 +176,7 @@ def test_a_batch_completes_with_one_line_per_request(
     created = submit(client, [line(f"q{i}", p) for i, p in enumerate(prompts)])
     assert created.status == "validating" and created.request_counts.total == 0  # type: ignore[union-attr]
     done = wait(client, created.id)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings_as_errors():
         raw = client.batches.with_raw_response.retrieve(done.id)
         strict = Batch.model_validate(json.loads(raw.text))
     assert strict.status == "completed" and strict.model == DEFAULT_MODEL

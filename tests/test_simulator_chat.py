@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import openai
 import pytest
+from conftest import warnings_as_errors
 from openai.types.chat import ChatCompletion
 
 from course_simulator import Simulator
@@ -55,8 +55,7 @@ def test_strict_parse_without_warnings(sim: Simulator) -> None:
     raw = sim.client(max_retries=0).chat.completions.with_raw_response.create(
         model=DEFAULT_MODEL, messages=MESSAGES
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings_as_errors():
         ChatCompletion.model_validate(json.loads(raw.text))
 
 

@@ -10,11 +10,11 @@ import re
 import subprocess
 import sys
 import textwrap
-import warnings
 from dataclasses import dataclass
 
 import openai
 import pytest
+from conftest import warnings_as_errors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openai.types.responses import Response
@@ -599,8 +599,7 @@ def test_reasoning_response_validates_strictly(sim: Simulator) -> None:
         model=REASONING_MODEL, input="What is a token?", max_output_tokens=40,
         text={"verbosity": "low"},
     )  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings_as_errors():
         strict = Response.model_validate(json.loads(raw.text))
     assert strict.usage.output_tokens_details.reasoning_tokens == 40
     assert strict.text.verbosity == "low"

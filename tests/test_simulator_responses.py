@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import openai
 import pytest
+from conftest import warnings_as_errors
 from openai.types.responses import Response
 
 from course_simulator import Simulator
@@ -41,8 +41,7 @@ def test_raw_json_validates_against_sdk_types_without_warnings(sim: Simulator) -
     client = sim.client(max_retries=0)
     raw = client.responses.with_raw_response.create(model=DEFAULT_MODEL, input=CONCISE)
     assert raw.headers["x-request-id"].startswith("req_")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings_as_errors():
         strict = Response.model_validate(json.loads(raw.text))
     assert strict.usage.input_tokens_details.cached_tokens == 0
     assert strict.usage.output_tokens_details.reasoning_tokens == 0
@@ -270,8 +269,7 @@ def test_json_schema_response_validates_strictly(sim: Simulator) -> None:
         input="Answer briefly.",
         text={"format": {"type": "json_schema", "name": "a", "schema": schema, "strict": True}},
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings_as_errors():
         strict = Response.model_validate(json.loads(raw.text))
     assert set(json.loads(strict.output_text)) == {"answer"}
 

@@ -5,7 +5,6 @@ pauses, never waited for)."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +12,7 @@ import httpx2
 import openai
 import pydantic
 import pytest
+from conftest import warnings_as_errors
 from openai.types.chat import ChatCompletionChunk
 from openai.types.responses import ResponseStreamEvent
 
@@ -53,8 +53,7 @@ def client(sim: Simulator) -> Iterator[openai.OpenAI]:
 
 @pytest.fixture
 def no_warnings() -> Iterator[None]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
+    with warnings_as_errors():
         yield
 
 

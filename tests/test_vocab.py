@@ -10,10 +10,10 @@ import json
 import os
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
+from conftest import warnings_as_errors
 
 from course_utils import tokens, vocab
 from course_utils.tokens import count_tokens
@@ -90,8 +90,7 @@ def test_unknown_model_falls_back_with_a_note_not_a_keyerror():
     with pytest.warns(UserWarning, match="does not know the model 'my-new-model-x'"):
         name = encoding_name_for("my-new-model-x")
     assert name == "o200k_base"
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")  # the note is given once, not on every count
+    with warnings_as_errors():  # the note is given once, not on every count
         assert count_tokens("hello", "my-new-model-x") == 1
 
 
