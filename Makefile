@@ -76,7 +76,7 @@ test: $(VENV)/.installed-dev
 	@echo "make test: browser, lint and notebooks run side by side; each prints when it ends"
 	@$(MAKE) --no-print-directory -j3 --output-sync=target browser lint notebooks
 
-## make test-fast: the inner loop, under a minute and a half: unit and simulator tests, no notebook
+## make test-fast: the inner loop, under a minute: unit and simulator tests, no notebook
 ## executed, no browser (tests marked slow, pyproject.toml, run only in `make test`)
 test-fast: $(VENV)/.installed-dev
 	$(TEST_ENV) $(BIN)/pytest $(NO_NBVAL) -n 2 -m "not slow" tests
