@@ -67,14 +67,14 @@ lite: $(VENV)/.installed-lite
 
 ## make test: set up and run every test (lint, unit, simulator, exercise checks, notebooks,
 ## and the browser suite where Chromium is installed)
-# The unit suite runs alone: its lessons state timings and "not one 429" that a loaded machine
-# can break (both ran side by side once: 14 of lesson 05's paced requests got a 429 at load 10).
-# Then the browser suite, which mostly waits on a kernel or a page, runs beside the lint and
-# the exercises, each part printing its output when it ends.
+# The unit suite, whose lessons wait on a simulated clock and leave a quarter of the CPU idle,
+# runs beside the lint and the exercises; each part prints its output when it ends. Then the
+# browser suite, which keeps both cores busy (Chromium), runs alone. (All four side by side
+# once met load 10, and 14 of lesson 05's paced requests got a 429 against its "not one 429".)
 test: $(VENV)/.installed-dev
-	@$(MAKE) --no-print-directory unit
-	@echo "make test: browser, lint and notebooks run side by side; each prints when it ends"
-	@$(MAKE) --no-print-directory -j3 --output-sync=target browser lint notebooks
+	@echo "make test: unit, lint and notebooks run side by side; each prints when it ends"
+	@$(MAKE) --no-print-directory -j3 --output-sync=target unit lint notebooks
+	@$(MAKE) --no-print-directory browser
 
 ## make test-fast: the inner loop, under a minute: unit and simulator tests, no notebook
 ## executed, no browser (tests marked slow, pyproject.toml, run only in `make test`)
@@ -87,8 +87,12 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy  # course_utils, course_simulator, course_checks (pyproject.toml)
 	$(BIN)/lint-imports --no-logo
 
+# Three workers, each given a test or two at a time (--maxschedchunk 1; by default xdist hands
+# out blocks of hundreds in collection order, so one worker ran every lesson, one after another).
+# conftest.py collects the whole lessons first: they start at once on all three workers, and
+# the short tests fill the time their kernels wait on the lessons' simulated clocks.
 unit: $(VENV)/.installed-dev
-	$(TEST_ENV) $(BIN)/pytest $(NO_NBVAL) -n 2 tests
+	$(TEST_ENV) $(BIN)/pytest $(NO_NBVAL) -n 3 --maxschedchunk 1 tests
 
 # nbval executes the exercises top to bottom; --dist loadfile keeps a notebook on one worker.
 # The lessons and solutions run in `make unit` instead, in tests/test_learner_view.py: a real

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
 # imported where a fixture needs them, not here: pytest-xdist's controller loads this file too,
 # and it runs no test, so an import here would delay starting the workers.
 
-# The longest tests (whole lessons in a kernel, one after another) start first: with two
-# workers, a minute-long test collected last would leave one worker idle while it runs.
+# The longest tests (whole lessons in a kernel) are collected first. `make unit` hands tests to
+# its workers one or two at a time (--maxschedchunk 1), so these start at once on every worker
+# and the short ones fill in; a minute-long test collected last would hold up the end.
 LONGEST_FIRST = ("test_live_mode.py", "test_learner_view.py", "test_instructor.py")
 
 
