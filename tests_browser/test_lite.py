@@ -28,14 +28,14 @@ import subprocess
 import sys
 import threading
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 from labkit import SCREENSHOTS, checkout_files
-from playwright.sync_api import Browser, Route
+from playwright.sync_api import Browser, Page, Route
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -177,9 +177,12 @@ class Output:
     error: bool
 
 
-def run_in_browser(browser: Browser, url: str, cells: list[Cell]) -> tuple[list[Output], list[str]]:
+def run_in_browser(
+    browser: Browser, url: str, cells: list[Cell], then: Callable[[Page], None] | None = None
+) -> tuple[list[Output], list[str]]:
     """Run ``cells`` in turn in a fresh REPL of the site; each one's output, and every request
-    that tried to leave loopback (all aborted)."""
+    that tried to leave loopback (all aborted). ``then`` acts on the page once they have run
+    (one Pyodide start serves both: it costs a core for about ten seconds)."""
     left: list[str] = []
 
     def only_loopback(route: Route) -> None:
@@ -227,6 +230,8 @@ def run_in_browser(browser: Browser, url: str, cells: list[Cell]) -> tuple[list[
                 }))""",
             STDERR,
         )
+        if then is not None:
+            then(page)
     finally:
         context.close()
     return [Output(**o) for o in shown][-len(codes) :], left
@@ -265,9 +270,12 @@ def test_the_site_installs_the_course_in_every_notebook(lite_site: Path) -> None
     assert len(courses) == 1, "the course's own wheel is not in the site's package index"
 
 
-def test_lessons_and_exercise_2_run_in_a_browser_tab(
+def test_lessons_exercise_2_and_the_quiz_run_in_a_browser_tab(
     lite_site: Path, site_url: str, browser: Browser
 ) -> None:
+    """Lessons 00-04's core, exercise 2 with a right and a wrong answer, then lesson 07, whose
+    quiz is answered from the keyboard in the same tab (see quiz_by_keyboard)."""
+    assert (lite_site / "extensions" / "anywidget" / "package.json").exists()  # the quiz's widgets
     parts = {
         "00": lesson(lite_site, "00_start_here.ipynb", core_only=False),
         "01": lesson(lite_site, "01_tokens.ipynb"),
@@ -275,9 +283,10 @@ def test_lessons_and_exercise_2_run_in_a_browser_tab(
         "03": lesson(lite_site, "03_rate_limits_backoff.ipynb"),
         "04": lesson(lite_site, "04_error_handling.ipynb"),
         "ex2": exercise_2(),
+        "07": lesson(lite_site, "07_wrap_up.ipynb"),
     }
     cells = [cell for part in parts.values() for cell in part]
-    outputs, left = run_in_browser(browser, site_url, cells)
+    outputs, left = run_in_browser(browser, site_url, cells, then=quiz_by_keyboard)
     assert len(outputs) == len(cells) + 1  # and the last: DONE
     errors = [
         f"cell {i}:\n{cell.source[:300]}\n--> {out.text[-1500:]}"
@@ -327,9 +336,7 @@ def exercise_2() -> list[Cell]:
     return [*cells, Cell(wrong + '\n\ncheck("generate_with_retry", generate_with_retry)')]
 
 
-def test_lesson_07_quiz_is_named_radio_groups_in_a_browser_tab(
-    lite_site: Path, site_url: str, browser: Browser
-) -> None:
+def quiz_by_keyboard(page: Page) -> None:
     """The quiz's option groups are anywidget modules: the site carries anywidget's lab
     extension, the tab's kernel installs anywidget and psygnal from the site, and a pick made
     with the keyboard is graded and read out, as in JupyterLab (tests_browser/test_lessons.py)."""
@@ -337,46 +344,27 @@ def test_lesson_07_quiz_is_named_radio_groups_in_a_browser_tab(
 
     from course_utils.quiz import QUESTIONS
 
-    assert (lite_site / "extensions" / "anywidget" / "package.json").exists()
-    left: list[str] = []
-
-    def only_loopback(route: Route) -> None:
-        if route.request.url.startswith((site_url, "data:", "blob:")):
-            route.continue_()
-        else:
-            left.append(route.request.url)
-            route.abort()
-
-    context = browser.new_context()
-    try:
-        context.route("**/*", only_loopback)
-        page = context.new_page()
-        cells = lesson(lite_site, "07_wrap_up.ipynb")
-        query = "&".join("code=" + urllib.parse.quote(cell.source) for cell in cells)
-        page.goto(f"{site_url}/repl/index.html?kernel=python&toolbar=1&{query}&execute=1")
-        q = QUESTIONS[0]
-        named = {"name": f"1. {q.prompt}", "exact": True}
-        group = page.get_by_role("radiogroup", **named)
-        expect(group).to_be_visible(timeout=RUN_TIMEOUT_S * 1000)
-        expect(group.get_by_role("radio")).to_have_count(len(q.options))
-        for number, other in enumerate(QUESTIONS, start=1):
-            role = {"choice": "radiogroup", "multi": "group"}.get(other.kind)
-            if role:
-                named_by = f"{number}. {other.prompt}"
-                expect(page.get_by_role(role, name=named_by, exact=True)).to_have_count(1)
-        group.get_by_role("radio").first.focus()
-        for _ in range(q.correct[0]):
-            page.keyboard.press("ArrowDown")
-        expect(group.get_by_role("radio").nth(q.correct[0])).to_be_checked()
-        page.keyboard.press("Tab")  # one stop for the group: next is its Check button
-        row = page.locator(".widget-vbox", has=page.get_by_role("radiogroup", **named)).last
-        check = row.get_by_role("button", name="Check answer 1")
-        expect(check).to_be_focused()
-        check.click()  # the REPL's console keeps Enter for itself (a notebook does not)
-        expect(row.get_by_role("status")).to_contain_text("Correct:", timeout=60_000)
-        expect(page.get_by_text("1 of 11 correct (1 answered)")).to_be_visible()
-        page.screenshot(path=str(SCREENSHOTS / "lite-quiz.png"))
-        assert not page.locator(STDERR).count(), page.locator(STDERR).all_text_contents()
-    finally:
-        context.close()
-    assert all(u.startswith("https://cdn.jsdelivr.net/pyodide/") for u in left), left
+    q = QUESTIONS[0]
+    named = {"name": f"1. {q.prompt}", "exact": True}
+    group = page.get_by_role("radiogroup", **named)
+    expect(group).to_be_visible(timeout=60_000)
+    expect(group.get_by_role("radio")).to_have_count(len(q.options))
+    for number, other in enumerate(QUESTIONS, start=1):
+        role = {"choice": "radiogroup", "multi": "group"}.get(other.kind)
+        if role:
+            named_by = f"{number}. {other.prompt}"
+            expect(page.get_by_role(role, name=named_by, exact=True)).to_have_count(1)
+    group.get_by_role("radio").first.focus()
+    for _ in range(q.correct[0]):
+        page.keyboard.press("ArrowDown")
+    expect(group.get_by_role("radio").nth(q.correct[0])).to_be_checked()
+    page.keyboard.press("Tab")  # one stop for the group: next is its Check button
+    row = page.locator(".widget-vbox", has=page.get_by_role("radiogroup", **named)).last
+    check = row.get_by_role("button", name="Check answer 1")
+    expect(check).to_be_focused()
+    check.click()  # the REPL's console keeps Enter for itself (a notebook does not)
+    expect(row.get_by_role("status")).to_contain_text("Correct:", timeout=60_000)
+    expect(page.get_by_text("1 of 11 correct (1 answered)")).to_be_visible()
+    row.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "lite-quiz.png"))
+    assert not page.locator(STDERR).count(), page.locator(STDERR).all_text_contents()
