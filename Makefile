@@ -105,10 +105,9 @@ notebooks: $(VENV)/.installed-dev
 # (CHROMIUM=path to use another); without it the suite is reported as not run, unless
 # REQUIRE_BROWSER is set (CI). Two workers, each with its own JupyterLab and Chromium: most of a
 # browser test is waiting on a kernel or a page, so the second worker overlaps the first's waits.
-# --dist loadfile keeps a file's tests on one worker (test_lite.py's build is done once), in the
-# order conftest.py gives (JupyterLite first: --no-loadscope-reorder). xdist's loadgroup cannot
-# be used: pytest 9 ignores the node-id suffix it groups by. npm and the site's build tools are
-# installed only when their pins change (stamp files).
+# Tests are handed out one at a time (--maxschedchunk 1) in the order conftest.py gives, longest
+# first, so both workers end together. npm and the site's build tools are installed only when
+# their pins change (stamp files).
 CHROMIUM ?= /usr/bin/chromium
 BROWSER_WORKERS ?= 2
 tests_browser/node_modules/.installed: tests_browser/package.json tests_browser/package-lock.json
@@ -123,7 +122,7 @@ browser: $(VENV)/.installed-dev
 	@if [ -x "$(CHROMIUM)" ]; then \
 		$(MAKE) -s --no-print-directory tests_browser/node_modules/.installed $(VENV)/.installed-lite && \
 		$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest -p no:cacheprovider $(NO_NBVAL) \
-			-n $(BROWSER_WORKERS) --dist loadfile --no-loadscope-reorder tests_browser; \
+			-n $(BROWSER_WORKERS) --maxschedchunk 1 tests_browser; \
 	elif [ -n "$$REQUIRE_BROWSER" ]; then \
 		echo "browser suite required but no Chromium at $(CHROMIUM)"; exit 1; \
 	else \

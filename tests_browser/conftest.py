@@ -2,9 +2,9 @@
 
 See labkit.py for the helpers a test uses through the ``lab`` fixture. `make browser` runs the
 suite on two pytest-xdist workers: each is a session of its own (its JupyterLab, its Chromium),
-so a test may change its server's settings (the theme) but must put them back. A file's tests
-run on one worker (``--dist loadfile``): tests sharing an expensive fixture of their own (the
-JupyterLite site) belong in one file.
+so a test may change its server's settings (the theme) but must put them back. Tests are handed
+out one at a time, longest first (``--maxschedchunk 1``), so both workers end together; the
+JupyterLite site a worker needs is built once, under a lock, and cached (test_lite.py).
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from playwright.sync_api import Browser, sync_playwright
 
 # A kernel start plus Run All of a lesson can pass pyproject's 120 s on a busy 2-core machine.
 BROWSER_TEST_TIMEOUT_S = 300
-# The order files start in, measured: the JupyterLite site's build and run and the lessons are
-# the two longest stretches, so the two workers begin with them; the shorter files fill in.
-FILE_ORDER = ["test_lite.py", "test_lessons.py", "test_lab.py", "test_notebooks.py"]
+# The order tests start in: files by their longest test (measured; the JupyterLite site's build
+# and run is first), then a file's tests in the order it lists them (its longest first).
+FILE_ORDER = ["test_lite.py", "test_lessons.py", "test_notebooks.py", "test_lab.py"]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -45,8 +45,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents and item.get_closest_marker("timeout") is None:
             item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT_S))
-    # Files in FILE_ORDER's order (a file not named there runs last), so that with --dist loadfile
-    # two workers end together instead of one waiting for the other's long file.
+    # Files in FILE_ORDER's order (a file not named there runs last): a worker that is free takes
+    # the next test, so the long ones start early and the short ones fill in at the end.
     order = {name: i for i, name in enumerate(FILE_ORDER)}
     items.sort(key=lambda item: order.get(item.path.name, len(order)))
 

@@ -60,6 +60,17 @@ def test_lesson_03_retry_timeline_redraws_when_jitter_and_clients_change(lab: La
     lab.assert_accessible(".course-retry-timeline")
 
 
+def test_lesson_05_runner_progress_bar_renders(lab: LabPage):
+    lab.open("notebooks/05_mini_project.ipynb")
+    lab.run_all(timeout_ms=3 * SLOW_MS)
+    lab.assert_learner_view()
+    bar = lab.page.locator(".jp-OutputArea-output .widget-hprogress").first
+    expect(bar).to_be_visible(timeout=SLOW_MS)
+    bar.scroll_into_view_if_needed()
+    texts = "\n".join(out.text for out in lab.outputs())
+    assert "180 succeeded, 0 failed" in texts, "the paced run's summary line is missing"
+
+
 def test_lesson_04_and_exercise_3_run_with_only_the_expected_error(lab: LabPage):
     lab.open("notebooks/04_error_handling.ipynb")
     lab.run_all()
@@ -182,14 +193,3 @@ def test_lesson_07_quiz_and_checklist_by_mouse_and_keyboard(lab: LabPage):
         lab.screenshot("quiz-dark")
     finally:
         lab.set_theme("JupyterLab Light")  # the settings are the session's: later tests are light
-
-
-def test_lesson_05_runner_progress_bar_renders(lab: LabPage):
-    lab.open("notebooks/05_mini_project.ipynb")
-    lab.run_all(timeout_ms=3 * SLOW_MS)
-    lab.assert_learner_view()
-    bar = lab.page.locator(".jp-OutputArea-output .widget-hprogress").first
-    expect(bar).to_be_visible(timeout=SLOW_MS)
-    bar.scroll_into_view_if_needed()
-    texts = "\n".join(out.text for out in lab.outputs())
-    assert "180 succeeded, 0 failed" in texts, "the paced run's summary line is missing"

@@ -261,7 +261,7 @@ def test_the_cached_site_is_rebuilt_when_any_input_changes(tmp_path: Path) -> No
         assert any(rel.startswith("notebooks/") for rel in tracked)
 
 
-def test_the_site_installs_the_course_in_every_notebook(lite_site: Path) -> None:
+def assert_every_notebook_installs_the_course(lite_site: Path) -> None:
     for notebook in sorted((lite_site / "files").glob("*/*.ipynb")):
         cells = json.loads(notebook.read_text("utf-8"))["cells"]
         first = "".join(next(c for c in cells if c["cell_type"] == "code")["source"])
@@ -275,6 +275,8 @@ def test_lessons_exercise_2_and_the_quiz_run_in_a_browser_tab(
 ) -> None:
     """Lessons 00-04's core, exercise 2 with a right and a wrong answer, then lesson 07, whose
     quiz is answered from the keyboard in the same tab (see quiz_by_keyboard)."""
+    # One test uses the site, so no second worker waits on the lock while the first builds it.
+    assert_every_notebook_installs_the_course(lite_site)
     assert (lite_site / "extensions" / "anywidget" / "package.json").exists()  # the quiz's widgets
     parts = {
         "00": lesson(lite_site, "00_start_here.ipynb", core_only=False),
