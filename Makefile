@@ -97,8 +97,11 @@ unit: $(VENV)/.installed-dev
 # nbval executes the exercises top to bottom; --dist loadfile keeps a notebook on one worker.
 # The lessons and solutions run in `make unit` instead, in tests/test_learner_view.py: a real
 # kernel as JupyterLab starts it, judged on what a learner sees (and each lesson run twice).
+# tests/nbval_ipc.py gives nbval's kernels Unix sockets: beside `make unit`, a kernel's TCP port
+# could be taken before the kernel bound it.
 notebooks: $(VENV)/.installed-dev
-	$(TEST_ENV) $(BIN)/pytest -n 2 --dist loadfile --nbval-lax --nbval-cell-timeout=60 exercises
+	$(TEST_ENV) $(BIN)/python -m pytest -p tests.nbval_ipc -n 2 --dist loadfile --nbval-lax \
+		--nbval-cell-timeout=60 exercises
 
 # The lessons in real JupyterLab + headless Chromium, and in the JupyterLite site (test_lite.py
 # builds it from npm and PyPI, cached in lite/_build/ by its inputs). Needs Debian's chromium

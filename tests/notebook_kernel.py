@@ -4,18 +4,27 @@ A real ipykernel through nbclient, started with the caller's environment minus
 ``MPLBACKEND``: the kernel then picks matplotlib's inline backend itself, as it does in
 JupyterLab, so a figure that would print as ``<Figure size ...>`` there prints so here too
 (nbval and ``make notebooks`` set ``MPLBACKEND=Agg`` and cannot see it).
+
+The kernel listens on Unix sockets, not TCP ports (``ipc_address``): jupyter_client
+picks five free ports, lets go of them, and the kernel binds them a moment later; with the rest
+of ``make test`` opening loopback connections meanwhile, a port was taken in between once and
+the kernel died before its first reply. A socket file in a folder of its own cannot be taken.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 
 __all__ = ["kernel_env", "run_cells", "running_kernel", "text_of", "unescaped_dollars"]
@@ -30,12 +39,21 @@ def kernel_env(**overrides: str) -> dict[str, str]:
     return env
 
 
+def ipc_address() -> str:
+    """A kernel's Unix-socket address: a new folder of its own, removed when this process ends."""
+    folder = tempfile.mkdtemp(prefix="kernel-")  # short: a socket path has at most 107 bytes
+    atexit.register(shutil.rmtree, folder, True)
+    return os.path.join(folder, "ipc")
+
+
 @contextmanager
 def running_kernel(path: Path, env: Mapping[str, str]) -> Iterator[NotebookClient]:
     """One kernel for ``path``'s notebook, started in its folder, shut down on exit."""
     nb = nbformat.read(path, as_version=4)
+    km = AsyncKernelManager(kernel_name="python3", transport="ipc", ip=ipc_address())
     client = NotebookClient(
         nb,
+        km=km,
         timeout=CELL_TIMEOUT_S,
         kernel_name="python3",
         allow_errors=True,  # record the error output; the test says which cell failed
