@@ -29,7 +29,7 @@ from playwright.sync_api import Browser, sync_playwright
 # A kernel start plus Run All of a lesson can pass pyproject's 120 s on a busy 2-core machine.
 BROWSER_TEST_TIMEOUT_S = 300
 # The order tests start in: files by their longest test (measured; the JupyterLite site's build
-# and run is first), then a file's tests in the order it lists them (its longest first).
+# and run is first), then the order a file lists its tests in (test_lessons.py: longest first).
 FILE_ORDER = ["test_lite.py", "test_lessons.py", "test_notebooks.py", "test_lab.py"]
 
 
