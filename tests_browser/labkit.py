@@ -25,7 +25,7 @@ What ``LabPage`` offers:
   in JupyterLab's file browser, as a learner finds an exercise.
 - ``file_browser_items()``: the names the file browser lists right now.
 - ``run_all(timeout_ms=)``: Run > Run All Cells from the menu bar, then ``wait_idle``.
-- ``wait_idle(timeout_ms=)``: no cell queued or running (``[*]``) and the kernel idle.
+- ``wait_idle(timeout_ms=)``: no cell running (``[*]``) and the kernel idle, for half a second.
 - ``outputs()``: one ``CellOutput`` per cell of the notebook on screen: its prompt, all the
   text its outputs show, and the text of its stderr outputs (tracebacks and warnings: the pink
   boxes a learner sees).
@@ -346,18 +346,32 @@ class LabPage:
         self.wait_idle(timeout_ms)
 
     def wait_idle(self, timeout_ms: int = SLOW_MS) -> None:
-        """Wait until no cell is queued or running and the kernel says Idle."""
-        self.page.wait_for_function(
-            """(panel) => {
-                const p = document.querySelector(panel);
-                if (!p) return false;
-                const prompts = [...p.querySelectorAll('.jp-InputPrompt')];
-                return !prompts.some(e => e.textContent.includes('*'));
-            }""",
-            arg=PANEL,
-            timeout=timeout_ms,
-        )
-        expect(self.page.get_by_role("button", name=KERNEL_IDLE)).to_be_visible(timeout=timeout_ms)
+        """Wait until no cell is running and the kernel says Idle, and the prompts stay so for
+        half a second: Run All sends the cells one at a time, and between two of them nothing
+        runs (on a loaded machine that gap once ended the wait a cell too early)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            left_ms = max(1_000, (deadline - time.monotonic()) * 1000)
+            self.page.wait_for_function(
+                "(panel) => !!document.querySelector(panel) && !"
+                + self._PROMPTS_JS
+                + ".some(text => text.includes('*'))",
+                arg=PANEL,
+                timeout=left_ms,
+            )
+            expect(self.page.get_by_role("button", name=KERNEL_IDLE)).to_be_visible(timeout=left_ms)
+            before = self.page.evaluate("(panel) => " + self._PROMPTS_JS, PANEL)
+            self.page.wait_for_timeout(500)
+            if self.page.evaluate("(panel) => " + self._PROMPTS_JS, PANEL) == before:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the cells never settled within {timeout_ms / 1000:.0f} s")
+
+    # The text of each input prompt in the notebook on screen ("[3]:", "[*]:", "[ ]:").
+    _PROMPTS_JS = (
+        "[...(document.querySelector(panel)?.querySelectorAll('.jp-InputPrompt') ?? [])]"
+        ".map(e => e.textContent)"
+    )
 
     # --- reading what the learner sees ------------------------------------------------------
 
